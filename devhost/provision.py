@@ -1,0 +1,35 @@
+"""Creates what the app expects to exist, if missing: in Azure `infra/` does this, locally this module."""
+
+from __future__ import annotations
+
+from azure.core.exceptions import ResourceExistsError
+from azure.cosmos import CosmosClient, PartitionKey
+
+from shared.config import Settings
+from shared.storage.clients import blob_service, queue_service
+from shared.storage.names import ALL_QUEUES
+
+
+def provision(settings: Settings) -> None:
+    assert settings.COSMOS_KEY is not None, "local provisioning uses the emulator key"
+    client = CosmosClient(
+        settings.COSMOS_ENDPOINT,
+        settings.COSMOS_KEY.get_secret_value(),
+        connection_verify=not settings.cosmos_is_local_emulator,
+        enable_endpoint_discovery=False,
+    )
+    database = client.create_database_if_not_exists(settings.COSMOS_DATABASE)
+    # default_ttl=-1: TTL on, items live forever unless they set `ttl` (the session document does).
+    database.create_container_if_not_exists(
+        settings.COSMOS_CONTAINER, partition_key=PartitionKey(path="/conversationId"), default_ttl=-1
+    )
+    queues = queue_service(settings)
+    for name in ALL_QUEUES:
+        try:
+            queues.create_queue(name)
+        except ResourceExistsError:
+            pass
+    try:
+        blob_service(settings).create_container(settings.MEDIA_CONTAINER)
+    except ResourceExistsError:
+        pass

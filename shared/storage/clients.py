@@ -1,0 +1,56 @@
+"""Builds the Azure SDK clients from settings: keys where given, managed identity otherwise."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any
+
+from azure.cosmos import ContainerProxy, CosmosClient
+from azure.storage.blob import BlobServiceClient
+from azure.storage.queue import QueueServiceClient
+
+from shared.config import Settings
+
+
+@lru_cache(maxsize=1)
+def _default_credential() -> Any:
+    # Imported lazily: azure-identity is only needed where no key is configured, and it costs cold start.
+    from azure.identity import DefaultAzureCredential
+
+    return DefaultAzureCredential()
+
+
+def cosmos_container(settings: Settings) -> ContainerProxy:
+    credential: Any = (
+        settings.COSMOS_KEY.get_secret_value() if settings.COSMOS_KEY else _default_credential()
+    )
+    local = settings.cosmos_is_local_emulator
+    client = CosmosClient(
+        settings.COSMOS_ENDPOINT,
+        credential,
+        # A webhook must answer Meta quickly; Meta retries for 7 days, so fail fast instead of the
+        # SDK's default of up to 30 s of throttling retries.
+        retry_total=3,
+        retry_backoff_max=2,
+        connection_timeout=5,
+        # The local emulator serves a self-signed certificate and has no regional endpoints.
+        connection_verify=not local,
+        enable_endpoint_discovery=not local,
+    )
+    return client.get_database_client(settings.COSMOS_DATABASE).get_container_client(
+        settings.COSMOS_CONTAINER
+    )
+
+
+def queue_service(settings: Settings) -> QueueServiceClient:
+    if settings.AZURE_WEBJOBS_STORAGE:
+        return QueueServiceClient.from_connection_string(settings.AZURE_WEBJOBS_STORAGE)
+    account = settings.AZURE_WEBJOBS_STORAGE_ACCOUNT_NAME
+    return QueueServiceClient(f"https://{account}.queue.core.windows.net", _default_credential())
+
+
+def blob_service(settings: Settings) -> BlobServiceClient:
+    if settings.AZURE_WEBJOBS_STORAGE:
+        return BlobServiceClient.from_connection_string(settings.AZURE_WEBJOBS_STORAGE)
+    account = settings.AZURE_WEBJOBS_STORAGE_ACCOUNT_NAME
+    return BlobServiceClient(f"https://{account}.blob.core.windows.net", _default_credential())
