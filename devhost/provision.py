@@ -3,22 +3,15 @@
 from __future__ import annotations
 
 from azure.core.exceptions import ResourceExistsError
-from azure.cosmos import CosmosClient, PartitionKey
+from azure.cosmos import PartitionKey
 
 from shared.config import Settings
-from shared.storage.clients import blob_service, queue_service
+from shared.storage.clients import blob_service, cosmos_client, queue_service
 from shared.storage.names import ALL_QUEUES
 
 
 def provision(settings: Settings) -> None:
-    assert settings.COSMOS_KEY is not None, "local provisioning uses the emulator key"
-    client = CosmosClient(
-        settings.COSMOS_ENDPOINT,
-        settings.COSMOS_KEY.get_secret_value(),
-        connection_verify=not settings.cosmos_is_local_emulator,
-        enable_endpoint_discovery=False,
-    )
-    database = client.create_database_if_not_exists(settings.COSMOS_DATABASE)
+    database = cosmos_client(settings).create_database_if_not_exists(settings.COSMOS_DATABASE)
     # default_ttl=-1: TTL on, items live forever unless they set `ttl` (the session document does).
     database.create_container_if_not_exists(
         settings.COSMOS_CONTAINER, partition_key=PartitionKey(path="/conversationId"), default_ttl=-1

@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import lru_cache
 from urllib.parse import urlsplit
 
-from pydantic import AliasChoices, Field, SecretStr
+from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 GRAPH_BASE_URL = "https://graph.facebook.com"
@@ -48,6 +48,11 @@ class Settings(BaseSettings):
     DATAVERSE_CLIENT_SECRET: SecretStr | None = None
 
     ALLOWED_ORIGINS: str = ""
+
+    @field_validator("COSMOS_KEY", "DATAVERSE_CLIENT_SECRET", mode="before")
+    @classmethod
+    def _empty_is_absent(cls, value: object) -> object:
+        return None if value == "" else value
 
     @property
     def cosmos_is_local_emulator(self) -> bool:

@@ -20,12 +20,16 @@ def _default_credential() -> Any:
     return DefaultAzureCredential()
 
 
-def cosmos_container(settings: Settings) -> ContainerProxy:
+def cosmos_client(settings: Settings) -> CosmosClient:
     credential: Any = (
         settings.COSMOS_KEY.get_secret_value() if settings.COSMOS_KEY else _default_credential()
     )
     local = settings.cosmos_is_local_emulator
-    client = CosmosClient(
+    if local:
+        import urllib3
+
+        urllib3.disable_warnings(urllib3.exceptions.InsecureRequestWarning)
+    return CosmosClient(
         settings.COSMOS_ENDPOINT,
         credential,
         # A webhook must answer Meta quickly; Meta retries for 7 days, so fail fast instead of the
@@ -37,7 +41,10 @@ def cosmos_container(settings: Settings) -> ContainerProxy:
         connection_verify=not local,
         enable_endpoint_discovery=not local,
     )
-    return client.get_database_client(settings.COSMOS_DATABASE).get_container_client(
+
+
+def cosmos_container(settings: Settings) -> ContainerProxy:
+    return cosmos_client(settings).get_database_client(settings.COSMOS_DATABASE).get_container_client(
         settings.COSMOS_CONTAINER
     )
 

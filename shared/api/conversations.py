@@ -1,0 +1,108 @@
+"""What the D365 control reads: the session window and the chat history of one customer."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from shared.api.responses import ApiResponse, error_response, json_response
+from shared.conversations.customer_id import InvalidCustomerId, normalise_customer_id
+from shared.conversations.documents import MessageDocument, SessionDocument, conversation_id
+from shared.conversations.ports import StoreUnavailable
+from shared.conversations.session_window import is_active
+from shared.services import Services
+
+DEFAULT_PAGE = 50
+MAX_PAGE = 200
+_SORT_KEY = re.compile(r"\d{11}-\d{20}")
+# Internal bookkeeping that the control has no use for.
+_HIDDEN_FIELDS = {"type", "conversation_id", "sort_key", "raw"}
+
+
+class BadRequest(ValueError):
+    pass
+
+
+def _conversation(customer: str, params: Mapping[str, str], services: Services) -> str:
+    try:
+        customer_id = normalise_customer_id(customer)
+    except InvalidCustomerId as error:
+        raise BadRequest(str(error)) from error
+    number = params.get("phoneNumberId") or services.settings.WHATSAPP_PHONE_NUMBER_ID
+    if not number:
+        raise BadRequest("phoneNumberId is required (no WHATSAPP_PHONE_NUMBER_ID is configured)")
+    if not number.isdigit():
+        raise BadRequest("phoneNumberId must be the business number's numeric id from Meta")
+    return conversation_id(number, customer_id)
+
+
+def _page_size(params: Mapping[str, str]) -> int:
+    raw = params.get("limit")
+    if raw is None or raw == "":
+        return DEFAULT_PAGE
+    if not raw.isdigit() or not 1 <= int(raw) <= MAX_PAGE:
+        raise BadRequest(f"limit must be a whole number from 1 to {MAX_PAGE}")
+    return int(raw)
+
+
+def encode_cursor(sort_key: str) -> str:
+    return base64.urlsafe_b64encode(sort_key.encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> str:
+    try:
+        value = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+    except (binascii.Error, UnicodeDecodeError, ValueError) as error:
+        raise BadRequest("before is not a cursor this API returned") from error
+    if not _SORT_KEY.fullmatch(value):
+        raise BadRequest("before is not a cursor this API returned")
+    return value
+
+
+def message_view(document: dict[str, Any]) -> dict[str, Any]:
+    doc = MessageDocument.model_validate(document)
+    return doc.model_dump(by_alias=True, exclude_none=True, mode="json", exclude=_HIDDEN_FIELDS)
+
+
+def session_status(customer: str, params: Mapping[str, str], services: Services) -> ApiResponse:
+    try:
+        conv = _conversation(customer, params, services)
+        found = services.store.read(conv, "session")
+    except BadRequest as error:
+        return error_response(400, "invalid_request", str(error))
+    except StoreUnavailable:
+        return error_response(503, "store_unavailable", "Conversation storage is unavailable; try again.")
+    session = SessionDocument.model_validate(found) if found else None
+    active = is_active(session, services.clock())
+    return json_response(
+        200,
+        {
+            "active": active,
+            "expiresAt": session.expires_at if session and active else None,
+            "lastInboundAt": session.last_inbound_at if session else None,
+        },
+    )
+
+
+def history(customer: str, params: Mapping[str, str], services: Services) -> ApiResponse:
+    try:
+        conv = _conversation(customer, params, services)
+        limit = _page_size(params)
+        before = decode_cursor(params["before"]) if params.get("before") else None
+        rows = services.store.list_messages(conv, limit + 1, before)
+    except BadRequest as error:
+        return error_response(400, "invalid_request", str(error))
+    except StoreUnavailable:
+        return error_response(503, "store_unavailable", "Conversation storage is unavailable; try again.")
+    page = rows[:limit]
+    more = len(rows) > limit
+    return json_response(
+        200,
+        {
+            "messages": [message_view(row) for row in page],
+            "next": encode_cursor(page[-1]["sortKey"]) if more and page else None,
+        },
+    )

@@ -1,0 +1,136 @@
+"""The documents of the `conversations` container (DESIGN.md), one partition per conversation."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+from pydantic import AliasGenerator, BaseModel, ConfigDict, Field
+from pydantic.alias_generators import to_camel
+
+Direction = Literal["inbound", "outbound"]
+MessageStatus = Literal["received", "accepted", "sent", "delivered", "read", "played", "failed"]
+SESSION_DOCUMENT_ID = "session"
+CONVERSATION_DOCUMENT_ID = "conversation"
+_COSMOS_FORBIDDEN_ID_CHARS = {"%": "%25", "/": "%2F", "\\": "%5C", "?": "%3F", "#": "%23"}
+
+
+def document_id(raw: str) -> str:
+    """Cosmos ids may not hold `/ \\ ? #`, which WhatsApp ids can: escape them, reversibly."""
+    return "".join(_COSMOS_FORBIDDEN_ID_CHARS.get(ch, ch) for ch in raw)
+
+
+def conversation_id(phone_number_id: str, customer_id: str) -> str:
+    return f"{phone_number_id}:{customer_id}"
+
+
+def iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def parse_iso(value: str) -> datetime:
+    return datetime.fromisoformat(value.replace("Z", "+00:00"))
+
+
+class Document(BaseModel):
+    """camelCase on the wire and in Cosmos, snake_case in Python."""
+
+    model_config = ConfigDict(
+        alias_generator=AliasGenerator(alias=to_camel), populate_by_name=True, extra="ignore"
+    )
+
+    def to_document(self) -> dict[str, Any]:
+        return self.model_dump(by_alias=True, exclude_none=True, mode="json")
+
+
+class MediaInfo(Document):
+    meta_media_id: str | None = None
+    mime_type: str | None = None
+    sha256: str | None = None
+    size: int | None = None
+    filename: str | None = None
+    voice: bool | None = None
+    animated: bool | None = None
+    blob_name: str | None = None
+    url: str | None = None
+
+
+class MessageError(Document):
+    code: int | None = None
+    title: str | None = None
+    detail: str | None = None
+
+
+class Regarding(Document):
+    entity: Literal["contact", "lead"]
+    id: str
+
+
+class MessageDocument(Document):
+    type: Literal["message"] = "message"
+    conversation_id: str
+    id: str
+    wamid: str | None = None
+    phone_number_id: str
+    customer_id: str
+    direction: Direction
+    kind: str
+    text: str | None = None
+    caption: str | None = None
+    media: MediaInfo | None = None
+    context: str | None = None  # the wamid this message replies to
+    forwarded: bool | None = None
+    details: dict[str, Any] | None = None  # the kind's structured content (location, order, ...)
+    timestamp: str  # ISO 8601, from Meta
+    # Meta's timestamps have one-second resolution: ties are ordered by when the service wrote them.
+    sort_key: str
+    status: MessageStatus
+    status_times: dict[str, str] = Field(default_factory=dict)
+    error: MessageError | None = None
+    sent_by: str | None = None
+    regarding: Regarding | None = None
+    raw: dict[str, Any] | None = None  # only for what the code does not model
+
+
+class SessionDocument(Document):
+    """Its existence (until `ttl` deletes it) is the 24-hour customer-service window."""
+
+    type: Literal["session"] = "session"
+    id: str = SESSION_DOCUMENT_ID
+    conversation_id: str
+    last_inbound_at: str
+    expires_at: str
+    ttl: int
+
+
+class ConversationDocument(Document):
+    type: Literal["conversation"] = "conversation"
+    id: str = CONVERSATION_DOCUMENT_ID
+    conversation_id: str
+    phone_number_id: str
+    customer_id: str
+    wa_id: str | None = None
+    user_id: str | None = None
+    profile_name: str | None = None
+    username: str | None = None
+    last_message_at: str | None = None
+    last_message_preview: str | None = None
+    last_message_direction: Direction | None = None
+    regarding: Regarding | None = None
+
+
+class ReceiptDocument(Document):
+    """Statuses Meta reported for one outbound wamid, kept even before the message itself is known."""
+
+    type: Literal["receipt"] = "receipt"
+    id: str
+    conversation_id: str
+    wamid: str
+    status: MessageStatus
+    status_times: dict[str, str] = Field(default_factory=dict)
+    error: MessageError | None = None
+    ttl: int = 30 * 24 * 3600  # Meta stops retrying after 7 days; a month is ample
+
+    @staticmethod
+    def id_for(wamid: str) -> str:
+        return document_id(f"receipt:{wamid}")

@@ -1,0 +1,258 @@
+"""Stores what Meta's webhook reports: each message once, statuses in order, the window, the queues.
+
+Every step is idempotent, so Meta's retries (7 days, to every subscribed app) are harmless and a
+retry after a failure completes whatever the first attempt left undone.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from shared.conversations.documents import (
+    ConversationDocument,
+    MessageDocument,
+    MessageError,
+    ReceiptDocument,
+    SessionDocument,
+    conversation_id,
+    iso,
+    parse_iso,
+)
+from shared.conversations.inbound import customer_of, message_document, preview
+from shared.conversations.ports import ConversationStore, Doc, QueuePublisher
+from shared.conversations.queue_messages import MediaCopyRequest, MirrorRequest
+from shared.conversations.session_window import refreshed_session
+from shared.conversations.status import StatusState, advance, merge
+from shared.storage.names import DATAVERSE_MIRROR_QUEUE, MEDIA_INBOUND_QUEUE
+from shared.whatsapp.webhook_models import Contact, Message, ParsedChange, Status
+
+log = logging.getLogger(__name__)
+Clock = Callable[[], datetime]
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class UnplaceableWebhook(ValueError):
+    """A message or status names no customer at all: nothing can be stored for it."""
+
+
+@dataclass(frozen=True)
+class InboundItem:
+    document: MessageDocument
+    contact: Contact | None
+
+
+@dataclass(frozen=True)
+class StatusItem:
+    conversation_id: str
+    status: Status
+
+
+@dataclass
+class IngestPlan:
+    """Everything one webhook call will write, worked out before the first write."""
+
+    messages: list[InboundItem] = field(default_factory=list)
+    statuses: list[StatusItem] = field(default_factory=list)
+
+
+@dataclass
+class IngestReport:
+    stored: int = 0
+    duplicates: int = 0
+    statuses: int = 0
+
+
+def _contact_for(message: Message, contacts: list[Contact]) -> Contact | None:
+    for contact in contacts:
+        if (contact.wa_id and contact.wa_id == message.from_) or (
+            contact.user_id and contact.user_id == message.from_user_id
+        ):
+            return contact
+    return contacts[0] if len(contacts) == 1 else None
+
+
+def plan(changes: list[ParsedChange]) -> IngestPlan:
+    """Pure: raises UnplaceableWebhook before anything is written, so a bad body leaves no trace."""
+    result = IngestPlan()
+    for change in changes:
+        value = change.value
+        number = value.metadata.phone_number_id
+        for error in value.errors:
+            log.warning(
+                "WhatsApp reported an error for phone number %s: %s %s",
+                number, error.code, error.detail, extra={"phoneNumberId": number, "metaErrorCode": error.code},
+            )  # fmt: skip
+        for message, echo in [(m, False) for m in value.messages] + [(m, True) for m in value.message_echoes]:
+            contact = _contact_for(message, value.contacts)
+            customer = customer_of(message, contact, echo=echo)
+            if not customer:
+                raise UnplaceableWebhook(f"message {message.id} names no customer")
+            direction = "outbound" if echo else "inbound"
+            doc = message_document(message, number, customer, direction=direction)
+            result.messages.append(InboundItem(doc, None if echo else contact))
+        for status in value.statuses:
+            customer = status.recipient_id or status.recipient_user_id
+            if not customer:
+                raise UnplaceableWebhook(f"status for {status.id} names no recipient")
+            result.statuses.append(StatusItem(conversation_id(number, customer), status))
+    return result
+
+
+def _receipt_change(conv: str, wamid: str, status: Status) -> Callable[[Doc | None], Doc | None]:
+    error = None
+    if status.errors:
+        first = status.errors[0]
+        error = MessageError(code=first.code, title=first.title, detail=first.detail)
+
+    def change(current: Doc | None) -> Doc | None:
+        receipt = (
+            ReceiptDocument.model_validate(current)
+            if current
+            else ReceiptDocument(id=ReceiptDocument.id_for(wamid), conversation_id=conv, wamid=wamid, status="accepted")
+        )
+        before = StatusState(receipt.status, receipt.status_times, receipt.error)
+        after = advance(before, status.status, iso(status.at), error)
+        if current is not None and after == before:
+            return None
+        return receipt.model_copy(
+            update={"status": after.status, "status_times": after.status_times, "error": after.error}
+        ).to_document()
+
+    return change
+
+
+def apply_receipt(store: ConversationStore, message: Doc, receipt: Doc) -> bool:
+    """Brings an outbound message up to what its receipt says; True when the message changed."""
+    state = ReceiptDocument.model_validate(receipt)
+
+    def change(current: Doc | None) -> Doc | None:
+        if current is None:
+            return None
+        doc = MessageDocument.model_validate(current)
+        before = StatusState(doc.status, doc.status_times, doc.error)
+        after = merge(before, StatusState(state.status, state.status_times, state.error))
+        if after == before:
+            return None
+        return doc.model_copy(
+            update={"status": after.status, "status_times": after.status_times, "error": after.error}
+        ).to_document()
+
+    before_etag = message.get("_etag")
+    stored = store.update(message["conversationId"], message["id"], change)
+    return stored is not None and stored.get("_etag") != before_etag
+
+
+class WebhookIngest:
+    def __init__(self, store: ConversationStore, queue: QueuePublisher, clock: Clock = utc_now):
+        self.store = store
+        self.queue = queue
+        self.clock = clock
+
+    def ingest(self, work: IngestPlan) -> IngestReport:
+        report = IngestReport()
+        for item in work.messages:
+            self._message(item, report)
+        for status in work.statuses:
+            self._status(status)
+            report.statuses += 1
+        return report
+
+    def _message(self, item: InboundItem, report: IngestReport) -> None:
+        doc = item.document
+        extra = {"wamid": doc.wamid, "conversationId": doc.conversation_id}
+        created = self.store.create(doc.to_document())
+        if created:
+            report.stored += 1
+            log.info("stored %s %s message", doc.direction, doc.kind, extra=extra)
+        else:
+            report.duplicates += 1
+            log.info("duplicate delivery of %s; completing its follow-up work", doc.wamid, extra=extra)
+        if doc.direction == "outbound":
+            receipt = self.store.read(doc.conversation_id, ReceiptDocument.id_for(doc.wamid or doc.id))
+            stored = self.store.read(doc.conversation_id, doc.id)
+            if receipt and stored:
+                apply_receipt(self.store, stored, receipt)
+        elif doc.kind != "system":
+            self._refresh_session(doc)
+        self._touch_conversation(doc, item.contact)
+        self.queue.send(DATAVERSE_MIRROR_QUEUE, MirrorRequest(conversation_id=doc.conversation_id, id=doc.id))
+        if doc.direction == "inbound" and doc.media is not None and doc.media.meta_media_id:
+            self.queue.send(
+                MEDIA_INBOUND_QUEUE,
+                MediaCopyRequest(
+                    conversation_id=doc.conversation_id,
+                    id=doc.id,
+                    phone_number_id=doc.phone_number_id,
+                    meta_media_id=doc.media.meta_media_id,
+                    mime_type=doc.media.mime_type,
+                    sha256=doc.media.sha256,
+                ),
+            )
+
+    def _refresh_session(self, doc: MessageDocument) -> None:
+        inbound_at = parse_iso(doc.timestamp)
+        now = self.clock()
+
+        def change(current: Doc | None) -> Doc | None:
+            session = SessionDocument.model_validate(current) if current else None
+            if session is not None and parse_iso(session.expires_at) <= now:
+                session = None  # expired but not yet deleted by TTL: a new window starts
+            new = refreshed_session(session, doc.conversation_id, inbound_at, now)
+            return new.to_document() if new else None
+
+        self.store.update(doc.conversation_id, "session", change)
+
+    def _touch_conversation(self, doc: MessageDocument, contact: Contact | None) -> None:
+        def change(current: Doc | None) -> Doc | None:
+            conv = (
+                ConversationDocument.model_validate(current)
+                if current
+                else ConversationDocument(
+                    conversation_id=doc.conversation_id,
+                    phone_number_id=doc.phone_number_id,
+                    customer_id=doc.customer_id,
+                )
+            )
+            updates: dict[str, object] = {}
+            if contact is not None:
+                profile = contact.profile
+                for key, value in (
+                    ("wa_id", contact.wa_id or None),
+                    ("user_id", contact.user_id),
+                    ("profile_name", profile.name if profile else None),
+                    ("username", profile.username if profile else None),
+                ):
+                    if value and getattr(conv, key) != value:
+                        updates[key] = value
+            if conv.last_message_at is None or parse_iso(conv.last_message_at) <= parse_iso(doc.timestamp):
+                latest = {
+                    "last_message_at": doc.timestamp,
+                    "last_message_preview": preview(doc),
+                    "last_message_direction": doc.direction,
+                }
+                updates.update({k: v for k, v in latest.items() if getattr(conv, k) != v})
+            if current is not None and not updates:
+                return None
+            return conv.model_copy(update=updates).to_document()
+
+        self.store.update(doc.conversation_id, "conversation", change)
+
+    def _status(self, item: StatusItem) -> None:
+        status, conv = item.status, item.conversation_id
+        extra = {"wamid": status.id, "conversationId": conv, "status": status.status}
+        # The receipt is written first, then the message looked up: a sender that records the wamid
+        # after this lookup finds the receipt, so a status that races the send is never lost.
+        receipt = self.store.update(conv, ReceiptDocument.id_for(status.id), _receipt_change(conv, status.id, status))
+        message = self.store.find_message_by_wamid(conv, status.id)
+        if message is None or receipt is None:
+            log.info("status %s for a message not stored yet; kept for later", status.status, extra=extra)
+            return
+        if apply_receipt(self.store, message, receipt):
+            log.info("message is now %s", status.status, extra=extra)
+            self.queue.send(DATAVERSE_MIRROR_QUEUE, MirrorRequest(conversation_id=conv, id=message["id"]))

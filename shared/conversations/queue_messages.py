@@ -1,0 +1,28 @@
+"""Queue messages: pointers to documents, so a late or repeated one can only replay the latest state."""
+
+from __future__ import annotations
+
+from pydantic import AliasGenerator, BaseModel, ConfigDict
+from pydantic.alias_generators import to_camel
+
+
+class QueueMessage(BaseModel):
+    model_config = ConfigDict(alias_generator=AliasGenerator(alias=to_camel), populate_by_name=True)
+
+
+class MirrorRequest(QueueMessage):
+    """Mirror this message's current state into Dataverse (`dataverse-mirror`)."""
+
+    conversation_id: str
+    id: str
+
+
+class MediaCopyRequest(QueueMessage):
+    """Copy this inbound message's media from Meta into Blob Storage (`media-inbound`)."""
+
+    conversation_id: str
+    id: str
+    phone_number_id: str
+    meta_media_id: str
+    mime_type: str | None = None
+    sha256: str | None = None

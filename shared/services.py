@@ -1,0 +1,38 @@
+"""Composition root: builds the adapters once per process, on first use (keeps cold start small)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+
+from shared.config import Settings, get_settings
+from shared.conversations.ingest import Clock, utc_now
+from shared.conversations.ports import ConversationStore, QueuePublisher
+
+
+@dataclass
+class Services:
+    settings: Settings
+    store: ConversationStore
+    queue: QueuePublisher
+    clock: Clock = utc_now
+
+
+@lru_cache(maxsize=1)
+def get_services() -> Services:
+    from shared.storage.clients import cosmos_container, queue_service
+    from shared.storage.cosmos_store import CosmosConversationStore
+    from shared.storage.queues import StorageQueuePublisher
+
+    settings = get_settings()
+    return Services(
+        settings=settings,
+        store=CosmosConversationStore(cosmos_container(settings)),
+        queue=StorageQueuePublisher(queue_service(settings)),
+    )
+
+
+def reset() -> None:
+    """Forget settings and clients (tests change the environment between cases)."""
+    get_settings.cache_clear()
+    get_services.cache_clear()

@@ -1,0 +1,107 @@
+"""The conversation store on Cosmos DB (NoSQL API); one partition per conversation."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from azure.core import MatchConditions
+from azure.core.exceptions import AzureError
+from azure.cosmos import ContainerProxy
+from azure.cosmos.exceptions import (
+    CosmosAccessConditionFailedError,
+    CosmosResourceExistsError,
+    CosmosResourceNotFoundError,
+)
+
+from shared.conversations.ports import Change, Doc, StoreUnavailable
+
+_MAX_CONFLICT_RETRIES = 10
+
+
+@contextmanager
+def _unavailable_on_azure_errors(action: str) -> Iterator[None]:
+    try:
+        yield
+    except (CosmosResourceExistsError, CosmosAccessConditionFailedError, CosmosResourceNotFoundError):
+        raise
+    except AzureError as error:
+        raise StoreUnavailable(f"Cosmos DB {action} failed: {error.__class__.__name__}") from error
+
+
+class CosmosConversationStore:
+    def __init__(self, container: ContainerProxy):
+        self.container = container
+
+    def create(self, document: Doc) -> bool:
+        with _unavailable_on_azure_errors("create"):
+            try:
+                self.container.create_item(document)
+            except CosmosResourceExistsError:
+                return False
+        return True
+
+    def read(self, partition: str, document_id: str) -> Doc | None:
+        with _unavailable_on_azure_errors("read"):
+            try:
+                item: Doc = self.container.read_item(document_id, partition_key=partition)
+            except CosmosResourceNotFoundError:
+                return None
+        return item
+
+    def update(self, partition: str, document_id: str, change: Change) -> Doc | None:
+        with _unavailable_on_azure_errors("update"):
+            for _ in range(_MAX_CONFLICT_RETRIES):
+                current = self.read(partition, document_id)
+                new = change(current)
+                if new is None:
+                    return current
+                try:
+                    if current is None:
+                        created: Doc = self.container.create_item(new)
+                        return created
+                    replaced: Doc = self.container.replace_item(
+                        document_id,
+                        new,
+                        etag=current["_etag"],
+                        match_condition=MatchConditions.IfNotModified,
+                    )
+                    return replaced
+                except (CosmosResourceExistsError, CosmosAccessConditionFailedError):
+                    continue  # another writer got there first: re-read and re-apply
+        raise StoreUnavailable(f"gave up on {document_id} after {_MAX_CONFLICT_RETRIES} write conflicts")
+
+    def ping(self) -> None:
+        with _unavailable_on_azure_errors("ping"):
+            self.container.read()
+
+    def _query(self, partition: str, query: str, parameters: list[dict[str, Any]]) -> list[Doc]:
+        # cosmosdb-server ignores the partition-key header on queries, so the WHERE clause names it too.
+        with _unavailable_on_azure_errors("query"):
+            return list(
+                self.container.query_items(
+                    query,
+                    parameters=[{"name": "@partition", "value": partition}, *parameters],
+                    partition_key=partition,
+                )
+            )
+
+    def find_message_by_wamid(self, partition: str, wamid: str) -> Doc | None:
+        found = self._query(
+            partition,
+            "SELECT * FROM c WHERE c.conversationId = @partition AND c.type = 'message' AND c.wamid = @wamid",
+            [{"name": "@wamid", "value": wamid}],
+        )
+        return found[0] if found else None
+
+    def list_messages(self, partition: str, limit: int, before: str | None) -> list[Doc]:
+        # Keyset pagination on sortKey: cheap at any depth, unlike OFFSET (which the emulator lacks too).
+        where = "c.conversationId = @partition AND c.type = 'message'"
+        parameters: list[dict[str, Any]] = [{"name": "@limit", "value": limit}]
+        if before is not None:
+            where += " AND c.sortKey < @before"
+            parameters.append({"name": "@before", "value": before})
+        return self._query(
+            partition, f"SELECT TOP @limit * FROM c WHERE {where} ORDER BY c.sortKey DESC", parameters
+        )

@@ -1,0 +1,34 @@
+"""Publishes queue messages the way the Functions queue trigger reads them (base64, host.json default)."""
+
+from __future__ import annotations
+
+from azure.core.exceptions import AzureError
+from azure.storage.queue import QueueClient, QueueServiceClient, TextBase64EncodePolicy
+from pydantic import BaseModel
+
+from shared.conversations.ports import StoreUnavailable
+
+
+class StorageQueuePublisher:
+    def __init__(self, service: QueueServiceClient):
+        self.service = service
+        self._clients: dict[str, QueueClient] = {}
+
+    def client(self, queue: str) -> QueueClient:
+        if queue not in self._clients:
+            self._clients[queue] = self.service.get_queue_client(
+                queue, message_encode_policy=TextBase64EncodePolicy()
+            )
+        return self._clients[queue]
+
+    def ping(self) -> None:
+        try:
+            self.service.get_service_properties()
+        except AzureError as error:
+            raise StoreUnavailable(f"queue service unavailable: {error.__class__.__name__}") from error
+
+    def send(self, queue: str, message: BaseModel) -> None:
+        try:
+            self.client(queue).send_message(message.model_dump_json(by_alias=True, exclude_none=True))
+        except AzureError as error:
+            raise StoreUnavailable(f"queue {queue} unavailable: {error.__class__.__name__}") from error
