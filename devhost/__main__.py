@@ -36,7 +36,7 @@ def _run(args: argparse.Namespace) -> int:
 
         host = LocalFunctionsHost(
             app,
-            {"AzureWebJobsStorage": os.environ["AzureWebJobsStorage"]},
+            {"AzureWebJobsStorage": os.environ["AzureWebJobsStorage"]},  # noqa: SIM112 - the Functions name
             QueueRules.from_host_json(ROOT / "host.json"),
             port=args.port,
         )
@@ -67,7 +67,10 @@ def inbound_text_webhook(phone_number_id: str, wa_id: str, text: str, name: str)
                         "field": "messages",
                         "value": {
                             "messaging_product": "whatsapp",
-                            "metadata": {"display_phone_number": "15550000000", "phone_number_id": phone_number_id},
+                            "metadata": {
+                                "display_phone_number": "15550000000",
+                                "phone_number_id": phone_number_id,
+                            },
                             "contacts": [{"profile": {"name": name}, "wa_id": wa_id}],
                             "messages": [
                                 {
@@ -94,7 +97,10 @@ def _customer_says(args: argparse.Namespace) -> int:
     request = urllib.request.Request(
         f"{args.url}/api/whatsapp/webhook",
         data=body,
-        headers={"Content-Type": "application/json", SIGNATURE_HEADER: sign(body, os.environ["WHATSAPP_APP_SECRET"])},
+        headers={
+            "Content-Type": "application/json",
+            SIGNATURE_HEADER: sign(body, os.environ["WHATSAPP_APP_SECRET"]),
+        },
     )
     try:
         with urllib.request.urlopen(request, timeout=10) as response:

@@ -94,7 +94,7 @@ class HttpFunctions:
             if not isinstance(trigger, HttpTrigger):
                 continue
             name = function.get_function_name()
-            methods = [str(getattr(m, "value", m)) for m in (trigger.methods or ["GET", "POST"])]
+            methods = [str(getattr(m, "value", m)) for m in (trigger.methods or [])] or ["GET", "POST"]
             route = trigger.route or name
             rules.append(Rule(_werkzeug_route(route), endpoint=name, methods=methods))
             self.handlers[name] = (function.get_user_function(), trigger.name)
@@ -125,7 +125,9 @@ class HttpFunctions:
         content_type = result.mimetype or "text/plain"
         if result.charset:
             content_type += f"; charset={result.charset}"
-        response = Response(result.get_body(), status=result.status_code, headers=headers, content_type=content_type)
+        response = Response(
+            result.get_body(), status=result.status_code, headers=headers, content_type=content_type
+        )
         return response(environ, start_response)
 
 
@@ -182,7 +184,9 @@ class QueueWorker(threading.Thread):
     def poll_once(self) -> int:
         visibility = max(int(self.rules.visibility_timeout), 30)
         messages = list(
-            self.queue.receive_messages(messages_per_page=self.rules.batch_size, visibility_timeout=visibility)
+            self.queue.receive_messages(
+                messages_per_page=self.rules.batch_size, visibility_timeout=visibility
+            )
         )
         for message in messages:
             self.process(message)
@@ -191,7 +195,7 @@ class QueueWorker(threading.Thread):
     def process(self, message: QueueMessage) -> None:
         raw = str(message.content)
         body = base64.b64decode(raw) if self.rules.base64 else raw.encode()
-        trigger_message = TriggerQueueMessage(
+        trigger_message = TriggerQueueMessage(  # type: ignore[no-untyped-call]
             id=message.id,
             body=body,
             pop_receipt=message.pop_receipt,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from contextlib import suppress
+
 from azure.core.exceptions import ResourceExistsError
 from azure.cosmos import PartitionKey
 
@@ -18,11 +20,7 @@ def provision(settings: Settings) -> None:
     )
     queues = queue_service(settings)
     for name in ALL_QUEUES:
-        try:
+        with suppress(ResourceExistsError):
             queues.create_queue(name)
-        except ResourceExistsError:
-            pass
-    try:
+    with suppress(ResourceExistsError):
         blob_service(settings).create_container(settings.MEDIA_CONTAINER)
-    except ResourceExistsError:
-        pass

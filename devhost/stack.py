@@ -17,9 +17,7 @@ NODE_BIN = ROOT / "node_modules" / ".bin"
 
 AZURITE_ACCOUNT = "devstoreaccount1"
 # Azurite's and the Cosmos emulator's published well-known development keys, not secrets.
-AZURITE_KEY = (
-    "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
-)
+AZURITE_KEY = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
 COSMOS_EMULATOR_KEY = (
     "C2y6yDjf5/R+ob0N8A7Cgv30VRDJIWEHLM+4QDU9DsaqMe/kbfQpx2Udu+9jE8tyjbz1a8j6Nf4mL7Lp+bnaVg=="
 )
@@ -114,7 +112,9 @@ class LocalStack:
             )
             wait_for_port(self.ports.cosmos, process, "cosmosdb-server")
 
-    def _spawn(self, name: str, argv: list[str], env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
+    def _spawn(
+        self, name: str, argv: list[str], env: dict[str, str] | None = None
+    ) -> subprocess.Popen[bytes]:
         log = (self.log_dir / f"{name}-{self.ports.cosmos}.log").open("ab")
         process = subprocess.Popen(
             argv,

@@ -6,7 +6,7 @@ from functions.http import query, to_http
 from shared.api import conversations
 from shared.services import get_services
 
-bp = func.Blueprint()
+bp = func.Blueprint()  # type: ignore[no-untyped-call]
 
 
 @bp.function_name("get_session")

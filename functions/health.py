@@ -6,7 +6,7 @@ from functions.http import to_http
 from shared.api.health import health as check_health
 from shared.services import get_services
 
-bp = func.Blueprint()
+bp = func.Blueprint()  # type: ignore[no-untyped-call]
 
 
 @bp.function_name("health")

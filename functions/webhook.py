@@ -7,7 +7,7 @@ from shared.api import webhook
 from shared.services import get_services
 from shared.whatsapp.signature import SIGNATURE_HEADER
 
-bp = func.Blueprint()
+bp = func.Blueprint()  # type: ignore[no-untyped-call]
 
 
 @bp.function_name("whatsapp_webhook_verify")

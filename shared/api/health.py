@@ -16,4 +16,6 @@ def health(services: Services) -> ApiResponse:
         except StoreUnavailable as error:
             backends[name] = f"unavailable: {error}"
     healthy = all(state == "ok" for state in backends.values())
-    return json_response(200 if healthy else 503, {"status": "ok" if healthy else "degraded", "backends": backends})
+    return json_response(
+        200 if healthy else 503, {"status": "ok" if healthy else "degraded", "backends": backends}
+    )

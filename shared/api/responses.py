@@ -22,7 +22,9 @@ def json_response(status: int, payload: Any, headers: dict[str, str] | None = No
     return ApiResponse(status, json.dumps(payload, ensure_ascii=False), headers=headers or {})
 
 
-def error_response(status: int, code: str, message: str, headers: dict[str, str] | None = None) -> ApiResponse:
+def error_response(
+    status: int, code: str, message: str, headers: dict[str, str] | None = None
+) -> ApiResponse:
     """The one error shape of the API: `{"error": {"code", "message"}}`."""
     return json_response(status, {"error": {"code": code, "message": message}}, headers)
 

@@ -66,7 +66,10 @@ def receive(body: bytes, signature: str | None, services: Services) -> ApiRespon
     except StoreUnavailable as error:
         log.error("webhook not persisted, Meta will retry: %s", error)
         return error_response(
-            503, "store_unavailable", "Storage is unavailable; retry later.", {"Retry-After": RETRY_AFTER_SECONDS}
+            503,
+            "store_unavailable",
+            "Storage is unavailable; retry later.",
+            {"Retry-After": RETRY_AFTER_SECONDS},
         )
     return json_response(
         200, {"stored": report.stored, "duplicates": report.duplicates, "statuses": report.statuses}

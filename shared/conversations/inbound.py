@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import json
 import time
+from contextlib import suppress
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
+
+from pydantic import BaseModel
 
 from shared.conversations.documents import (
     Direction,
@@ -39,7 +42,7 @@ class Content:
     details: dict[str, Any] | None = None
 
 
-def _dump(model: Any) -> dict[str, Any]:
+def _dump(model: BaseModel) -> dict[str, Any]:
     return model.model_dump(mode="json", exclude_none=True, by_alias=True)
 
 
@@ -81,10 +84,8 @@ def _content(message: Message) -> Content | None:
             return Content(kind="interactive", text=reply.title, details=_dump(it))
         if it.nfm_reply is not None:
             details = _dump(it)
-            try:  # a Flow's answers arrive as a string of JSON: keep them as data
+            with suppress(ValueError):  # a Flow's answers arrive as a string of JSON: keep them as data
                 details["nfm_reply"]["response"] = json.loads(it.nfm_reply.response_json or "null")
-            except ValueError:
-                pass
             return Content(kind="interactive", text=it.nfm_reply.body, details=details)
         return None
     if kind == "button" and message.button is not None:

@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 
 from shared.conversations.documents import (
     ConversationDocument,
+    Direction,
     MessageDocument,
     MessageError,
     ReceiptDocument,
@@ -86,21 +87,24 @@ def plan(changes: list[ParsedChange]) -> IngestPlan:
         for error in value.errors:
             log.warning(
                 "WhatsApp reported an error for phone number %s: %s %s",
-                number, error.code, error.detail, extra={"phoneNumberId": number, "metaErrorCode": error.code},
-            )  # fmt: skip
+                number,
+                error.code,
+                error.detail,
+                extra={"phoneNumberId": number, "metaErrorCode": error.code},
+            )
         for message, echo in [(m, False) for m in value.messages] + [(m, True) for m in value.message_echoes]:
             contact = _contact_for(message, value.contacts)
             customer = customer_of(message, contact, echo=echo)
             if not customer:
                 raise UnplaceableWebhook(f"message {message.id} names no customer")
-            direction = "outbound" if echo else "inbound"
+            direction: Direction = "outbound" if echo else "inbound"
             doc = message_document(message, number, customer, direction=direction)
             result.messages.append(InboundItem(doc, None if echo else contact))
         for status in value.statuses:
-            customer = status.recipient_id or status.recipient_user_id
-            if not customer:
+            recipient = status.recipient_id or status.recipient_user_id
+            if not recipient:
                 raise UnplaceableWebhook(f"status for {status.id} names no recipient")
-            result.statuses.append(StatusItem(conversation_id(number, customer), status))
+            result.statuses.append(StatusItem(conversation_id(number, recipient), status))
     return result
 
 
@@ -114,7 +118,9 @@ def _receipt_change(conv: str, wamid: str, status: Status) -> Callable[[Doc | No
         receipt = (
             ReceiptDocument.model_validate(current)
             if current
-            else ReceiptDocument(id=ReceiptDocument.id_for(wamid), conversation_id=conv, wamid=wamid, status="accepted")
+            else ReceiptDocument(
+                id=ReceiptDocument.id_for(wamid), conversation_id=conv, wamid=wamid, status="accepted"
+            )
         )
         before = StatusState(receipt.status, receipt.status_times, receipt.error)
         after = advance(before, status.status, iso(status.at), error)
@@ -248,7 +254,9 @@ class WebhookIngest:
         extra = {"wamid": status.id, "conversationId": conv, "status": status.status}
         # The receipt is written first, then the message looked up: a sender that records the wamid
         # after this lookup finds the receipt, so a status that races the send is never lost.
-        receipt = self.store.update(conv, ReceiptDocument.id_for(status.id), _receipt_change(conv, status.id, status))
+        receipt = self.store.update(
+            conv, ReceiptDocument.id_for(status.id), _receipt_change(conv, status.id, status)
+        )
         message = self.store.find_message_by_wamid(conv, status.id)
         if message is None or receipt is None:
             log.info("status %s for a message not stored yet; kept for later", status.status, extra=extra)

@@ -7,7 +7,7 @@ from typing import Any
 
 from azure.cosmos import ContainerProxy, CosmosClient
 from azure.storage.blob import BlobServiceClient
-from azure.storage.queue import QueueServiceClient
+from azure.storage.queue import ExponentialRetry, QueueServiceClient
 
 from shared.config import Settings
 
@@ -21,9 +21,7 @@ def _default_credential() -> Any:
 
 
 def cosmos_client(settings: Settings) -> CosmosClient:
-    credential: Any = (
-        settings.COSMOS_KEY.get_secret_value() if settings.COSMOS_KEY else _default_credential()
-    )
+    credential: Any = settings.COSMOS_KEY.get_secret_value() if settings.COSMOS_KEY else _default_credential()
     local = settings.cosmos_is_local_emulator
     if local:
         import urllib3
@@ -44,16 +42,31 @@ def cosmos_client(settings: Settings) -> CosmosClient:
 
 
 def cosmos_container(settings: Settings) -> ContainerProxy:
-    return cosmos_client(settings).get_database_client(settings.COSMOS_DATABASE).get_container_client(
-        settings.COSMOS_CONTAINER
+    return (
+        cosmos_client(settings)
+        .get_database_client(settings.COSMOS_DATABASE)
+        .get_container_client(settings.COSMOS_CONTAINER)
     )
+
+
+def _storage_options() -> dict[str, Any]:
+    # The SDK's default waits 15 s and more between retries; the webhook would outlive Meta's patience.
+    # Two quick retries, then a 5xx, and Meta redelivers later.
+    return {
+        "retry_policy": ExponentialRetry(
+            initial_backoff=1, increment_base=2, retry_total=2, random_jitter_range=1
+        ),
+        "connection_timeout": 5,
+    }
 
 
 def queue_service(settings: Settings) -> QueueServiceClient:
     if settings.AZURE_WEBJOBS_STORAGE:
-        return QueueServiceClient.from_connection_string(settings.AZURE_WEBJOBS_STORAGE)
+        return QueueServiceClient.from_connection_string(settings.AZURE_WEBJOBS_STORAGE, **_storage_options())
     account = settings.AZURE_WEBJOBS_STORAGE_ACCOUNT_NAME
-    return QueueServiceClient(f"https://{account}.queue.core.windows.net", _default_credential())
+    return QueueServiceClient(
+        f"https://{account}.queue.core.windows.net", _default_credential(), **_storage_options()
+    )
 
 
 def blob_service(settings: Settings) -> BlobServiceClient:

@@ -102,6 +102,5 @@ class CosmosConversationStore:
         if before is not None:
             where += " AND c.sortKey < @before"
             parameters.append({"name": "@before", "value": before})
-        return self._query(
-            partition, f"SELECT TOP @limit * FROM c WHERE {where} ORDER BY c.sortKey DESC", parameters
-        )
+        query = f"SELECT TOP @limit * FROM c WHERE {where} ORDER BY c.sortKey DESC"  # noqa: S608 - constants only
+        return self._query(partition, query, parameters)

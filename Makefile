@@ -1,0 +1,46 @@
+# Two commands do everything on a fresh machine with Python 3.11, Node 20 and npm:
+#   make run    install what is missing, start the emulators, serve the app on 127.0.0.1:7071
+#   make test   install what is missing, lint, type-check, and run the tests against real emulators
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+PY_STAMP := $(VENV)/.installed
+NODE_STAMP := node_modules/.installed
+
+.PHONY: install run test lint format bench customer-says clean
+
+$(PY_STAMP): requirements.txt requirements-dev.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --disable-pip-version-check -q -r requirements-dev.txt
+	touch $@
+
+$(NODE_STAMP): package.json package-lock.json patches/*.patch
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+install: $(PY_STAMP) $(NODE_STAMP)
+
+run: install
+	$(BIN)/python -m devhost run
+
+test: install lint
+	$(BIN)/python -m pytest
+
+lint: $(PY_STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+format: $(PY_STAMP)
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+bench: install
+	$(BIN)/python -m benchmarks.webhook_ingest
+
+# make customer-says WA=15551234567 TEXT="Hi"  (needs `make run` in another terminal)
+customer-says: $(PY_STAMP)
+	$(BIN)/python -m devhost customer-says --wa "$(WA)" --text "$(TEXT)"
+
+clean:
+	rm -rf $(VENV) node_modules .local .pytest_cache .mypy_cache .ruff_cache
