@@ -36,7 +36,7 @@ def _run(args: argparse.Namespace) -> int:
 
         host = LocalFunctionsHost(
             app,
-            {"AzureWebJobsStorage": os.environ["AzureWebJobsStorage"]},  # noqa: SIM112 - the Functions name
+            {"AzureWebJobsStorage": os.environ["AzureWebJobsStorage"]},
             QueueRules.from_host_json(ROOT / "host.json"),
             port=args.port,
         )

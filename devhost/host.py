@@ -17,6 +17,7 @@ import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -64,6 +65,12 @@ class QueueRules:
         )
 
 
+@lru_cache(maxsize=8)
+def functions_of(app: func.FunctionApp) -> tuple[Any, ...]:
+    """`FunctionApp.get_functions()` refuses a second call (it re-validates names): ask once per app."""
+    return tuple(app.get_functions())
+
+
 def _call(function: Callable[..., Any], kwargs: dict[str, Any]) -> Any:
     result = function(**kwargs)
     if inspect.iscoroutine(result):
@@ -86,7 +93,7 @@ def _werkzeug_route(route: str) -> str:
 class HttpFunctions:
     """WSGI application over the app's HTTP triggers. Function keys are not enforced (as with Core Tools)."""
 
-    def __init__(self, functions: list[Any]):
+    def __init__(self, functions: Iterable[Any]):
         self.handlers: dict[str, tuple[Callable[..., Any], str]] = {}
         rules = []
         for function in functions:
@@ -140,7 +147,7 @@ class QueueTriggerBinding:
     connection: str
 
 
-def queue_triggers(functions: list[Any]) -> list[QueueTriggerBinding]:
+def queue_triggers(functions: Iterable[Any]) -> list[QueueTriggerBinding]:
     found = []
     for function in functions:
         trigger = function.get_trigger()
@@ -236,7 +243,7 @@ class LocalFunctionsHost:
         host: str = "127.0.0.1",
         port: int = 7071,
     ):
-        functions = app.get_functions()  # builds (and validates) anew on every call: once is enough
+        functions = functions_of(app)
         self.server: BaseWSGIServer = make_server(host, port, HttpFunctions(functions), threaded=True)
         self.workers = [
             QueueWorker(binding, connection_strings[binding.connection], rules)

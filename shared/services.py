@@ -27,7 +27,7 @@ def get_services() -> Services:
     settings = get_settings()
     return Services(
         settings=settings,
-        store=CosmosConversationStore(cosmos_container(settings)),
+        store=CosmosConversationStore(lambda: cosmos_container(settings)),
         queue=StorageQueuePublisher(queue_service(settings)),
     )
 

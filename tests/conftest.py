@@ -58,9 +58,10 @@ def phone_number_id() -> str:
 
 @pytest.fixture(scope="session")
 def app_functions() -> list[Any]:
+    from devhost.host import functions_of
     from function_app import app
 
-    return list(app.get_functions())
+    return list(functions_of(app))
 
 
 @pytest.fixture

@@ -308,7 +308,7 @@ def test_the_conversation_document_keeps_profile_and_last_message(
 
 
 def echo(phone_number_id: str, wamid: str, text: str = "sent from the Business app") -> dict[str, Any]:
-    """A message the business sent (from the WhatsApp Business app): the outbound side we can observe today."""
+    """A message the business sent from the WhatsApp Business app: an outbound message we can see today."""
     sent = {
         "from": "15550001111",
         "to": WA,

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -31,8 +32,22 @@ def _unavailable_on_azure_errors(action: str) -> Iterator[None]:
 
 
 class CosmosConversationStore:
-    def __init__(self, container: ContainerProxy):
-        self.container = container
+    """Takes the container, or a factory for it: creating a CosmosClient already calls the service, so
+    a factory lets a cold start with Cosmos down answer 503 (and retry later) instead of crashing."""
+
+    def __init__(self, container: ContainerProxy | Callable[[], ContainerProxy]):
+        self._container = container if isinstance(container, ContainerProxy) else None
+        self._factory = None if isinstance(container, ContainerProxy) else container
+        self._lock = threading.Lock()
+
+    @property
+    def container(self) -> ContainerProxy:
+        if self._container is None:
+            with self._lock, _unavailable_on_azure_errors("connect"):
+                if self._container is None:
+                    assert self._factory is not None
+                    self._container = self._factory()
+        return self._container
 
     def create(self, document: Doc) -> bool:
         with _unavailable_on_azure_errors("create"):
