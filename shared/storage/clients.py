@@ -20,7 +20,8 @@ def _default_credential() -> Any:
     return DefaultAzureCredential()
 
 
-def cosmos_client(settings: Settings) -> CosmosClient:
+def cosmos_client(settings: Settings, **options: Any) -> CosmosClient:
+    """`options` go to the SDK client as they are (benchmarks pass a counting transport)."""
     credential: Any = settings.COSMOS_KEY.get_secret_value() if settings.COSMOS_KEY else _default_credential()
     local = settings.cosmos_is_local_emulator
     if local:
@@ -38,12 +39,13 @@ def cosmos_client(settings: Settings) -> CosmosClient:
         # The local emulator serves a self-signed certificate and has no regional endpoints.
         connection_verify=not local,
         enable_endpoint_discovery=not local,
+        **options,
     )
 
 
-def cosmos_container(settings: Settings) -> ContainerProxy:
+def cosmos_container(settings: Settings, **options: Any) -> ContainerProxy:
     return (
-        cosmos_client(settings)
+        cosmos_client(settings, **options)
         .get_database_client(settings.COSMOS_DATABASE)
         .get_container_client(settings.COSMOS_CONTAINER)
     )
@@ -60,13 +62,12 @@ def _storage_options() -> dict[str, Any]:
     }
 
 
-def queue_service(settings: Settings) -> QueueServiceClient:
+def queue_service(settings: Settings, **options: Any) -> QueueServiceClient:
+    options = {**_storage_options(), **options}
     if settings.AZURE_WEBJOBS_STORAGE:
-        return QueueServiceClient.from_connection_string(settings.AZURE_WEBJOBS_STORAGE, **_storage_options())
+        return QueueServiceClient.from_connection_string(settings.AZURE_WEBJOBS_STORAGE, **options)
     account = settings.AZURE_WEBJOBS_STORAGE_ACCOUNT_NAME
-    return QueueServiceClient(
-        f"https://{account}.queue.core.windows.net", _default_credential(), **_storage_options()
-    )
+    return QueueServiceClient(f"https://{account}.queue.core.windows.net", _default_credential(), **options)
 
 
 def blob_service(settings: Settings) -> BlobServiceClient:

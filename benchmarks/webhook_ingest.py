@@ -1,0 +1,152 @@
+"""Webhook ingest throughput in-process against the local emulators, requests per inbound text, and
+the import time of `function_app` (the Python part of a cold start).
+
+    make bench        (or: .venv/bin/python -m benchmarks.webhook_ingest)
+
+Figures are medians of several runs; the machine is shared and noisy.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+import uuid
+from collections import Counter
+from typing import Any
+
+from azure.core.pipeline.transport import RequestsTransport
+
+from devhost.provision import provision
+from devhost.stack import TEST_PORTS, LocalStack
+from shared import services as services_module
+from shared.api import webhook
+from shared.config import Settings
+from shared.services import Services
+from shared.storage.clients import cosmos_container, queue_service
+from shared.storage.cosmos_store import CosmosConversationStore
+from shared.storage.queues import StorageQueuePublisher
+from shared.whatsapp.signature import sign
+
+SECRET = "bench-secret"
+RUNS = 5
+MESSAGES_PER_RUN = 200
+
+
+class CountingTransport(RequestsTransport):  # type: ignore[misc]
+    """Counts every HTTP request the SDK really sends (retries included)."""
+
+    def __init__(self, counter: Counter[str], name: str, **kwargs: Any):
+        super().__init__(**kwargs)
+        self.counter = counter
+        self.name = name
+
+    def send(self, request: Any, **kwargs: Any) -> Any:
+        self.counter[self.name] += 1
+        return super().send(request, **kwargs)
+
+
+def text_webhook(phone_number_id: str, wa_id: str, age_seconds: int = 0) -> bytes:
+    payload = {
+        "object": "whatsapp_business_account",
+        "entry": [
+            {
+                "id": "1",
+                "changes": [
+                    {
+                        "field": "messages",
+                        "value": {
+                            "messaging_product": "whatsapp",
+                            "metadata": {
+                                "display_phone_number": "15550001111",
+                                "phone_number_id": phone_number_id,
+                            },
+                            "contacts": [{"profile": {"name": "Bench"}, "wa_id": wa_id}],
+                            "messages": [
+                                {
+                                    "from": wa_id,
+                                    "id": f"wamid.{uuid.uuid4().hex}",
+                                    "timestamp": str(int(time.time()) - age_seconds),
+                                    "type": "text",
+                                    "text": {"body": "Hello, is my order on its way?"},
+                                }
+                            ],
+                        },
+                    }
+                ],
+            }
+        ],
+    }
+    return json.dumps(payload).encode()
+
+
+def build_services(settings: Settings, counter: Counter[str]) -> Services:
+    container = cosmos_container(
+        settings, transport=CountingTransport(counter, "cosmos", connection_verify=False)
+    )
+    queues = queue_service(settings, transport=CountingTransport(counter, "queue"))
+    return Services(settings, CosmosConversationStore(container), StorageQueuePublisher(queues))
+
+
+def ingest_rate(services: Services, customers: int) -> float:
+    """Messages per second; each message from one of `customers` customers of a fresh business number."""
+    number = str(uuid.uuid4().int % 10**15)
+    bodies = [text_webhook(number, f"1555{i % customers:07d}") for i in range(MESSAGES_PER_RUN)]
+    signed = [(body, sign(body, SECRET)) for body in bodies]
+    start = time.perf_counter()
+    for body, signature in signed:
+        response = webhook.receive(body, signature, services)
+        assert response.status == 200, response.body
+    return MESSAGES_PER_RUN / (time.perf_counter() - start)
+
+
+def requests_per_message(services: Services, counter: Counter[str], new_conversation: bool) -> dict[str, int]:
+    number = str(uuid.uuid4().int % 10**15)
+    if not new_conversation:  # the customer wrote a minute ago
+        webhook.receive(body := text_webhook(number, "15550000001", 60), sign(body, SECRET), services)
+    counter.clear()
+    body = text_webhook(number, "15550000001")
+    assert webhook.receive(body, sign(body, SECRET), services).status == 200
+    return dict(counter)
+
+
+def import_seconds() -> float:
+    code = "import time; t = time.perf_counter(); import function_app; print(time.perf_counter() - t)"
+    runs = [float(subprocess.check_output([sys.executable, "-c", code], text=True)) for _ in range(RUNS)]
+    return statistics.median(runs)
+
+
+def main() -> None:
+    with LocalStack(TEST_PORTS, data_dir=None) as stack:
+        os.environ.update(stack.environment)
+        os.environ["WHATSAPP_APP_SECRET"] = SECRET
+        services_module.reset()
+        settings = Settings()
+        provision(settings)
+        counter: Counter[str] = Counter()
+        services = build_services(settings, counter)
+        ingest_rate(services, customers=10)  # warm up connections
+        one_customer = [ingest_rate(services, customers=1) for _ in range(RUNS)]
+        many_customers = [ingest_rate(services, customers=MESSAGES_PER_RUN) for _ in range(RUNS)]
+        first = requests_per_message(services, counter, new_conversation=True)
+        later = requests_per_message(services, counter, new_conversation=False)
+    rows = [
+        ("inbound texts/s, one conversation", f"{statistics.median(one_customer):.0f}"),
+        ("inbound texts/s, a new conversation each", f"{statistics.median(many_customers):.0f}"),
+        (
+            "requests for a conversation's first text",
+            f"cosmos {first.get('cosmos')}, queue {first.get('queue')}",
+        ),
+        ("requests for a later text", f"cosmos {later.get('cosmos')}, queue {later.get('queue')}"),
+        ("import function_app, ms", f"{import_seconds() * 1000:.0f}"),
+    ]
+    for name, value in rows:
+        print(f"| {name} | {value} |")
+    print(f"medians of {RUNS} runs of {MESSAGES_PER_RUN} sequential webhook calls")
+
+
+if __name__ == "__main__":
+    main()
