@@ -44,7 +44,8 @@ def _run(args: argparse.Namespace) -> int:
         def shutdown(signum: int, frame: FrameType | None) -> None:
             raise KeyboardInterrupt
 
-        signal.signal(signal.SIGTERM, shutdown)
+        for stop_signal in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(stop_signal, shutdown)
         print(f"settings: {settings_file().name}; serving {host.base_url}/api (Ctrl-C stops)")
         try:
             host.serve_forever()
