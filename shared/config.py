@@ -49,6 +49,13 @@ class Settings(BaseSettings):
 
     ALLOWED_ORIGINS: str = ""
 
+    # Entra ID for the D365-facing routes: a control in the agent's browser cannot keep a function key.
+    AUTH_TENANT_ID: str = ""
+    AUTH_AUDIENCE: str = ""  # the API app's id and/or `api://...` id URI, comma-separated
+    AUTH_REQUIRED_ROLE: str = ""  # an app role the agent must hold; empty = any user of the tenant
+    AUTH_DISABLED: bool = False  # only the local host sets this by default
+    AUTH_AUTHORITY: str = "https://login.microsoftonline.com"
+
     @field_validator("COSMOS_KEY", "DATAVERSE_CLIENT_SECRET", mode="before")
     @classmethod
     def _empty_is_absent(cls, value: object) -> object:
@@ -62,6 +69,10 @@ class Settings(BaseSettings):
     @property
     def allowed_origins(self) -> list[str]:
         return [o.strip() for o in self.ALLOWED_ORIGINS.split(",") if o.strip()]
+
+    @property
+    def auth_audiences(self) -> list[str]:
+        return [a.strip() for a in self.AUTH_AUDIENCE.split(",") if a.strip()]
 
 
 @lru_cache(maxsize=1)
