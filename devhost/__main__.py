@@ -21,6 +21,9 @@ from shared.whatsapp.signature import SIGNATURE_HEADER, sign
 
 
 def _run(args: argparse.Namespace) -> int:
+    # Locally the control runs without Entra ID (as Core Tools skips function keys); set
+    # AUTH_DISABLED=false and the AUTH_* settings to try the real sign-in.
+    os.environ.setdefault("AUTH_DISABLED", "true")
     load_local_settings()
     from devhost.host import LocalFunctionsHost, QueueRules
     from devhost.provision import provision

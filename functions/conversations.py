@@ -1,23 +1,39 @@
-"""The D365 control's reads: session status and chat history."""
+"""The D365 control's conversation routes: session status, chat history, and Send."""
 
 import azure.functions as func
 
 from functions.http import query, to_http
-from shared.api import conversations
+from shared.api import conversations, send
 from shared.services import get_services
 
 bp = func.Blueprint()  # type: ignore[no-untyped-call]
+ROUTE = "conversations/{customerId}"
+# Entra ID tokens are checked in code (shared/auth); the function key stays as defence in depth.
+AUTH = func.AuthLevel.FUNCTION
+
+
+def _customer(req: func.HttpRequest) -> str:
+    return str(req.route_params.get("customerId", ""))
 
 
 @bp.function_name("get_session")
-@bp.route(route="conversations/{customerId}/session", methods=["GET"], auth_level=func.AuthLevel.FUNCTION)
+@bp.route(route=f"{ROUTE}/session", methods=["GET"], auth_level=AUTH)
 def get_session(req: func.HttpRequest) -> func.HttpResponse:
-    customer = req.route_params.get("customerId", "")
-    return to_http(conversations.session_status(customer, query(req), get_services()))
+    authorization = req.headers.get("Authorization")
+    return to_http(conversations.session_status(_customer(req), query(req), authorization, get_services()))
 
 
 @bp.function_name("get_messages")
-@bp.route(route="conversations/{customerId}/messages", methods=["GET"], auth_level=func.AuthLevel.FUNCTION)
+@bp.route(route=f"{ROUTE}/messages", methods=["GET"], auth_level=AUTH)
 def get_messages(req: func.HttpRequest) -> func.HttpResponse:
-    customer = req.route_params.get("customerId", "")
-    return to_http(conversations.history(customer, query(req), get_services()))
+    authorization = req.headers.get("Authorization")
+    return to_http(conversations.history(_customer(req), query(req), authorization, get_services()))
+
+
+@bp.function_name("send_message")
+@bp.route(route=f"{ROUTE}/messages", methods=["POST"], auth_level=AUTH)
+def send_message(req: func.HttpRequest) -> func.HttpResponse:
+    authorization = req.headers.get("Authorization")
+    return to_http(
+        send.send_message(_customer(req), query(req), req.get_body(), authorization, get_services())
+    )

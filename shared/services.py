@@ -8,6 +8,7 @@ from functools import lru_cache
 from shared.config import Settings, get_settings
 from shared.conversations.ingest import Clock, utc_now
 from shared.conversations.ports import ConversationStore, QueuePublisher
+from shared.conversations.send import MessageSender
 
 
 @dataclass
@@ -15,6 +16,7 @@ class Services:
     settings: Settings
     store: ConversationStore
     queue: QueuePublisher
+    sender: MessageSender
     clock: Clock = utc_now
 
 
@@ -23,12 +25,18 @@ def get_services() -> Services:
     from shared.storage.clients import cosmos_container, queue_service
     from shared.storage.cosmos_store import CosmosConversationStore
     from shared.storage.queues import StorageQueuePublisher
+    from shared.whatsapp.graph_client import GraphClient
 
     settings = get_settings()
     return Services(
         settings=settings,
         store=CosmosConversationStore(lambda: cosmos_container(settings)),
         queue=StorageQueuePublisher(queue_service(settings)),
+        sender=GraphClient(
+            settings.WHATSAPP_GRAPH_BASE_URL,
+            settings.WHATSAPP_API_VERSION,
+            settings.WHATSAPP_ACCESS_TOKEN.get_secret_value(),
+        ),
     )
 
 

@@ -27,6 +27,7 @@ TEST_SETTINGS = {
     "COSMOS_DATABASE": "whatsapp",
     "COSMOS_CONTAINER": "conversations",
     "MEDIA_CONTAINER": "media",
+    "AUTH_DISABLED": "true",  # the auth tests switch it off and sign their own tokens
 }
 
 

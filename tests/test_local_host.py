@@ -183,5 +183,6 @@ def test_function_app_registers_one_function_per_job_on_the_design_routes(app_fu
         "whatsapp_webhook": ("whatsapp/webhook", ["POST"]),
         "get_session": ("conversations/{customerId}/session", ["GET"]),
         "get_messages": ("conversations/{customerId}/messages", ["GET"]),
+        "send_message": ("conversations/{customerId}/messages", ["POST"]),
         "health": ("health", ["GET"]),
     }

@@ -8,6 +8,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from shared.api.guard import caller
 from shared.api.responses import ApiResponse, error_response, json_response
 from shared.conversations.customer_id import InvalidCustomerId, normalise_customer_id
 from shared.conversations.documents import MessageDocument, SessionDocument, conversation_id
@@ -26,7 +27,8 @@ class BadRequest(ValueError):
     pass
 
 
-def _conversation(customer: str, params: Mapping[str, str], services: Services) -> str:
+def resolve_customer(customer: str, params: Mapping[str, str], services: Services) -> tuple[str, str]:
+    """(business phone number id, customer id) from the route and `?phoneNumberId=`."""
     try:
         customer_id = normalise_customer_id(customer)
     except InvalidCustomerId as error:
@@ -36,7 +38,11 @@ def _conversation(customer: str, params: Mapping[str, str], services: Services) 
         raise BadRequest("phoneNumberId is required (no WHATSAPP_PHONE_NUMBER_ID is configured)")
     if not number.isdigit():
         raise BadRequest("phoneNumberId must be the business number's numeric id from Meta")
-    return conversation_id(number, customer_id)
+    return number, customer_id
+
+
+def _conversation(customer: str, params: Mapping[str, str], services: Services) -> str:
+    return conversation_id(*resolve_customer(customer, params, services))
 
 
 def _page_size(params: Mapping[str, str]) -> int:
@@ -67,7 +73,11 @@ def message_view(document: dict[str, Any]) -> dict[str, Any]:
     return doc.model_dump(by_alias=True, exclude_none=True, mode="json", exclude=_HIDDEN_FIELDS)
 
 
-def session_status(customer: str, params: Mapping[str, str], services: Services) -> ApiResponse:
+def session_status(
+    customer: str, params: Mapping[str, str], authorization: str | None, services: Services
+) -> ApiResponse:
+    if isinstance(agent := caller(authorization, services.settings), ApiResponse):
+        return agent
     try:
         conv = _conversation(customer, params, services)
         found = services.store.read(conv, "session")
@@ -87,7 +97,11 @@ def session_status(customer: str, params: Mapping[str, str], services: Services)
     )
 
 
-def history(customer: str, params: Mapping[str, str], services: Services) -> ApiResponse:
+def history(
+    customer: str, params: Mapping[str, str], authorization: str | None, services: Services
+) -> ApiResponse:
+    if isinstance(agent := caller(authorization, services.settings), ApiResponse):
+        return agent
     try:
         conv = _conversation(customer, params, services)
         limit = _page_size(params)

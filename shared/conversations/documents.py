@@ -59,6 +59,7 @@ class MessageError(Document):
     code: int | None = None
     title: str | None = None
     detail: str | None = None
+    retryable: bool | None = None  # nothing went out and the cause may pass: the same send may be retried
 
 
 class Regarding(Document):

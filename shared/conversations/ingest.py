@@ -19,6 +19,7 @@ from shared.conversations.documents import (
     ReceiptDocument,
     SessionDocument,
     conversation_id,
+    document_id,
     iso,
     parse_iso,
 )
@@ -249,6 +250,22 @@ class WebhookIngest:
 
         self.store.update(doc.conversation_id, "conversation", change)
 
+    def _adopt(self, conv: str, message_id: str, wamid: str) -> Doc | None:
+        """Our send puts its message id in `biz_opaque_callback_data`: a status naming it finds the
+        message even when the send never got to record the wamid (a crash, a timeout)."""
+
+        def change(current: Doc | None) -> Doc | None:
+            if current is None or current.get("type") != "message" or current.get("direction") != "outbound":
+                return None
+            if current.get("wamid"):
+                return None
+            return {**current, "wamid": wamid}
+
+        if document_id(message_id) != message_id:  # not one of ours: ours are document ids already
+            return None
+        adopted = self.store.update(conv, message_id, change)
+        return adopted if adopted is not None and adopted.get("wamid") == wamid else None
+
     def _status(self, item: StatusItem) -> None:
         status, conv = item.status, item.conversation_id
         extra = {"wamid": status.id, "conversationId": conv, "status": status.status}
@@ -258,6 +275,8 @@ class WebhookIngest:
             conv, ReceiptDocument.id_for(status.id), _receipt_change(conv, status.id, status)
         )
         message = self.store.find_message_by_wamid(conv, status.id)
+        if message is None and status.biz_opaque_callback_data:
+            message = self._adopt(conv, status.biz_opaque_callback_data, status.id)
         if message is None or receipt is None:
             log.info("status %s for a message not stored yet; kept for later", status.status, extra=extra)
             return

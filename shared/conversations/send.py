@@ -1,0 +1,256 @@
+"""An agent's message to a customer: refused outside the 24-hour window, sent at most once per
+`clientMessageId`, recorded before Meta is called so that nothing is ever sent without a trace."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from datetime import datetime
+from typing import Any, Protocol
+
+from shared.conversations.commands import SendMessageCommand
+from shared.conversations.documents import (
+    ConversationDocument,
+    MediaInfo,
+    MessageDocument,
+    MessageError,
+    ReceiptDocument,
+    SessionDocument,
+    conversation_id,
+    document_id,
+    iso,
+)
+from shared.conversations.inbound import preview, sort_key
+from shared.conversations.ingest import Clock, apply_receipt, utc_now
+from shared.conversations.ports import ConversationStore, Doc, QueuePublisher
+from shared.conversations.queue_messages import MirrorRequest
+from shared.conversations.session_window import is_active
+from shared.storage.names import DATAVERSE_MIRROR_QUEUE
+from shared.whatsapp.graph_errors import WINDOW_CLOSED, GraphError
+from shared.whatsapp.graph_models import (
+    MediaBody,
+    ReplyContext,
+    SendMessageRequest,
+    SendMessageResponse,
+    TextBody,
+)
+
+log = logging.getLogger(__name__)
+
+
+class MessageSender(Protocol):
+    def send_message(self, phone_number_id: str, request: SendMessageRequest) -> SendMessageResponse: ...
+
+
+class SessionInactive(Exception):
+    """The customer has not written in the last 24 hours: only templates may go out."""
+
+
+class SendOutcomeUnknown(Exception):
+    """Meta did not answer in time: the message may have gone out. It stays `accepted`, so Meta's
+    status webhooks (which name it in `biz_opaque_callback_data`) can still move it forward."""
+
+    def __init__(self, message: Doc):
+        super().__init__("no answer from WhatsApp")
+        self.message = message
+
+
+class SendFailed(Exception):
+    """Meta refused the message or could not be reached; `message` is the stored, failed message."""
+
+    def __init__(self, error: MessageError, message: Doc):
+        super().__init__(f"send failed: {error.code} {error.title}")
+        self.error = error
+        self.message = message
+
+
+def outbound_request(to: str, command: SendMessageCommand, message_id: str) -> SendMessageRequest:
+    fields: dict[str, Any] = {"to": to, "type": command.type, "biz_opaque_callback_data": message_id}
+    if command.type == "text":
+        fields["text"] = TextBody(body=command.text or "", preview_url=command.preview_url)
+    else:
+        fields[command.type] = MediaBody(
+            link=command.media_url, caption=command.caption, filename=command.filename
+        )
+    if command.reply_to:
+        fields["context"] = ReplyContext(message_id=command.reply_to)
+    return SendMessageRequest(**fields)
+
+
+def _error_of(error: GraphError) -> MessageError:
+    return MessageError(
+        code=error.code, title=error.title, detail=error.details, retryable=error.transient or None
+    )
+
+
+class SendMessage:
+    def __init__(
+        self, store: ConversationStore, queue: QueuePublisher, sender: MessageSender, clock: Clock = utc_now
+    ):
+        self.store = store
+        self.queue = queue
+        self.sender = sender
+        self.clock = clock
+
+    def __call__(
+        self, phone_number_id: str, customer_id: str, command: SendMessageCommand, sent_by: str
+    ) -> tuple[Doc, bool]:
+        """The stored message, and whether this call sent it (False: a replay of an earlier send)."""
+        conv = conversation_id(phone_number_id, customer_id)
+        now = self.clock()
+        session = self.store.read(conv, "session")
+        if not is_active(SessionDocument.model_validate(session) if session else None, now):
+            raise SessionInactive(conv)
+
+        message_id = document_id(command.client_message_id or str(uuid.uuid4()))
+        draft = self._draft(conv, phone_number_id, customer_id, command, message_id, sent_by, now)
+        if not self.store.create(draft.to_document()):
+            existing = self.store.read(conv, message_id)
+            assert existing is not None
+            if not self._may_retry(existing):
+                log.info(
+                    "replayed send %s",
+                    message_id,
+                    extra={"conversationId": conv, "wamid": existing.get("wamid")},
+                )
+                if existing.get("status") == "failed":
+                    raise SendFailed(MessageError.model_validate(existing.get("error") or {}), existing)
+                return existing, False
+            self._set(conv, message_id, status="accepted", error=None)
+
+        request = outbound_request(customer_id, command, message_id)
+        try:
+            response = self.sender.send_message(phone_number_id, request)
+        except GraphError as error:
+            if error.outcome_unknown:
+                log.warning(
+                    "no answer from Meta for %s; it may have been sent",
+                    message_id,
+                    extra={"conversationId": conv},
+                )
+                raise SendOutcomeUnknown(self.store.read(conv, message_id) or draft.to_document()) from error
+            stored = self._failed(conv, message_id, error, now)
+            if error.code == WINDOW_CLOSED:
+                self._close_window(conv, now)
+            raise SendFailed(MessageError.model_validate(stored["error"]), stored) from error
+        return self._accepted(conv, message_id, response, command), True
+
+    def _draft(
+        self,
+        conv: str,
+        phone_number_id: str,
+        customer_id: str,
+        command: SendMessageCommand,
+        message_id: str,
+        sent_by: str,
+        now: datetime,
+    ) -> MessageDocument:
+        media = None
+        if command.type != "text":
+            media = MediaInfo(url=command.media_url, filename=command.filename)
+        return MessageDocument(
+            conversation_id=conv,
+            id=message_id,
+            phone_number_id=phone_number_id,
+            customer_id=customer_id,
+            direction="outbound",
+            kind=command.type,
+            text=command.text,
+            caption=command.caption,
+            media=media,
+            context=command.reply_to,
+            timestamp=iso(now),
+            sort_key=sort_key(now),
+            status="accepted",
+            status_times={"accepted": iso(now)},
+            sent_by=sent_by,
+            regarding=command.regarding,
+        )
+
+    @staticmethod
+    def _may_retry(existing: Doc) -> bool:
+        """A send that failed for a passing reason (throttling, Meta unreachable) may be tried again."""
+        error = existing.get("error") or {}
+        return (
+            existing.get("status") == "failed" and bool(error.get("retryable")) and not existing.get("wamid")
+        )
+
+    def _set(self, conv: str, message_id: str, **fields: Any) -> Doc:
+        def change(current: Doc | None) -> Doc | None:
+            if current is None:
+                return None
+            return {**current, **fields}
+
+        stored = self.store.update(conv, message_id, change)
+        assert stored is not None
+        return stored
+
+    def _failed(self, conv: str, message_id: str, error: GraphError, now: datetime) -> Doc:
+        log.warning(
+            "WhatsApp refused message %s: %s",
+            message_id,
+            error,
+            extra={"conversationId": conv, "metaErrorCode": error.code},
+        )
+        detail = _error_of(error).to_document()
+
+        def change(current: Doc | None) -> Doc | None:
+            if current is None:
+                return None
+            times = dict(current.get("statusTimes") or {})
+            times.setdefault("failed", iso(now))
+            return {**current, "status": "failed", "statusTimes": times, "error": detail}
+
+        stored = self.store.update(conv, message_id, change)
+        assert stored is not None
+        self.queue.send(DATAVERSE_MIRROR_QUEUE, MirrorRequest(conversation_id=conv, id=message_id))
+        return stored
+
+    def _close_window(self, conv: str, now: datetime) -> None:
+        """Meta's 131047 is the final word on the window: end ours so the control hides the composer."""
+
+        def change(current: Doc | None) -> Doc | None:
+            if current is None:
+                return None
+            return {**current, "expiresAt": iso(now), "ttl": 1}
+
+        self.store.update(conv, "session", change)
+
+    def _accepted(
+        self, conv: str, message_id: str, response: SendMessageResponse, command: SendMessageCommand
+    ) -> Doc:
+        stored = self._set(conv, message_id, wamid=response.wamid, error=None)
+        extra = {"conversationId": conv, "wamid": response.wamid}
+        log.info("Meta accepted message %s", message_id, extra=extra)
+        # A status webhook may have raced this write: it left a receipt, which is applied now.
+        receipt = self.store.read(conv, ReceiptDocument.id_for(response.wamid))
+        if receipt is not None and apply_receipt(self.store, stored, receipt):
+            stored = self.store.read(conv, message_id) or stored
+        self._touch_conversation(conv, MessageDocument.model_validate(stored), response.wa_id, command)
+        self.queue.send(DATAVERSE_MIRROR_QUEUE, MirrorRequest(conversation_id=conv, id=message_id))
+        return stored
+
+    def _touch_conversation(
+        self, conv: str, doc: MessageDocument, wa_id: str | None, command: SendMessageCommand
+    ) -> None:
+        def change(current: Doc | None) -> Doc | None:
+            existing = (
+                ConversationDocument.model_validate(current)
+                if current
+                else ConversationDocument(
+                    conversation_id=conv, phone_number_id=doc.phone_number_id, customer_id=doc.customer_id
+                )
+            )
+            updates: dict[str, Any] = {
+                "last_message_at": doc.timestamp,
+                "last_message_preview": preview(doc),
+                "last_message_direction": "outbound",
+            }
+            if command.regarding is not None:
+                updates["regarding"] = command.regarding
+            if wa_id and wa_id != doc.customer_id:
+                # Meta rewrote the number (Brazil, Mexico): its wa_id is where replies will come from.
+                updates["wa_id"] = wa_id
+            return existing.model_copy(update=updates).to_document()
+
+        self.store.update(conv, "conversation", change)

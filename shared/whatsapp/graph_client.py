@@ -1,0 +1,130 @@
+"""The Graph API client for sending WhatsApp messages: one pooled session, timeouts, and retries only
+where a retry cannot send a message twice."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+
+import requests
+from pydantic import ValidationError
+from requests.adapters import HTTPAdapter
+from tenacity import (
+    RetryCallState,
+    Retrying,
+    retry_if_exception,
+    stop_after_attempt,
+    stop_before_delay,
+    wait_random_exponential,
+)
+
+from shared.whatsapp.graph_errors import GraphError
+from shared.whatsapp.graph_models import SendMessageRequest, SendMessageResponse
+
+log = logging.getLogger(__name__)
+PAIR_RATE_LIMIT = 131056
+_jitter = wait_random_exponential(multiplier=0.5, max=8)
+
+
+def pooled_session(pool_size: int = 32) -> requests.Session:
+    session = requests.Session()
+    # Retries are ours (below): urllib3's own would resend a POST after a read timeout.
+    adapter = HTTPAdapter(pool_connections=4, pool_maxsize=pool_size, max_retries=0)
+    session.mount("https://", adapter)
+    session.mount("http://", adapter)
+    return session
+
+
+def _wait(state: RetryCallState) -> float:
+    error = state.outcome.exception() if state.outcome else None
+    if isinstance(error, GraphError) and error.code == PAIR_RATE_LIMIT:
+        return float(4 ** (state.attempt_number - 1))  # Meta: "retry after 4^X seconds"
+    return float(_jitter(state))
+
+
+def _worth_retrying(error: BaseException) -> bool:
+    return isinstance(error, GraphError) and error.transient
+
+
+class GraphClient:
+    def __init__(
+        self,
+        base_url: str,
+        api_version: str,
+        access_token: str,
+        *,
+        session: requests.Session | None = None,
+        timeout: tuple[float, float] = (3.05, 20.0),
+        max_attempts: int = 4,
+        retry_budget_seconds: float = 10.0,
+        sleep: Callable[[float], None] = time.sleep,
+    ):
+        self.base_url = base_url.rstrip("/")
+        self.api_version = api_version
+        self._token = access_token
+        self.session = session or pooled_session()
+        self.timeout = timeout
+        self.max_attempts = max_attempts
+        self.retry_budget_seconds = retry_budget_seconds
+        self.sleep = sleep
+
+    def __repr__(self) -> str:  # never show the token
+        return f"GraphClient({self.base_url}/{self.api_version})"
+
+    def messages_url(self, phone_number_id: str) -> str:
+        return f"{self.base_url}/{self.api_version}/{phone_number_id}/messages"
+
+    def send_message(self, phone_number_id: str, request: SendMessageRequest) -> SendMessageResponse:
+        """Meta's answer to the send; raises GraphError when it refused or could not be reached."""
+        retrying = Retrying(
+            stop=stop_after_attempt(self.max_attempts) | stop_before_delay(self.retry_budget_seconds),
+            wait=_wait,
+            retry=retry_if_exception(_worth_retrying),
+            sleep=self.sleep,
+            before_sleep=self._log_retry,
+            reraise=True,
+        )
+        response: SendMessageResponse = retrying(self._post_once, self.messages_url(phone_number_id), request)
+        return response
+
+    @staticmethod
+    def _log_retry(state: RetryCallState) -> None:
+        error = state.outcome.exception() if state.outcome else None
+        log.warning(
+            "Graph API send attempt %d failed (%s); retrying",
+            state.attempt_number,
+            error,
+            extra={"metaErrorCode": getattr(error, "code", None)},
+        )
+
+    def _post_once(self, url: str, request: SendMessageRequest) -> SendMessageResponse:
+        try:
+            response = self.session.post(
+                url,
+                json=request.to_json(),
+                headers={"Authorization": f"Bearer {self._token}"},
+                timeout=self.timeout,
+            )
+        except (requests.ConnectTimeout, requests.exceptions.SSLError) as error:
+            raise GraphError(
+                None, reason=f"could not connect to Meta: {type(error).__name__}", safe_to_retry=True
+            ) from error
+        except requests.ConnectionError as error:
+            # A refused or unresolvable connection never carried the request; a reset might have.
+            never_sent = "NewConnectionError" in repr(error) or "NameResolutionError" in repr(error)
+            raise GraphError(None, reason="could not connect to Meta", safe_to_retry=never_sent) from error
+        except requests.RequestException as error:  # read timeout: Meta may have sent it; never resend
+            raise GraphError(
+                None, reason=f"no answer from Meta ({type(error).__name__}); the message may have been sent"
+            ) from error
+        try:
+            payload = response.json()
+        except ValueError:
+            payload = None
+        if response.status_code != 200:
+            raise GraphError.from_response(response.status_code, payload)
+        try:
+            return SendMessageResponse.model_validate(payload)
+        except ValidationError as error:
+            raise GraphError(200, reason="Meta answered 200 without a message id") from error
