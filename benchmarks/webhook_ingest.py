@@ -29,6 +29,7 @@ from shared.services import Services
 from shared.storage.clients import cosmos_container, queue_service
 from shared.storage.cosmos_store import CosmosConversationStore
 from shared.storage.queues import StorageQueuePublisher
+from shared.whatsapp.graph_client import GraphClient
 from shared.whatsapp.signature import sign
 
 SECRET = "bench-secret"
@@ -88,7 +89,8 @@ def build_services(settings: Settings, counter: Counter[str]) -> Services:
         settings, transport=CountingTransport(counter, "cosmos", connection_verify=False)
     )
     queues = queue_service(settings, transport=CountingTransport(counter, "queue"))
-    return Services(settings, CosmosConversationStore(container), StorageQueuePublisher(queues))
+    sender = GraphClient(settings.WHATSAPP_GRAPH_BASE_URL, settings.WHATSAPP_API_VERSION, "unused")
+    return Services(settings, CosmosConversationStore(container), StorageQueuePublisher(queues), sender)
 
 
 def ingest_rate(services: Services, customers: int) -> float:
