@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 PY_STAMP := $(VENV)/.installed
 NODE_STAMP := node_modules/.installed
 
-.PHONY: install run test lint format bench customer-says clean
+.PHONY: install run test lint format bench customer-says openapi clean
 
 $(PY_STAMP): requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -44,3 +44,7 @@ customer-says: $(PY_STAMP)
 
 clean:
 	rm -rf $(VENV) node_modules .local .pytest_cache .mypy_cache .ruff_cache
+
+# Rewrite the committed OpenAPI document from the code's models (a test fails when they differ).
+openapi: $(PY_STAMP)
+	$(BIN)/python -m shared.api.openapi

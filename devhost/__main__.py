@@ -11,13 +11,23 @@ import sys
 import time
 import urllib.error
 import urllib.request
-import uuid
 from pathlib import Path
 from types import FrameType
+from urllib.parse import urlsplit
 
 from devhost.local_settings import load_local_settings, settings_file
+from devhost.sandbox import WhatsAppSandbox, inbound_text_webhook, new_wamid
 from devhost.stack import DEV_PORTS, ROOT, LocalStack
+from shared.config import LOOPBACK_HOSTS
 from shared.whatsapp.signature import SIGNATURE_HEADER, sign
+
+
+def _sandbox_address(graph_base_url: str) -> tuple[str, int] | None:
+    """Where to start the WhatsApp sandbox: only when the Graph base URL points at this machine."""
+    parts = urlsplit(graph_base_url)
+    if parts.hostname in LOOPBACK_HOSTS and parts.port:
+        return parts.hostname, parts.port
+    return None
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -31,10 +41,11 @@ def _run(args: argparse.Namespace) -> int:
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("azure").setLevel(logging.WARNING)
+    settings = get_settings()
     with LocalStack(DEV_PORTS) as stack:
         if stack.started:
             print(f"started {len(stack.started)} emulator(s); they stop when this command ends")
-        provision(get_settings())
+        provision(settings)
         from function_app import app
 
         host = LocalFunctionsHost(
@@ -43,6 +54,16 @@ def _run(args: argparse.Namespace) -> int:
             QueueRules.from_host_json(ROOT / "host.json"),
             port=args.port,
         )
+        sandbox = None
+        if address := _sandbox_address(settings.WHATSAPP_GRAPH_BASE_URL):
+            sandbox = WhatsAppSandbox(
+                webhook_url=f"{host.base_url}/api/whatsapp/webhook",
+                app_secret=settings.WHATSAPP_APP_SECRET.get_secret_value(),
+                access_token=settings.WHATSAPP_ACCESS_TOKEN.get_secret_value(),
+                phone_number_id=settings.WHATSAPP_PHONE_NUMBER_ID,
+            )
+            sandbox.start_in_background(*address)
+            print(f"WhatsApp sandbox (a local stand-in for Meta) on {sandbox.base_url}")
 
         def shutdown(signum: int, frame: FrameType | None) -> None:
             raise KeyboardInterrupt
@@ -55,64 +76,53 @@ def _run(args: argparse.Namespace) -> int:
         except KeyboardInterrupt:
             pass
         finally:
+            if sandbox is not None:
+                sandbox.stop()
             host.stop()
     return 0
 
 
-def inbound_text_webhook(phone_number_id: str, wa_id: str, text: str, name: str) -> dict[str, object]:
-    """The body Meta posts when a customer sends a text (see Meta's text message webhook reference)."""
-    return {
-        "object": "whatsapp_business_account",
-        "entry": [
-            {
-                "id": "0",
-                "changes": [
-                    {
-                        "field": "messages",
-                        "value": {
-                            "messaging_product": "whatsapp",
-                            "metadata": {
-                                "display_phone_number": "15550000000",
-                                "phone_number_id": phone_number_id,
-                            },
-                            "contacts": [{"profile": {"name": name}, "wa_id": wa_id}],
-                            "messages": [
-                                {
-                                    "from": wa_id,
-                                    "id": f"wamid.local-{uuid.uuid4().hex}",
-                                    "timestamp": str(int(time.time())),
-                                    "type": "text",
-                                    "text": {"body": text},
-                                }
-                            ],
-                        },
-                    }
-                ],
-            }
-        ],
-    }
+def _post_json(url: str, body: bytes, headers: dict[str, str]) -> tuple[int, str]:
+    request = urllib.request.Request(url, data=body, headers={"Content-Type": "application/json", **headers})
+    try:
+        with urllib.request.urlopen(request, timeout=15) as response:
+            return response.status, response.read().decode()
+    except urllib.error.HTTPError as error:
+        return error.code, error.read().decode()
 
 
 def _customer_says(args: argparse.Namespace) -> int:
+    """Through the sandbox when it runs (it must know the customer wrote, to open its window), else
+    straight to the app's webhook, signed as Meta signs."""
     load_local_settings()
-    body = json.dumps(
-        inbound_text_webhook(os.environ["WHATSAPP_PHONE_NUMBER_ID"], args.wa, args.text, args.name)
-    ).encode()
-    request = urllib.request.Request(
-        f"{args.url}/api/whatsapp/webhook",
-        data=body,
-        headers={
-            "Content-Type": "application/json",
-            SIGNATURE_HEADER: sign(body, os.environ["WHATSAPP_APP_SECRET"]),
-        },
-    )
-    try:
-        with urllib.request.urlopen(request, timeout=10) as response:
-            print(response.status, response.read().decode())
-    except urllib.error.HTTPError as error:
-        print(error.code, error.read().decode(), file=sys.stderr)
-        return 1
-    return 0
+    graph = os.environ.get("WHATSAPP_GRAPH_BASE_URL", "")
+    if _sandbox_address(graph):
+        status, text = _post_json(
+            f"{graph.rstrip('/')}/sandbox/customers/{args.wa}/messages",
+            json.dumps({"text": args.text, "name": args.name}).encode(),
+            {},
+        )
+        if status == 200:
+            answer = json.loads(text)
+            body = answer["app_body"]
+            status, text = answer["app_status"], body if isinstance(body, str) else json.dumps(body)
+    else:
+        payload = inbound_text_webhook(
+            os.environ["WHATSAPP_PHONE_NUMBER_ID"],
+            args.wa,
+            args.text,
+            args.name,
+            new_wamid(),
+            int(time.time()),
+        )
+        body = json.dumps(payload).encode()
+        status, text = _post_json(
+            f"{args.url}/api/whatsapp/webhook",
+            body,
+            {SIGNATURE_HEADER: sign(body, os.environ["WHATSAPP_APP_SECRET"])},
+        )
+    print(status, text)
+    return 0 if status == 200 else 1
 
 
 def main(argv: list[str] | None = None) -> int:

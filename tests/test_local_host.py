@@ -185,4 +185,5 @@ def test_function_app_registers_one_function_per_job_on_the_design_routes(app_fu
         "get_messages": ("conversations/{customerId}/messages", ["GET"]),
         "send_message": ("conversations/{customerId}/messages", ["POST"]),
         "health": ("health", ["GET"]),
+        "openapi": ("openapi.json", ["GET"]),
     }

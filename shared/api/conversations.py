@@ -10,8 +10,9 @@ from typing import Any
 
 from shared.api.guard import caller
 from shared.api.responses import ApiResponse, error_response, json_response
+from shared.api.views import MessageView
 from shared.conversations.customer_id import InvalidCustomerId, normalise_customer_id
-from shared.conversations.documents import MessageDocument, SessionDocument, conversation_id
+from shared.conversations.documents import SessionDocument, conversation_id
 from shared.conversations.ports import StoreUnavailable
 from shared.conversations.session_window import is_active
 from shared.services import Services
@@ -19,8 +20,6 @@ from shared.services import Services
 DEFAULT_PAGE = 50
 MAX_PAGE = 200
 _SORT_KEY = re.compile(r"\d{11}-\d{20}")
-# Internal bookkeeping that the control has no use for.
-_HIDDEN_FIELDS = {"type", "conversation_id", "sort_key", "raw"}
 
 
 class BadRequest(ValueError):
@@ -69,8 +68,7 @@ def decode_cursor(cursor: str) -> str:
 
 
 def message_view(document: dict[str, Any]) -> dict[str, Any]:
-    doc = MessageDocument.model_validate(document)
-    return doc.model_dump(by_alias=True, exclude_none=True, mode="json", exclude=_HIDDEN_FIELDS)
+    return MessageView.model_validate(document).model_dump(by_alias=True, exclude_none=True, mode="json")
 
 
 def session_status(

@@ -51,11 +51,12 @@ def failure_response(error: MessageError, message: dict[str, object]) -> ApiResp
             {"Retry-After": wait},
         )
     if code in AUTH_PROBLEMS:
-        return error_response(
-            502,
-            "whatsapp_auth_failed",
+        operator = (
             f"WhatsApp refused this app's credentials (code {code}). An administrator must renew "
-            "WHATSAPP_ACCESS_TOKEN or the app's permissions; nothing was sent.",
+            "WHATSAPP_ACCESS_TOKEN or the app's permissions; nothing was sent."
+        )
+        return json_response(
+            502, {"error": {"code": "whatsapp_auth_failed", "message": operator}} | body_message
         )
     if code is None or error.retryable:
         return json_response(

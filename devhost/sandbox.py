@@ -1,0 +1,447 @@
+"""A local stand-in for Meta's WhatsApp Cloud API, so the whole chat loop runs on one machine.
+
+It answers the Graph send API the way Meta does where the app can see it (bearer token, request checks,
+the 24-hour customer-service window, the success and error shapes of WHATSAPP-NOTES.md §5 and §7), then
+posts signed `sent`, `delivered` and `read` status webhooks to the app. Customers "write" through
+`POST /sandbox/customers/{wa_id}/messages`, which posts Meta's inbound text webhook to the app.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import logging
+import re
+import secrets
+import threading
+import time
+import uuid
+from collections import deque
+from collections.abc import Callable, Iterable
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import requests
+from werkzeug.exceptions import HTTPException
+from werkzeug.routing import Map, Rule
+from werkzeug.serving import BaseWSGIServer, make_server
+from werkzeug.wrappers import Request, Response
+
+from shared.whatsapp.signature import SIGNATURE_HEADER, sign
+
+log = logging.getLogger("devhost.sandbox")
+Json = dict[str, Any]
+
+WINDOW_SECONDS = 24 * 3600
+DEFAULT_PHONE_NUMBER_ID = "106540352242922"  # the example ids of Meta's webhook reference
+DISPLAY_PHONE_NUMBER = "15550783881"
+WABA_ID = "102290129340398"
+DEFAULT_CUSTOMER_NAME = "Local Customer"
+MEDIA_TYPES = frozenset({"image", "document", "audio", "video", "sticker"})
+SEND_TYPES = MEDIA_TYPES | {"text", "reaction"}
+# Service messages have been free since 2024-11-01; PMP is the pricing model since 2025-07-01.
+SERVICE_PRICING: Json = {
+    "billable": False,
+    "pricing_model": "PMP",
+    "type": "free_customer_service",
+    "category": "service",
+}
+
+
+def graph_error(code: int, message: str, details: str | None = None) -> Json:
+    """Meta's error object (the value under `"error"`); every response adds its own `fbtrace_id`."""
+    error: Json = {"message": message, "type": "OAuthException", "code": code}
+    if details is not None:
+        error["error_data"] = {"messaging_product": "whatsapp", "details": details}
+    return error
+
+
+INVALID_TOKEN = graph_error(190, "Error validating access token: The access token could not be decrypted")
+RE_ENGAGEMENT = graph_error(
+    131047,
+    "(#131047) Re-engagement message",
+    "Message failed to send because more than 24 hours have passed since the customer last replied to "
+    "this number.",
+)
+
+
+class GraphError(Exception):
+    """A refusal answered as Meta answers it: an HTTP status and an error object."""
+
+    def __init__(self, status: int, error: Json):
+        super().__init__(error.get("message"))
+        self.status = status
+        self.error = error
+
+
+def _invalid(details: str) -> GraphError:
+    return GraphError(400, graph_error(100, "(#100) Invalid parameter", details))
+
+
+def new_wamid() -> str:
+    """Shaped like Meta's: base64 starting `HBgL`, so it carries `+`, `/` and `=` as real ones do."""
+    return "wamid." + base64.b64encode(b"\x1c\x18\x0b" + secrets.token_bytes(28)).decode()
+
+
+def _digits(number: str) -> str:
+    return re.sub(r"\D", "", number)
+
+
+def _envelope(phone_number_id: str, value: Json, display_phone_number: str, waba_id: str) -> Json:
+    metadata = {"display_phone_number": display_phone_number, "phone_number_id": phone_number_id}
+    return {
+        "object": "whatsapp_business_account",
+        "entry": [
+            {
+                "id": waba_id,
+                "changes": [
+                    {
+                        "field": "messages",
+                        "value": {"messaging_product": "whatsapp", "metadata": metadata, **value},
+                    }
+                ],
+            }
+        ],
+    }
+
+
+def inbound_text_webhook(
+    phone_number_id: str,
+    wa_id: str,
+    text: str,
+    name: str,
+    wamid: str,
+    timestamp: int,
+    *,
+    display_phone_number: str = DISPLAY_PHONE_NUMBER,
+    waba_id: str = WABA_ID,
+) -> Json:
+    """The body Meta posts when a customer sends a text (WHATSAPP-NOTES.md §3; `text.json`)."""
+    value = {
+        "contacts": [{"profile": {"name": name}, "wa_id": wa_id}],
+        "messages": [
+            {"from": wa_id, "id": wamid, "timestamp": str(timestamp), "type": "text", "text": {"body": text}}
+        ],
+    }
+    return _envelope(phone_number_id, value, display_phone_number, waba_id)
+
+
+def validate_send(body: object) -> Json:
+    """The checks Meta makes before accepting a message; a failure is code 100 with the reason in details."""
+    if not isinstance(body, dict):
+        raise _invalid("The request body must be a JSON object.")
+    if body.get("messaging_product") != "whatsapp":
+        raise _invalid('messaging_product must be "whatsapp".')
+    to = body.get("to")
+    if not isinstance(to, str) or not _digits(to):
+        raise _invalid("to must be the customer's phone number.")
+    if body.get("recipient_type", "individual") != "individual":
+        raise _invalid('recipient_type must be "individual" (the sandbox has no groups).')
+    kind = body.get("type", "text")  # Meta defaults the type to text
+    if kind not in SEND_TYPES:
+        raise _invalid(f"type {kind!r} is not supported; use one of {', '.join(sorted(SEND_TYPES))}.")
+    content = body.get(kind)
+    if not isinstance(content, dict):
+        raise _invalid(f"The {kind} object is required.")
+    if kind == "text":
+        text = content.get("body")
+        if not isinstance(text, str) or not 1 <= len(text) <= 4096:
+            raise _invalid("text.body must be 1 to 4096 characters.")
+    elif kind == "reaction":
+        message_id = content.get("message_id")
+        if not isinstance(message_id, str) or not message_id or not isinstance(content.get("emoji", ""), str):
+            raise _invalid("reaction needs message_id and an emoji (empty removes the reaction).")
+    else:
+        link, media_id = content.get("link"), content.get("id")
+        if link is None and media_id is None:
+            raise _invalid(f"{kind} needs a link or an id.")
+        if link is not None and not (isinstance(link, str) and link.startswith("https://")):
+            raise _invalid(f"{kind}.link must be an https URL.")
+        if media_id is not None and not (isinstance(media_id, str) and media_id):
+            raise _invalid(f"{kind}.id must be a media id.")
+    return body
+
+
+def _graph_version(version: str) -> int:
+    match = re.fullmatch(r"v(\d+)\.\d+", version)
+    if not match:
+        raise GraphError(400, graph_error(2500, f"Unknown path components: /{version}"))
+    return int(match.group(1))
+
+
+def _json_response(status: int, body: object) -> Response:
+    return Response(json.dumps(body), status=status, mimetype="application/json")
+
+
+def _json_body(request: Request) -> object:
+    try:
+        return json.loads(request.get_data())
+    except ValueError:
+        raise _invalid("The request body is not valid JSON.") from None
+
+
+@dataclass
+class SentMessage:
+    """A message the app sent, and the statuses the app has acknowledged for it so far."""
+
+    wamid: str
+    phone_number_id: str
+    to: str
+    wa_id: str
+    type: str
+    request: Json
+    sent_at: int
+    statuses: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class CustomerMessage:
+    """What happened when a customer wrote: the message id and the app's answer to the webhook."""
+
+    wamid: str
+    app_status: int
+    app_body: str
+
+
+class WhatsAppSandbox:
+    """WSGI application emulating the Graph send API, the customer and Meta's webhooks.
+
+    `status_delays` are the pauses before each of sent, delivered and read (fewer delays, fewer
+    statuses: a phone that is off never says delivered). `retry_delays` are the pauses between
+    attempts when the app does not answer a status webhook with 200. `clock` is the sandbox's now,
+    in Unix seconds: it drives the 24-hour window and the webhook timestamps.
+    """
+
+    def __init__(
+        self,
+        webhook_url: str,
+        app_secret: str,
+        access_token: str,
+        phone_number_id: str = DEFAULT_PHONE_NUMBER_ID,
+        status_delays: tuple[float, ...] = (0.3, 0.6, 0.9),
+        clock: Callable[[], float] = time.time,
+        retry_delays: tuple[float, ...] = (1.0, 2.0, 4.0),
+        timeout: float = 10.0,
+    ):
+        self.webhook_url = webhook_url
+        self.app_secret = app_secret
+        self.access_token = access_token
+        self.phone_number_id = phone_number_id
+        self.status_delays = status_delays
+        self.clock = clock
+        self.retry_delays = retry_delays
+        self.timeout = timeout
+        self._lock = threading.Lock()
+        self._last_inbound: dict[str, float] = {}
+        self._sent: list[SentMessage] = []
+        self._faults: deque[tuple[int, Json]] = deque()
+        self._status_threads: list[threading.Thread] = []
+        self._stopping = threading.Event()
+        self._server: BaseWSGIServer | None = None
+        self.url_map = Map(
+            [
+                Rule("/<version>/<phone_number_id>/messages", endpoint="send", methods=["POST"]),
+                Rule("/sandbox/customers/<wa_id>/messages", endpoint="customer", methods=["POST"]),
+                Rule("/sandbox/messages", endpoint="messages", methods=["GET"]),
+            ],
+            strict_slashes=False,
+        )
+        self._handlers: dict[str, Callable[..., Response]] = {
+            "send": self._send,
+            "customer": self._customer,
+            "messages": self._messages,
+        }
+
+    # Python API -----------------------------------------------------------------------------------
+
+    @property
+    def sent(self) -> list[SentMessage]:
+        with self._lock:
+            return list(self._sent)
+
+    def fail_next(self, status: int, error: Json) -> None:
+        """Answer the next authorised, well-formed send with this error (e.g. 131056, 130429, a 5xx)."""
+        with self._lock:
+            self._faults.append((status, error))
+
+    def customer_says(
+        self, wa_id: str, text: str, name: str = DEFAULT_CUSTOMER_NAME, phone_number_id: str | None = None
+    ) -> CustomerMessage:
+        """The customer writes: the window opens (or refreshes) at once, then the webhook is posted once,
+        synchronously, so the caller sees the app's answer. Raises `requests.RequestException` if the app
+        cannot be reached."""
+        wa_id = _digits(wa_id)
+        now = self.clock()
+        with self._lock:
+            self._last_inbound[wa_id] = now
+        wamid = new_wamid()
+        payload = inbound_text_webhook(
+            phone_number_id or self.phone_number_id, wa_id, text, name, wamid, int(now)
+        )
+        response = self._post(payload)
+        return CustomerMessage(wamid, response.status_code, response.text)
+
+    def wait_for_statuses(self, timeout: float = 10.0) -> bool:
+        """Block until every status webhook scheduled so far is posted (or given up); False on timeout."""
+        deadline = time.monotonic() + timeout
+        with self._lock:
+            threads = list(self._status_threads)
+        for thread in threads:
+            thread.join(max(0.0, deadline - time.monotonic()))
+        return not any(thread.is_alive() for thread in threads)
+
+    # Serving --------------------------------------------------------------------------------------
+
+    @property
+    def base_url(self) -> str:
+        if self._server is None:
+            raise RuntimeError("the sandbox is not serving; call start_in_background() first")
+        return f"http://{self._server.host}:{self._server.port}"
+
+    def start_in_background(self, host: str = "127.0.0.1", port: int = 0) -> None:
+        server = self._server = make_server(host, port, self, threaded=True)
+        # A short poll interval makes stop() quick; shutdown() waits for the serving loop to notice.
+        serve = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+        serve.start()
+
+    def stop(self) -> None:
+        """Stop serving and cancel pending status webhooks."""
+        self._stopping.set()
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+        self.wait_for_statuses(timeout=self.timeout)
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        request = Request(environ)
+        try:
+            response = self._dispatch(request)
+        except GraphError as refusal:
+            trace = base64.urlsafe_b64encode(secrets.token_bytes(9)).decode()
+            response = _json_response(refusal.status, {"error": {**refusal.error, "fbtrace_id": trace}})
+        return response(environ, start_response)
+
+    def _dispatch(self, request: Request) -> Response:
+        try:
+            endpoint, args = self.url_map.bind_to_environ(request.environ).match()
+        except HTTPException as error:
+            message = f"(#100) Unsupported {request.method.lower()} request: {request.path}"
+            raise GraphError(error.code or 404, graph_error(100, message)) from None
+        return self._handlers[endpoint](request, **args)
+
+    # Endpoints ------------------------------------------------------------------------------------
+
+    def _send(self, request: Request, version: str, phone_number_id: str) -> Response:
+        graph_version = _graph_version(version)
+        if not self.access_token or request.headers.get("Authorization") != f"Bearer {self.access_token}":
+            raise GraphError(401, INVALID_TOKEN)
+        raw = _json_body(request)
+        if isinstance(raw, dict) and raw.get("status") == "read":  # mark as read (and typing indicator)
+            if not isinstance(raw.get("message_id"), str):
+                raise _invalid("message_id is required to mark a message as read.")
+            return _json_response(200, {"success": True})
+        body = validate_send(raw)
+        wa_id = _digits(body["to"])
+        with self._lock:
+            if self._faults:
+                status, error = self._faults.popleft()
+                raise GraphError(status, error)
+            now = self.clock()
+            last = self._last_inbound.get(wa_id)
+            if last is None or now - last > WINDOW_SECONDS:
+                raise GraphError(400, RE_ENGAGEMENT)
+            record = SentMessage(
+                new_wamid(), phone_number_id, body["to"], wa_id, body.get("type", "text"), body, int(now)
+            )
+            self._sent.append(record)
+            thread = threading.Thread(
+                target=self._post_statuses,
+                args=(record, graph_version, last + WINDOW_SECONDS),
+                name=f"statuses:{record.wamid}",
+                daemon=True,
+            )
+            self._status_threads = [t for t in self._status_threads if t.is_alive()] + [thread]
+            thread.start()  # under the lock, so wait_for_statuses never joins an unstarted thread
+        return _json_response(
+            200,
+            {
+                "messaging_product": "whatsapp",
+                "contacts": [{"input": record.to, "wa_id": wa_id}],
+                "messages": [{"id": record.wamid}],
+            },
+        )
+
+    def _customer(self, request: Request, wa_id: str) -> Response:
+        raw = _json_body(request)
+        body = raw if isinstance(raw, dict) else {}
+        text, name, number = body.get("text"), body.get("name"), body.get("phone_number_id")
+        if not _digits(wa_id) or not isinstance(text, str) or not text:
+            raise _invalid('Post {"text": "...", "name": optional} to /sandbox/customers/{digits}/messages.')
+        if not isinstance(name, str | None) or not isinstance(number, str | None):
+            raise _invalid("name and phone_number_id must be strings.")
+        try:
+            said = self.customer_says(wa_id, text, name or DEFAULT_CUSTOMER_NAME, number)
+        except requests.RequestException as error:
+            raise GraphError(
+                502, graph_error(2, f"The app at {self.webhook_url} is unreachable: {error}")
+            ) from None
+        return _json_response(200, asdict(said))
+
+    def _messages(self, request: Request) -> Response:
+        with self._lock:
+            sent = [asdict(record) for record in self._sent]
+            customers = [
+                {"wa_id": wa_id, "last_message_at": int(at), "window_closes_at": int(at + WINDOW_SECONDS)}
+                for wa_id, at in self._last_inbound.items()
+            ]
+        return _json_response(200, {"messages": sent, "customers": customers})
+
+    # Webhooks to the app --------------------------------------------------------------------------
+
+    def _post(self, payload: Json) -> requests.Response:
+        """Signed as Meta signs: HMAC-SHA256 of the exact bytes, JSON with escaped Unicode."""
+        body = json.dumps(payload, separators=(",", ":")).encode()
+        headers = {"Content-Type": "application/json", SIGNATURE_HEADER: sign(body, self.app_secret)}
+        return requests.post(self.webhook_url, data=body, headers=headers, timeout=self.timeout)
+
+    def _post_statuses(self, record: SentMessage, graph_version: int, window_closes_at: float) -> None:
+        """sent, delivered, read in order; a reaction gets only `sent`, as on Meta."""
+        steps = ("sent",) if record.type == "reaction" else ("sent", "delivered", "read")
+        conversation_id = uuid.uuid4().hex  # per message up to v23
+        for step, delay in zip(steps, self.status_delays, strict=False):
+            if self._stopping.wait(delay):
+                return
+            status: Json = {
+                "id": record.wamid,
+                "status": step,
+                "timestamp": str(int(self.clock())),
+                "recipient_id": record.wa_id,
+            }
+            if step != "read":  # pricing rides on sent and one of delivered/read
+                if graph_version < 24:  # v24 dropped `conversation` outside free-entry-point windows
+                    status["conversation"] = {"id": conversation_id, "origin": {"type": "service"}}
+                    if step == "sent":
+                        status["conversation"]["expiration_timestamp"] = str(int(window_closes_at))
+                status["pricing"] = dict(SERVICE_PRICING)
+            webhook = _envelope(record.phone_number_id, {"statuses": [status]}, DISPLAY_PHONE_NUMBER, WABA_ID)
+            if self._deliver(webhook, f"{step} of {record.wamid}"):
+                with self._lock:
+                    record.statuses.append(step)
+
+    def _deliver(self, payload: Json, what: str) -> bool:
+        """Meta retries anything but HTTP 200 with backoff (for 7 days); the sandbox gives up sooner."""
+        attempts = 1 + len(self.retry_delays)
+        for attempt in range(attempts):
+            if attempt and self._stopping.wait(self.retry_delays[attempt - 1]):
+                return False
+            try:
+                response = self._post(payload)
+            except requests.RequestException as error:
+                problem = str(error)
+            else:
+                if response.status_code == 200:
+                    return True
+                problem = f"HTTP {response.status_code} {response.text[:200]}"
+            log.warning("webhook %s: attempt %d of %d failed: %s", what, attempt + 1, attempts, problem)
+        log.error("webhook %s: gave up after %d attempts", what, attempts)
+        return False

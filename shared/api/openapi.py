@@ -1,0 +1,206 @@
+"""The OpenAPI 3.1 document of the D365-facing API, generated from the models the code answers with.
+
+`python -m shared.api.openapi` rewrites the committed `openapi.json`; a test fails when they differ,
+and another (schemathesis) checks the running routes against the committed document.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel
+from pydantic.json_schema import models_json_schema
+
+from shared.api.conversations import DEFAULT_PAGE, MAX_PAGE
+from shared.api.views import ErrorResponse, Health, MessagesPage, MessageView, SendFailure, SessionStatus
+from shared.conversations.commands import SendMessageCommand
+
+DOCUMENT = Path(__file__).with_name("openapi.json")
+REF = "#/components/schemas/{model}"
+
+
+def _ref(model: type[BaseModel]) -> dict[str, str]:
+    return {"$ref": REF.format(model=model.__name__)}
+
+
+def _json(model: type[BaseModel], description: str, headers: dict[str, Any] | None = None) -> dict[str, Any]:
+    response: dict[str, Any] = {
+        "description": description,
+        "content": {"application/json": {"schema": _ref(model)}},
+    }
+    if headers:
+        response["headers"] = headers
+    return response
+
+
+def _error(description: str, headers: dict[str, Any] | None = None) -> dict[str, Any]:
+    return _json(ErrorResponse, description, headers)
+
+
+CUSTOMER = {
+    "name": "customerId",
+    "in": "path",
+    "required": True,
+    "description": "The customer's WhatsApp number in any usual spelling (`+44 7700 900123`), or their "
+    "business-scoped user id.",
+    "schema": {"type": "string", "minLength": 1},
+}
+PHONE_NUMBER_ID = {
+    "name": "phoneNumberId",
+    "in": "query",
+    "required": False,
+    "description": "The business number's id in Meta; defaults to the configured one.",
+    "schema": {"type": "string", "pattern": "^[0-9]+$"},
+}
+AUTH_ERRORS = {
+    "401": _error("No valid Entra ID token.", {"WWW-Authenticate": {"schema": {"type": "string"}}}),
+    "403": _error("The agent lacks the required app role."),
+    "503": _error("Authentication is not configured, or storage is unavailable."),
+}
+BAD_REQUEST = {"400": _error("The customer id, a parameter or the body is invalid; the message says which.")}
+RETRY_AFTER = {"Retry-After": {"schema": {"type": "string"}}}
+
+
+def build_document() -> dict[str, Any]:
+    _, schemas = models_json_schema(
+        [
+            (SessionStatus, "serialization"),
+            (MessageView, "serialization"),
+            (MessagesPage, "serialization"),
+            (SendFailure, "serialization"),
+            (ErrorResponse, "serialization"),
+            (Health, "serialization"),
+            (SendMessageCommand, "validation"),
+        ],
+        by_alias=True,
+        ref_template=REF,
+    )
+    secured: list[dict[str, list[str]]] = [{"entraId": []}]
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "WhatsApp for Dynamics 365",
+            "version": "1.0.0",
+            "description": "What the D365 chat panel calls: session status, chat history, and Send. "
+            'Errors are always `{"error": {"code", "message"}}`.',
+        },
+        "servers": [{"url": "/api"}],
+        "paths": {
+            "/conversations/{customerId}/session": {
+                "get": {
+                    "operationId": "get_session",
+                    "summary": "Is the customer's 24-hour window open?",
+                    "security": secured,
+                    "parameters": [CUSTOMER, PHONE_NUMBER_ID],
+                    "responses": {
+                        "200": _json(SessionStatus, "The window's state."),
+                        **BAD_REQUEST,
+                        **AUTH_ERRORS,
+                    },
+                }
+            },
+            "/conversations/{customerId}/messages": {
+                "get": {
+                    "operationId": "get_messages",
+                    "summary": "The chat history, newest first, a page at a time.",
+                    "security": secured,
+                    "parameters": [
+                        CUSTOMER,
+                        PHONE_NUMBER_ID,
+                        {
+                            "name": "limit",
+                            "in": "query",
+                            "required": False,
+                            "schema": {"type": "string", "pattern": "^[0-9]+$"},
+                            "description": f"Page size, 1 to {MAX_PAGE} (default {DEFAULT_PAGE}).",
+                        },
+                        {
+                            "name": "before",
+                            "in": "query",
+                            "required": False,
+                            "schema": {"type": "string"},
+                            "description": "The `next` cursor of the previous page.",
+                        },
+                    ],
+                    "responses": {
+                        "200": _json(MessagesPage, "A page of messages."),
+                        **BAD_REQUEST,
+                        **AUTH_ERRORS,
+                    },
+                },
+                "post": {
+                    "operationId": "send_message",
+                    "summary": "Send a session message (text, or media by https URL) to the customer.",
+                    "description": "Only inside the 24-hour window. One `clientMessageId` sends once.",
+                    "security": secured,
+                    "parameters": [CUSTOMER, PHONE_NUMBER_ID],
+                    "requestBody": {
+                        "required": True,
+                        "content": {"application/json": {"schema": _ref(SendMessageCommand)}},
+                    },
+                    "responses": {
+                        "202": _json(MessageView, "Accepted by WhatsApp (or a replay of an earlier send)."),
+                        **BAD_REQUEST,
+                        **AUTH_ERRORS,
+                        "409": _error("The 24-hour window is closed: only templates may be sent."),
+                        "422": _json(SendFailure, "WhatsApp refused the message, with its reason."),
+                        "429": _json(SendFailure, "WhatsApp is rate limiting; retry later.", RETRY_AFTER),
+                        "502": _json(
+                            SendFailure, "WhatsApp refused the app's credentials or could not be reached."
+                        ),
+                        "504": _json(
+                            SendFailure, "WhatsApp did not answer in time; the message may still arrive."
+                        ),
+                    },
+                },
+            },
+            "/openapi.json": {
+                "get": {
+                    "operationId": "openapi",
+                    "summary": "This document.",
+                    "responses": {
+                        "200": {"description": "The OpenAPI document.", "content": {"application/json": {}}}
+                    },
+                }
+            },
+            "/health": {
+                "get": {
+                    "operationId": "health",
+                    "summary": "Liveness and which backends answer.",
+                    "responses": {
+                        "200": _json(Health, "Every backend answers."),
+                        "503": _json(Health, "A backend does not answer."),
+                    },
+                }
+            },
+        },
+        "components": {
+            "schemas": schemas["$defs"],
+            "securitySchemes": {
+                "entraId": {
+                    "type": "http",
+                    "scheme": "bearer",
+                    "bearerFormat": "JWT",
+                    "description": "An Entra ID access token for this API (audience AUTH_AUDIENCE).",
+                }
+            },
+        },
+    }
+
+
+@lru_cache(maxsize=1)
+def committed_document() -> str:
+    """What GET /api/openapi.json serves: the reviewed, committed file (read once per instance)."""
+    return DOCUMENT.read_text()
+
+
+def render() -> str:
+    return json.dumps(build_document(), indent=2, ensure_ascii=False) + "\n"
+
+
+if __name__ == "__main__":
+    DOCUMENT.write_text(render())
+    print(f"wrote {DOCUMENT}")

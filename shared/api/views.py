@@ -1,0 +1,79 @@
+"""What the D365-facing API answers, as models: the OpenAPI document is generated from them."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from shared.conversations.documents import Direction, MediaInfo, MessageError, MessageStatus, Regarding
+
+
+class ApiModel(BaseModel):
+    model_config = ConfigDict(populate_by_name=True)
+
+
+class SessionStatus(ApiModel):
+    active: bool = Field(
+        description="True while the customer's 24-hour window is open: free-form messages may be sent."
+    )
+    expires_at: str | None = Field(
+        alias="expiresAt", description="When the window closes (ISO 8601), if open."
+    )
+    last_inbound_at: str | None = Field(
+        alias="lastInboundAt", description="The customer's last message (ISO 8601)."
+    )
+
+
+class MessageView(ApiModel):
+    """One chat message as the history shows it; absent fields are omitted, bookkeeping is dropped."""
+
+    model_config = ConfigDict(populate_by_name=True, extra="ignore")
+
+    id: str
+    wamid: str | None = None
+    phone_number_id: str = Field(alias="phoneNumberId")
+    customer_id: str = Field(alias="customerId")
+    direction: Direction
+    kind: str = Field(
+        description="text, image, audio, video, document, sticker, location, contacts, "
+        "interactive, button, reaction, order, system or unsupported"
+    )
+    text: str | None = None
+    caption: str | None = None
+    media: MediaInfo | None = None
+    context: str | None = Field(default=None, description="The wamid this message replies to.")
+    forwarded: bool | None = None
+    details: dict[str, Any] | None = None
+    timestamp: str
+    status: MessageStatus
+    status_times: dict[str, str] = Field(alias="statusTimes")
+    error: MessageError | None = None
+    sent_by: str | None = Field(default=None, alias="sentBy")
+    regarding: Regarding | None = None
+
+
+class MessagesPage(ApiModel):
+    messages: list[MessageView] = Field(description="Newest first.")
+    next: str | None = Field(description="Pass as `before` for the next (older) page; null on the last page.")
+
+
+class ErrorDetail(ApiModel):
+    code: str
+    message: str
+
+
+class ErrorResponse(ApiModel):
+    error: ErrorDetail
+
+
+class SendFailure(ApiModel):
+    """An error, with the message as stored (failed, or accepted when the outcome is unknown)."""
+
+    error: ErrorDetail
+    message: MessageView
+
+
+class Health(ApiModel):
+    status: Literal["ok", "degraded"]
+    backends: dict[str, str]
