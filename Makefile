@@ -37,6 +37,7 @@ format: $(PY_STAMP)
 
 bench: install
 	$(BIN)/python -m benchmarks.webhook_ingest
+	$(BIN)/python -m benchmarks.send_path
 
 # make customer-says WA=15551234567 TEXT="Hi"  (needs `make run` in another terminal)
 customer-says: $(PY_STAMP)

@@ -9,45 +9,20 @@ Figures are medians of several runs; the machine is shared and noisy.
 from __future__ import annotations
 
 import json
-import os
 import statistics
 import subprocess
 import sys
 import time
 import uuid
 from collections import Counter
-from typing import Any
 
-from azure.core.pipeline.transport import RequestsTransport
-
-from devhost.provision import provision
-from devhost.stack import TEST_PORTS, LocalStack
-from shared import services as services_module
+from benchmarks.common import SECRET, counting_services, local_settings
 from shared.api import webhook
-from shared.config import Settings
 from shared.services import Services
-from shared.storage.clients import cosmos_container, queue_service
-from shared.storage.cosmos_store import CosmosConversationStore
-from shared.storage.queues import StorageQueuePublisher
-from shared.whatsapp.graph_client import GraphClient
 from shared.whatsapp.signature import sign
 
-SECRET = "bench-secret"
 RUNS = 5
 MESSAGES_PER_RUN = 200
-
-
-class CountingTransport(RequestsTransport):  # type: ignore[misc]
-    """Counts every HTTP request the SDK really sends (retries included)."""
-
-    def __init__(self, counter: Counter[str], name: str, **kwargs: Any):
-        super().__init__(**kwargs)
-        self.counter = counter
-        self.name = name
-
-    def send(self, request: Any, **kwargs: Any) -> Any:
-        self.counter[self.name] += 1
-        return super().send(request, **kwargs)
 
 
 def text_webhook(phone_number_id: str, wa_id: str, age_seconds: int = 0) -> bytes:
@@ -84,15 +59,6 @@ def text_webhook(phone_number_id: str, wa_id: str, age_seconds: int = 0) -> byte
     return json.dumps(payload).encode()
 
 
-def build_services(settings: Settings, counter: Counter[str]) -> Services:
-    container = cosmos_container(
-        settings, transport=CountingTransport(counter, "cosmos", connection_verify=False)
-    )
-    queues = queue_service(settings, transport=CountingTransport(counter, "queue"))
-    sender = GraphClient(settings.WHATSAPP_GRAPH_BASE_URL, settings.WHATSAPP_API_VERSION, "unused")
-    return Services(settings, CosmosConversationStore(container), StorageQueuePublisher(queues), sender)
-
-
 def ingest_rate(services: Services, customers: int) -> float:
     """Messages per second; each message from one of `customers` customers of a fresh business number."""
     number = str(uuid.uuid4().int % 10**15)
@@ -122,14 +88,9 @@ def import_seconds() -> float:
 
 
 def main() -> None:
-    with LocalStack(TEST_PORTS, data_dir=None) as stack:
-        os.environ.update(stack.environment)
-        os.environ["WHATSAPP_APP_SECRET"] = SECRET
-        services_module.reset()
-        settings = Settings()
-        provision(settings)
+    with local_settings() as settings:
         counter: Counter[str] = Counter()
-        services = build_services(settings, counter)
+        services = counting_services(settings, counter)
         ingest_rate(services, customers=10)  # warm up connections
         one_customer = [ingest_rate(services, customers=1) for _ in range(RUNS)]
         many_customers = [ingest_rate(services, customers=MESSAGES_PER_RUN) for _ in range(RUNS)]

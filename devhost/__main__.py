@@ -53,6 +53,7 @@ def _run(args: argparse.Namespace) -> int:
             {"AzureWebJobsStorage": os.environ["AzureWebJobsStorage"]},
             QueueRules.from_host_json(ROOT / "host.json"),
             port=args.port,
+            allowed_origins=settings.allowed_origins,
         )
         sandbox = None
         if address := _sandbox_address(settings.WHATSAPP_GRAPH_BASE_URL):

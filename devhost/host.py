@@ -138,6 +138,44 @@ class HttpFunctions:
         return response(environ, start_response)
 
 
+class Cors:
+    """What App Service's platform CORS does in Azure (infra sets `allowedOrigins`): only the D365
+    org's origins may call the API from a browser."""
+
+    ALLOWED_METHODS = "GET, POST, OPTIONS"
+
+    def __init__(self, app: WsgiApp, allowed_origins: Iterable[str]):
+        self.app = app
+        self.allowed = frozenset(allowed_origins)
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        origin = environ.get("HTTP_ORIGIN")
+        if origin is None:
+            return self.app(environ, start_response)
+        allowed = origin in self.allowed
+        if environ["REQUEST_METHOD"] == "OPTIONS" and "HTTP_ACCESS_CONTROL_REQUEST_METHOD" in environ:
+            if not allowed:
+                return Response(status=403)(environ, start_response)
+            preflight = Response(status=204)
+            preflight.headers.update(
+                {
+                    "Access-Control-Allow-Origin": origin,
+                    "Access-Control-Allow-Methods": self.ALLOWED_METHODS,
+                    "Access-Control-Allow-Headers": environ.get("HTTP_ACCESS_CONTROL_REQUEST_HEADERS", ""),
+                    "Access-Control-Max-Age": "3600",
+                    "Vary": "Origin",
+                }
+            )
+            return preflight(environ, start_response)
+
+        def with_cors(status: str, headers: list[tuple[str, str]], *args: Any) -> Any:
+            if allowed:
+                headers = [*headers, ("Access-Control-Allow-Origin", origin), ("Vary", "Origin")]
+            return start_response(status, headers, *args)
+
+        return self.app(environ, with_cors)
+
+
 @dataclass
 class QueueTriggerBinding:
     function_name: str
@@ -242,9 +280,12 @@ class LocalFunctionsHost:
         rules: QueueRules,
         host: str = "127.0.0.1",
         port: int = 7071,
+        allowed_origins: Iterable[str] = (),
     ):
         functions = functions_of(app)
-        self.server: BaseWSGIServer = make_server(host, port, HttpFunctions(functions), threaded=True)
+        self.server: BaseWSGIServer = make_server(
+            host, port, Cors(HttpFunctions(functions), allowed_origins), threaded=True
+        )
         self.workers = [
             QueueWorker(binding, connection_strings[binding.connection], rules)
             for binding in queue_triggers(functions)

@@ -65,6 +65,36 @@ def test_the_app_is_served_over_http_on_its_design_routes(
     assert health.json() == {"status": "ok", "backends": {"cosmos": "ok", "queues": "ok"}}
 
 
+def test_only_the_allowed_origins_may_call_from_a_browser(services: Services) -> None:
+    from function_app import app
+
+    host = LocalFunctionsHost(
+        app, {}, QueueRules(), port=0, allowed_origins=["https://contoso.crm.dynamics.com"]
+    )
+    host.start_in_background()
+    try:
+        url = f"{host.base_url}/api/conversations/{WA}/messages"
+        preflight = {
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "authorization",
+        }
+        ok = requests.options(
+            url, headers={"Origin": "https://contoso.crm.dynamics.com", **preflight}, timeout=5
+        )
+        assert ok.status_code == 204
+        assert ok.headers["Access-Control-Allow-Origin"] == "https://contoso.crm.dynamics.com"
+        assert "authorization" in ok.headers["Access-Control-Allow-Headers"]
+        evil = requests.options(url, headers={"Origin": "https://evil.example", **preflight}, timeout=5)
+        assert evil.status_code == 403
+        assert "Access-Control-Allow-Origin" not in evil.headers
+        get = requests.get(url, headers={"Origin": "https://contoso.crm.dynamics.com"}, timeout=5)
+        assert get.headers["Access-Control-Allow-Origin"] == "https://contoso.crm.dynamics.com"
+        other = requests.get(url, headers={"Origin": "https://evil.example"}, timeout=5)
+        assert "Access-Control-Allow-Origin" not in other.headers
+    finally:
+        host.stop()
+
+
 def test_unknown_routes_and_methods_get_json_errors(served: LocalFunctionsHost) -> None:
     assert requests.get(f"{served.base_url}/api/nope", timeout=5).status_code == 404
     assert requests.delete(f"{served.base_url}/api/whatsapp/webhook", timeout=5).status_code == 405
