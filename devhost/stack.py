@@ -33,7 +33,11 @@ class StackPorts:
 
 DEV_PORTS = StackPorts(blob=10000, queue=10001, table=10002, cosmos=8081)
 # Tests use their own ports and in-memory emulators, so `make test` never touches `make run`'s data.
-TEST_PORTS = StackPorts(blob=20000, queue=20001, table=20002, cosmos=28081)
+# TEST_PORT_OFFSET moves them, so that two test runs on one machine keep out of each other's way.
+_OFFSET = int(os.environ.get("TEST_PORT_OFFSET", "0"))
+TEST_PORTS = StackPorts(
+    blob=20000 + _OFFSET, queue=20001 + _OFFSET, table=20002 + _OFFSET, cosmos=28081 + _OFFSET
+)
 
 
 def storage_connection_string(ports: StackPorts) -> str:

@@ -41,11 +41,14 @@ class Settings(BaseSettings):
         ),
     )
     MEDIA_CONTAINER: str = "media"
+    MEDIA_URL_MINUTES: int = 60  # how long a read URL handed out for a blob stays valid
 
     DATAVERSE_URL: str = ""  # absent = mirror disabled
     DATAVERSE_TENANT_ID: str = ""
     DATAVERSE_CLIENT_ID: str = ""
     DATAVERSE_CLIENT_SECRET: SecretStr | None = None
+    DATAVERSE_TABLE_PREFIX: str = "wa"  # the solution publisher's prefix: `<prefix>_whatsappmessage`
+    DATAVERSE_CREATE_LEADS: bool = False  # a number matching no contact or lead creates a lead
 
     ALLOWED_ORIGINS: str = ""
 
