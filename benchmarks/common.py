@@ -14,9 +14,9 @@ from devhost.provision import provision
 from devhost.stack import TEST_PORTS, LocalStack
 from shared import services as services_module
 from shared.config import Settings
-from shared.conversations.send import MessageSender
 from shared.services import Services
-from shared.storage.clients import cosmos_container, queue_service
+from shared.storage.blob_media import BlobMediaStore
+from shared.storage.clients import blob_service, cosmos_container, queue_service
 from shared.storage.cosmos_store import CosmosConversationStore
 from shared.storage.queues import StorageQueuePublisher
 from shared.whatsapp.graph_client import GraphClient
@@ -50,7 +50,7 @@ def local_settings(**overrides: str) -> Iterator[Settings]:
 
 
 def counting_services(
-    settings: Settings, counter: Counter[str], sender: MessageSender | None = None
+    settings: Settings, counter: Counter[str], sender: GraphClient | None = None
 ) -> Services:
     container = cosmos_container(
         settings, transport=CountingTransport(counter, "cosmos", connection_verify=False)
@@ -61,4 +61,5 @@ def counting_services(
         CosmosConversationStore(container),
         StorageQueuePublisher(queues),
         sender or GraphClient(settings.WHATSAPP_GRAPH_BASE_URL, settings.WHATSAPP_API_VERSION, "unused"),
+        BlobMediaStore(blob_service(settings), settings.MEDIA_CONTAINER),
     )

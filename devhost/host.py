@@ -281,6 +281,7 @@ class LocalFunctionsHost:
         host: str = "127.0.0.1",
         port: int = 7071,
         allowed_origins: Iterable[str] = (),
+        run_queue_triggers: bool = True,
     ):
         functions = functions_of(app)
         self.server: BaseWSGIServer = make_server(
@@ -288,7 +289,7 @@ class LocalFunctionsHost:
         )
         self.workers = [
             QueueWorker(binding, connection_strings[binding.connection], rules)
-            for binding in queue_triggers(functions)
+            for binding in (queue_triggers(functions) if run_queue_triggers else [])
         ]
         self._thread: threading.Thread | None = None
 

@@ -4,11 +4,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Protocol
 
 from shared.config import Settings, get_settings
 from shared.conversations.ingest import Clock, utc_now
-from shared.conversations.ports import ConversationStore, QueuePublisher
+from shared.conversations.ports import ConversationStore, MediaStore, QueuePublisher
 from shared.conversations.send import MessageSender
+from shared.media.inbound_copy import MediaSource
+
+
+class WhatsAppApi(MessageSender, MediaSource, Protocol):
+    """Meta's Graph API as the app uses it: sending, and fetching customers' files."""
 
 
 @dataclass
@@ -16,13 +22,15 @@ class Services:
     settings: Settings
     store: ConversationStore
     queue: QueuePublisher
-    sender: MessageSender
+    sender: WhatsAppApi
+    media: MediaStore
     clock: Clock = utc_now
 
 
 @lru_cache(maxsize=1)
 def get_services() -> Services:
-    from shared.storage.clients import cosmos_container, queue_service
+    from shared.storage.blob_media import BlobMediaStore
+    from shared.storage.clients import blob_service, cosmos_container, queue_service
     from shared.storage.cosmos_store import CosmosConversationStore
     from shared.storage.queues import StorageQueuePublisher
     from shared.whatsapp.graph_client import GraphClient
@@ -37,6 +45,7 @@ def get_services() -> Services:
             settings.WHATSAPP_API_VERSION,
             settings.WHATSAPP_ACCESS_TOKEN.get_secret_value(),
         ),
+        media=BlobMediaStore(blob_service(settings), settings.MEDIA_CONTAINER),
     )
 
 

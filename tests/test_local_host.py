@@ -28,7 +28,7 @@ WA = "15551234567"
 def served(services: Services) -> Iterator[LocalFunctionsHost]:
     from function_app import app
 
-    host = LocalFunctionsHost(app, {}, QueueRules(), port=0)
+    host = LocalFunctionsHost(app, {}, QueueRules(), port=0, run_queue_triggers=False)
     host.start_in_background()
     yield host
     host.stop()
@@ -68,8 +68,9 @@ def test_the_app_is_served_over_http_on_its_design_routes(
 def test_only_the_allowed_origins_may_call_from_a_browser(services: Services) -> None:
     from function_app import app
 
+    origins = ["https://contoso.crm.dynamics.com"]
     host = LocalFunctionsHost(
-        app, {}, QueueRules(), port=0, allowed_origins=["https://contoso.crm.dynamics.com"]
+        app, {}, QueueRules(), port=0, allowed_origins=origins, run_queue_triggers=False
     )
     host.start_in_background()
     try:
@@ -201,19 +202,24 @@ def test_a_message_that_keeps_failing_moves_to_the_poison_queue(
 
 
 def test_function_app_registers_one_function_per_job_on_the_design_routes(app_functions: list[Any]) -> None:
-    routes = {
-        f.get_function_name(): (
-            f.get_trigger().route,
-            sorted(str(getattr(m, "value", m)) for m in f.get_trigger().methods),
-        )
-        for f in app_functions
-    }
+    from azure.functions.decorators.http import HttpTrigger
+
+    routes, queues = {}, {}
+    for function in app_functions:
+        trigger = function.get_trigger()
+        if isinstance(trigger, HttpTrigger):
+            methods = sorted(str(getattr(m, "value", m)) for m in trigger.methods)
+            routes[function.get_function_name()] = (trigger.route, methods)
+        else:
+            queues[function.get_function_name()] = trigger.queue_name
     assert routes == {
         "whatsapp_webhook_verify": ("whatsapp/webhook", ["GET"]),
         "whatsapp_webhook": ("whatsapp/webhook", ["POST"]),
         "get_session": ("conversations/{customerId}/session", ["GET"]),
         "get_messages": ("conversations/{customerId}/messages", ["GET"]),
         "send_message": ("conversations/{customerId}/messages", ["POST"]),
+        "upload_media": ("media", ["POST"]),
         "health": ("health", ["GET"]),
         "openapi": ("openapi.json", ["GET"]),
     }
+    assert queues == {"copy_inbound_media": "media-inbound"}

@@ -37,6 +37,7 @@ OPERATIONS = [
     ("GET", "/conversations/{customerId}/session"),
     ("GET", "/conversations/{customerId}/messages"),
     ("POST", "/conversations/{customerId}/messages"),
+    ("POST", "/media"),
     ("GET", "/health"),
     ("GET", "/openapi.json"),
 ]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from shared.api.guard import caller
@@ -67,8 +67,16 @@ def decode_cursor(cursor: str) -> str:
     return value
 
 
-def message_view(document: dict[str, Any]) -> dict[str, Any]:
-    return MessageView.model_validate(document).model_dump(by_alias=True, exclude_none=True, mode="json")
+def message_view(document: dict[str, Any], url_for: Callable[[str], str] | None = None) -> dict[str, Any]:
+    """The message as the control shows it; a stored file gets a fresh short-lived read URL."""
+    view = MessageView.model_validate(document)
+    if view.media is not None and view.media.blob_name and url_for is not None:
+        view.media = view.media.model_copy(update={"url": url_for(view.media.blob_name)})
+    return view.model_dump(by_alias=True, exclude_none=True, mode="json")
+
+
+def media_urls(services: Services) -> Callable[[str], str]:
+    return lambda blob_name: services.media.read_url(blob_name, services.settings.MEDIA_URL_MINUTES)
 
 
 def session_status(
@@ -114,7 +122,7 @@ def history(
     return json_response(
         200,
         {
-            "messages": [message_view(row) for row in page],
+            "messages": [message_view(row, media_urls(services)) for row in page],
             "next": encode_cursor(page[-1]["sortKey"]) if more and page else None,
         },
     )

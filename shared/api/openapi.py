@@ -15,7 +15,15 @@ from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
 from shared.api.conversations import DEFAULT_PAGE, MAX_PAGE
-from shared.api.views import ErrorResponse, Health, MessagesPage, MessageView, SendFailure, SessionStatus
+from shared.api.views import (
+    ErrorResponse,
+    Health,
+    MessagesPage,
+    MessageView,
+    SendFailure,
+    SessionStatus,
+    UploadResult,
+)
 from shared.conversations.commands import SendMessageCommand
 
 DOCUMENT = Path(__file__).with_name("openapi.json")
@@ -73,6 +81,7 @@ def build_document() -> dict[str, Any]:
             (SendFailure, "serialization"),
             (ErrorResponse, "serialization"),
             (Health, "serialization"),
+            (UploadResult, "serialization"),
             (SendMessageCommand, "validation"),
         ],
         by_alias=True,
@@ -156,6 +165,44 @@ def build_document() -> dict[str, Any]:
                         ),
                     },
                 },
+            },
+            "/media": {
+                "post": {
+                    "operationId": "upload_media",
+                    "summary": "Upload a file for the media URL box (checked against WhatsApp's types and sizes).",
+                    "security": secured,
+                    "parameters": [
+                        {
+                            "name": "X-Filename",
+                            "in": "header",
+                            "required": False,
+                            "description": "The file's name, for a raw (non-multipart) body.",
+                            "schema": {"type": "string"},
+                        }
+                    ],
+                    "requestBody": {
+                        "required": True,
+                        "content": {
+                            "multipart/form-data": {
+                                "schema": {
+                                    "type": "object",
+                                    "properties": {"file": {"type": "string", "format": "binary"}},
+                                    "required": ["file"],
+                                }
+                            },
+                            "application/octet-stream": {"schema": {"type": "string", "format": "binary"}},
+                        },
+                    },
+                    "responses": {
+                        "201": _json(UploadResult, "Stored; `mediaUrl` is valid for MEDIA_URL_MINUTES."),
+                        **BAD_REQUEST,
+                        **AUTH_ERRORS,
+                        "413": _error("Larger than WhatsApp allows for this type."),
+                        "415": _error(
+                            "A type WhatsApp cannot carry, or a name that contradicts the content."
+                        ),
+                    },
+                }
             },
             "/openapi.json": {
                 "get": {

@@ -7,13 +7,19 @@ from collections.abc import Mapping
 
 from pydantic import ValidationError
 
-from shared.api.conversations import BadRequest, message_view, resolve_customer
+from shared.api.conversations import BadRequest, media_urls, message_view, resolve_customer
 from shared.api.guard import caller
 from shared.api.responses import ApiResponse, error_response, json_response
 from shared.conversations.commands import SendMessageCommand
 from shared.conversations.documents import MessageError
 from shared.conversations.ports import StoreUnavailable
-from shared.conversations.send import SendFailed, SendMessage, SendOutcomeUnknown, SessionInactive
+from shared.conversations.send import (
+    InvalidMedia,
+    SendFailed,
+    SendMessage,
+    SendOutcomeUnknown,
+    SessionInactive,
+)
 from shared.services import Services
 from shared.whatsapp.graph_errors import AUTH_PROBLEMS, THROTTLED, WINDOW_CLOSED
 
@@ -95,11 +101,13 @@ def send_message(
         if any(e["type"] == "json_invalid" for e in error.errors()):
             return error_response(400, "invalid_request", "The body is not valid JSON.")
         return error_response(400, "invalid_request", _validation_message(error))
-    use_case = SendMessage(services.store, services.queue, services.sender, services.clock)
+    use_case = SendMessage(services.store, services.queue, services.sender, services.media, services.clock)
     try:
         stored, _ = use_case(phone_number_id, customer_id, command, agent.object_id)
     except SessionInactive:
         return error_response(409, "session_inactive", WINDOW_CLOSED_MESSAGE)
+    except InvalidMedia as error:
+        return error_response(400, "invalid_request", f"mediaUrl: {error}")
     except SendFailed as failure:
         return failure_response(failure.error, failure.message)
     except SendOutcomeUnknown as unknown:
@@ -118,4 +126,4 @@ def send_message(
         return error_response(
             503, "store_unavailable", "Conversation storage is unavailable; nothing was sent."
         )
-    return ApiResponse(202, json.dumps(message_view(stored), ensure_ascii=False))
+    return ApiResponse(202, json.dumps(message_view(stored, media_urls(services)), ensure_ascii=False))

@@ -77,3 +77,15 @@ class SendFailure(ApiModel):
 class Health(ApiModel):
     status: Literal["ok", "degraded"]
     backends: dict[str, str]
+
+
+class UploadResult(ApiModel):
+    """Put `mediaUrl` in the control's media URL box and send it with `type` = `kind`."""
+
+    media_url: str = Field(alias="mediaUrl", description="A read-only URL, valid MEDIA_URL_MINUTES.")
+    blob_name: str = Field(alias="blobName")
+    mime_type: str = Field(alias="mimeType", description="The type sniffed from the file's bytes.")
+    kind: Literal["image", "video", "audio", "document", "sticker"]
+    size: int
+    sha256: str = Field(description="Hex SHA-256 of the file.")
+    filename: str

@@ -43,7 +43,8 @@ class SendMessageCommand(BaseModel):
         if not self.media_url:
             raise ValueError(f"a {self.type} message needs `mediaUrl`")
         parts = urlsplit(self.media_url)
-        if parts.scheme != "https" or not parts.netloc:
+        # https is checked when sending: our own uploads may be http on the local emulator.
+        if parts.scheme not in ("https", "http") or not parts.netloc:
             raise ValueError("mediaUrl must be an https:// URL that Meta can fetch")
         if self.caption is not None and self.type == "audio":
             raise ValueError("WhatsApp audio messages cannot carry a caption")

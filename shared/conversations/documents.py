@@ -52,7 +52,8 @@ class MediaInfo(Document):
     voice: bool | None = None
     animated: bool | None = None
     blob_name: str | None = None
-    url: str | None = None
+    url: str | None = None  # an external link as sent, or (in API answers only) a fresh read URL
+    status: str | None = None  # inbound copies: "stored", or "unavailable" once Meta no longer has it
 
 
 class MessageError(Document):

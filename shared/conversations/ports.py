@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 from pydantic import BaseModel
@@ -45,3 +46,35 @@ class QueuePublisher(Protocol):
     def send(self, queue: str, message: BaseModel) -> None: ...
 
     def ping(self) -> None: ...
+
+
+class MediaStore(Protocol):
+    """Blob storage for media files, outbound uploads and inbound copies alike."""
+
+    def put(
+        self, blob_name: str, data: bytes | Iterable[bytes], content_type: str, metadata: dict[str, str]
+    ) -> None:
+        """Writes the blob (replacing one of that name); an iterable is streamed block by block."""
+        ...
+
+    def read_url(self, blob_name: str, minutes: int) -> str:
+        """A read-only URL for the blob that expires after `minutes`."""
+        ...
+
+    def open(self, blob_name: str) -> StoredMedia:
+        """The blob's properties and its content as a stream of chunks; raises KeyError if missing."""
+        ...
+
+    def blob_name_of(self, url: str) -> str | None:
+        """The blob a URL points at, when it is one of ours; None for any other URL."""
+        ...
+
+    def delete(self, blob_name: str) -> None: ...
+
+
+@dataclass(frozen=True)
+class StoredMedia:
+    content_type: str
+    size: int
+    metadata: dict[str, str]
+    chunks: Iterator[bytes]

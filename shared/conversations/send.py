@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -22,7 +23,7 @@ from shared.conversations.documents import (
 )
 from shared.conversations.inbound import preview, sort_key
 from shared.conversations.ingest import Clock, apply_receipt, utc_now
-from shared.conversations.ports import ConversationStore, Doc, QueuePublisher
+from shared.conversations.ports import ConversationStore, Doc, MediaStore, QueuePublisher
 from shared.conversations.queue_messages import MirrorRequest
 from shared.conversations.session_window import is_active
 from shared.storage.names import DATAVERSE_MIRROR_QUEUE
@@ -40,6 +41,20 @@ log = logging.getLogger(__name__)
 
 class MessageSender(Protocol):
     def send_message(self, phone_number_id: str, request: SendMessageRequest) -> SendMessageResponse: ...
+
+    def upload_media(self, phone_number_id: str, content: bytes, mime_type: str, filename: str) -> str: ...
+
+
+class InvalidMedia(ValueError):
+    """The media URL cannot be sent: not https, or one of our uploads that is missing or of another kind."""
+
+
+@dataclass(frozen=True)
+class OutboundMedia:
+    """What a media message sends: an external link, or one of our blobs (uploaded to Meta first)."""
+
+    info: MediaInfo
+    blob_name: str | None = None
 
 
 class SessionInactive(Exception):
@@ -64,14 +79,15 @@ class SendFailed(Exception):
         self.message = message
 
 
-def outbound_request(to: str, command: SendMessageCommand, message_id: str) -> SendMessageRequest:
+def outbound_request(
+    to: str, command: SendMessageCommand, message_id: str, meta_media_id: str | None = None
+) -> SendMessageRequest:
     fields: dict[str, Any] = {"to": to, "type": command.type, "biz_opaque_callback_data": message_id}
     if command.type == "text":
         fields["text"] = TextBody(body=command.text or "", preview_url=command.preview_url)
     else:
-        fields[command.type] = MediaBody(
-            link=command.media_url, caption=command.caption, filename=command.filename
-        )
+        source = {"id": meta_media_id} if meta_media_id else {"link": command.media_url}
+        fields[command.type] = MediaBody(**source, caption=command.caption, filename=command.filename)
     if command.reply_to:
         fields["context"] = ReplyContext(message_id=command.reply_to)
     return SendMessageRequest(**fields)
@@ -85,12 +101,55 @@ def _error_of(error: GraphError) -> MessageError:
 
 class SendMessage:
     def __init__(
-        self, store: ConversationStore, queue: QueuePublisher, sender: MessageSender, clock: Clock = utc_now
+        self,
+        store: ConversationStore,
+        queue: QueuePublisher,
+        sender: MessageSender,
+        media: MediaStore,
+        clock: Clock = utc_now,
     ):
         self.store = store
         self.queue = queue
         self.sender = sender
+        self.media = media
         self.clock = clock
+
+    def _media(self, command: SendMessageCommand) -> OutboundMedia | None:
+        """Our own uploads are sent by Meta media id (the storage account stays private, and the
+        history keeps the blob, not a URL that expires); any other https URL by link."""
+        if command.type == "text" or not command.media_url:
+            return None
+        blob_name = self.media.blob_name_of(command.media_url)
+        if blob_name is None:
+            if not command.media_url.startswith("https://"):
+                raise InvalidMedia(
+                    "mediaUrl must be an https:// URL that Meta can fetch, or one of our uploads"
+                )
+            return OutboundMedia(MediaInfo(url=command.media_url, filename=command.filename))
+        try:
+            stored = self.media.open(blob_name)
+        except KeyError as error:
+            raise InvalidMedia("the uploaded file no longer exists; upload it again") from error
+        kind = stored.metadata.get("kind")
+        if kind != command.type:
+            raise InvalidMedia(
+                f"the uploaded file is {'a ' + kind if kind else 'not media'}: send it as type {kind}"
+            )
+        info = MediaInfo(
+            blob_name=blob_name,
+            mime_type=stored.content_type,
+            size=stored.size,
+            sha256=stored.metadata.get("sha256"),
+            filename=command.filename or (stored.metadata.get("filename") if kind == "document" else None),
+        )
+        return OutboundMedia(info, blob_name)
+
+    def _upload_to_meta(self, phone_number_id: str, media: OutboundMedia) -> str:
+        assert media.blob_name is not None
+        stored = self.media.open(media.blob_name)
+        content = b"".join(stored.chunks)
+        filename = media.info.filename or media.blob_name.rsplit("/", 1)[-1]
+        return self.sender.upload_media(phone_number_id, content, stored.content_type, filename)
 
     def __call__(
         self, phone_number_id: str, customer_id: str, command: SendMessageCommand, sent_by: str
@@ -102,8 +161,9 @@ class SendMessage:
         if not is_active(SessionDocument.model_validate(session) if session else None, now):
             raise SessionInactive(conv)
 
+        media = self._media(command)
         message_id = document_id(command.client_message_id or str(uuid.uuid4()))
-        draft = self._draft(conv, phone_number_id, customer_id, command, message_id, sent_by, now)
+        draft = self._draft(conv, phone_number_id, customer_id, command, message_id, sent_by, now, media)
         if not self.store.create(draft.to_document()):
             existing = self.store.read(conv, message_id)
             assert existing is not None
@@ -118,8 +178,15 @@ class SendMessage:
                 return existing, False
             self._set(conv, message_id, status="accepted", error=None)
 
-        request = outbound_request(customer_id, command, message_id)
         try:
+            meta_media_id = (
+                self._upload_to_meta(phone_number_id, media) if media and media.blob_name else None
+            )
+            if meta_media_id:
+                self._set(
+                    conv, message_id, media={**draft.to_document()["media"], "metaMediaId": meta_media_id}
+                )
+            request = outbound_request(customer_id, command, message_id, meta_media_id)
             response = self.sender.send_message(phone_number_id, request)
         except GraphError as error:
             if error.outcome_unknown:
@@ -144,10 +211,8 @@ class SendMessage:
         message_id: str,
         sent_by: str,
         now: datetime,
+        media: OutboundMedia | None,
     ) -> MessageDocument:
-        media = None
-        if command.type != "text":
-            media = MediaInfo(url=command.media_url, filename=command.filename)
         return MessageDocument(
             conversation_id=conv,
             id=message_id,
@@ -157,7 +222,7 @@ class SendMessage:
             kind=command.type,
             text=command.text,
             caption=command.caption,
-            media=media,
+            media=media.info if media else None,
             context=command.reply_to,
             timestamp=iso(now),
             sort_key=sort_key(now),

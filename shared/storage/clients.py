@@ -70,8 +70,9 @@ def queue_service(settings: Settings, **options: Any) -> QueueServiceClient:
     return QueueServiceClient(f"https://{account}.queue.core.windows.net", _default_credential(), **options)
 
 
-def blob_service(settings: Settings) -> BlobServiceClient:
+def blob_service(settings: Settings, **options: Any) -> BlobServiceClient:
+    options = {**_storage_options(), **options}
     if settings.AZURE_WEBJOBS_STORAGE:
-        return BlobServiceClient.from_connection_string(settings.AZURE_WEBJOBS_STORAGE)
+        return BlobServiceClient.from_connection_string(settings.AZURE_WEBJOBS_STORAGE, **options)
     account = settings.AZURE_WEBJOBS_STORAGE_ACCOUNT_NAME
-    return BlobServiceClient(f"https://{account}.blob.core.windows.net", _default_credential())
+    return BlobServiceClient(f"https://{account}.blob.core.windows.net", _default_credential(), **options)

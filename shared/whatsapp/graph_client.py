@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from typing import Any, TypeVar
 
 import requests
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 from requests.adapters import HTTPAdapter
 from tenacity import (
     RetryCallState,
@@ -20,9 +21,10 @@ from tenacity import (
 )
 
 from shared.whatsapp.graph_errors import GraphError
-from shared.whatsapp.graph_models import SendMessageRequest, SendMessageResponse
+from shared.whatsapp.graph_models import MediaLocation, SendMessageRequest, SendMessageResponse, UploadedMedia
 
 log = logging.getLogger(__name__)
+ModelT = TypeVar("ModelT", bound=BaseModel)
 PAIR_RATE_LIMIT = 131056
 _jitter = wait_random_exponential(multiplier=0.5, max=8)
 
@@ -75,9 +77,8 @@ class GraphClient:
     def messages_url(self, phone_number_id: str) -> str:
         return f"{self.base_url}/{self.api_version}/{phone_number_id}/messages"
 
-    def send_message(self, phone_number_id: str, request: SendMessageRequest) -> SendMessageResponse:
-        """Meta's answer to the send; raises GraphError when it refused or could not be reached."""
-        retrying = Retrying(
+    def _retrying(self) -> Retrying:
+        return Retrying(
             stop=stop_after_attempt(self.max_attempts) | stop_before_delay(self.retry_budget_seconds),
             wait=_wait,
             retry=retry_if_exception(_worth_retrying),
@@ -85,8 +86,79 @@ class GraphClient:
             before_sleep=self._log_retry,
             reraise=True,
         )
-        response: SendMessageResponse = retrying(self._post_once, self.messages_url(phone_number_id), request)
+
+    def send_message(self, phone_number_id: str, request: SendMessageRequest) -> SendMessageResponse:
+        """Meta's answer to the send; raises GraphError when it refused or could not be reached."""
+        response: SendMessageResponse = self._retrying()(
+            self._post_once, self.messages_url(phone_number_id), request
+        )
         return response
+
+    def upload_media(self, phone_number_id: str, content: bytes, mime_type: str, filename: str) -> str:
+        """Uploads a file to Meta (kept 30 days) and returns the media id to send it by.
+
+        Safe to retry: a repeated upload only leaves an unused media id behind.
+        """
+
+        def once() -> str:
+            response = self._request(
+                "POST",
+                f"{self.base_url}/{self.api_version}/{phone_number_id}/media",
+                files={"file": (filename, content, mime_type)},
+                data={"messaging_product": "whatsapp", "type": mime_type},
+            )
+            return self._parse(response, UploadedMedia).id
+
+        media_id: str = self._retrying()(once)
+        return media_id
+
+    def media_location(self, media_id: str, phone_number_id: str | None = None) -> MediaLocation:
+        """Where to download an inbound file; the URL lasts 5 minutes."""
+        params = {"phone_number_id": phone_number_id} if phone_number_id else None
+
+        def once() -> MediaLocation:
+            response = self._request("GET", f"{self.base_url}/{self.api_version}/{media_id}", params=params)
+            return self._parse(response, MediaLocation)
+
+        location: MediaLocation = self._retrying()(once)
+        return location
+
+    def download(self, url: str, chunk_size: int = 1024 * 1024) -> Iterator[bytes]:
+        """Streams a media URL's bytes (the bearer token is required); memory stays at one chunk."""
+        response = self._request("GET", url, stream=True)
+        if response.status_code != 200:
+            raise GraphError.from_response(response.status_code, _json_or_none(response))
+        with response:
+            yield from response.iter_content(chunk_size=chunk_size)
+
+    def _request(self, method: str, url: str, **kwargs: Any) -> requests.Response:
+        try:
+            return self.session.request(
+                method,
+                url,
+                headers={"Authorization": f"Bearer {self._token}"},
+                timeout=self.timeout,
+                **kwargs,
+            )
+        except (requests.ConnectTimeout, requests.exceptions.SSLError) as error:
+            raise GraphError(
+                None, reason=f"could not connect to Meta: {type(error).__name__}", safe_to_retry=True
+            ) from error
+        except requests.ConnectionError as error:
+            never_sent = "NewConnectionError" in repr(error) or "NameResolutionError" in repr(error)
+            raise GraphError(None, reason="could not connect to Meta", safe_to_retry=never_sent) from error
+        except requests.RequestException as error:
+            raise GraphError(None, reason=f"no answer from Meta ({type(error).__name__})") from error
+
+    @staticmethod
+    def _parse(response: requests.Response, model: type[ModelT]) -> ModelT:
+        payload = _json_or_none(response)
+        if response.status_code != 200:
+            raise GraphError.from_response(response.status_code, payload)
+        try:
+            return model.model_validate(payload)
+        except ValidationError as error:
+            raise GraphError(200, reason=f"unexpected answer from Meta for {model.__name__}") from error
 
     @staticmethod
     def _log_retry(state: RetryCallState) -> None:
@@ -100,31 +172,16 @@ class GraphClient:
 
     def _post_once(self, url: str, request: SendMessageRequest) -> SendMessageResponse:
         try:
-            response = self.session.post(
-                url,
-                json=request.to_json(),
-                headers={"Authorization": f"Bearer {self._token}"},
-                timeout=self.timeout,
-            )
-        except (requests.ConnectTimeout, requests.exceptions.SSLError) as error:
-            raise GraphError(
-                None, reason=f"could not connect to Meta: {type(error).__name__}", safe_to_retry=True
-            ) from error
-        except requests.ConnectionError as error:
-            # A refused or unresolvable connection never carried the request; a reset might have.
-            never_sent = "NewConnectionError" in repr(error) or "NameResolutionError" in repr(error)
-            raise GraphError(None, reason="could not connect to Meta", safe_to_retry=never_sent) from error
-        except requests.RequestException as error:  # read timeout: Meta may have sent it; never resend
-            raise GraphError(
-                None, reason=f"no answer from Meta ({type(error).__name__}); the message may have been sent"
-            ) from error
-        try:
-            payload = response.json()
-        except ValueError:
-            payload = None
-        if response.status_code != 200:
-            raise GraphError.from_response(response.status_code, payload)
-        try:
-            return SendMessageResponse.model_validate(payload)
-        except ValidationError as error:
-            raise GraphError(200, reason="Meta answered 200 without a message id") from error
+            response = self._request("POST", url, json=request.to_json())
+        except GraphError as error:
+            if error.outcome_unknown:  # a read timeout: Meta may have sent it; never resend
+                error.body.message = "no answer from Meta; the message may have been sent"
+            raise
+        return self._parse(response, SendMessageResponse)
+
+
+def _json_or_none(response: requests.Response) -> Any:
+    try:
+        return response.json()
+    except ValueError:
+        return None

@@ -75,3 +75,21 @@ class SendMessageResponse(BaseModel):
     @property
     def wa_id(self) -> str | None:
         return self.contacts[0].wa_id or None if self.contacts else None
+
+
+class UploadedMedia(BaseModel):
+    """Answer of `POST /{phone-number-id}/media`: the id to send by (valid 30 days)."""
+
+    model_config = ConfigDict(extra="allow")
+    id: str
+
+
+class MediaLocation(BaseModel):
+    """Answer of `GET /{media-id}`: a download URL valid for 5 minutes, with the bearer token."""
+
+    model_config = ConfigDict(extra="allow")
+    url: str
+    mime_type: str | None = None
+    sha256: str | None = None
+    file_size: int | None = None
+    id: str | None = None
