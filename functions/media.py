@@ -15,8 +15,10 @@ bp = func.Blueprint()  # type: ignore[no-untyped-call]
 @bp.function_name("upload_media")
 @bp.route(route="media", methods=["POST"], auth_level=func.AuthLevel.FUNCTION)
 def upload_media(req: func.HttpRequest) -> func.HttpResponse:
-    headers = dict(req.headers)
-    return to_http(handle_upload(req.get_body(), headers, req.headers.get("Authorization"), get_services()))
+    # The request's headers look up names case-insensitively, as HTTP wants: pass them as they are.
+    return to_http(
+        handle_upload(req.get_body(), req.headers, req.headers.get("Authorization"), get_services())
+    )
 
 
 @bp.function_name("copy_inbound_media")

@@ -4,13 +4,15 @@
 from __future__ import annotations
 
 import io
+import tempfile
 from collections.abc import Mapping
 from datetime import UTC, datetime
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, cast
 from urllib.parse import unquote
 
-from python_multipart import create_form_parser
+from python_multipart import MultipartParser
 from python_multipart.exceptions import FormParserError
+from python_multipart.multipart import parse_options_header
 
 from shared.api.guard import caller
 from shared.api.responses import ApiResponse, error_response, json_response
@@ -20,37 +22,77 @@ from shared.media.upload import upload
 from shared.services import Services
 
 FILE_FIELD = b"file"
+SPOOL_BYTES = 1024 * 1024
 
 
 class UploadError(ValueError):
     pass
 
 
+class _FilePart:
+    """Collects the `file` part of a multipart body into a temporary file that spills to disk past
+    1 MB, so a large upload is not copied again in memory."""
+
+    def __init__(self) -> None:
+        self.header_field = b""
+        self.header_value = b""
+        self.disposition: dict[bytes, bytes] = {}
+        self.current: tempfile.SpooledTemporaryFile[bytes] | None = None
+        self.found: tuple[tempfile.SpooledTemporaryFile[bytes], str] | None = None
+
+    def on_part_begin(self) -> None:
+        self.disposition, self.current = {}, None
+
+    def on_header_field(self, data: bytes, start: int, end: int) -> None:
+        self.header_field += data[start:end]
+
+    def on_header_value(self, data: bytes, start: int, end: int) -> None:
+        self.header_value += data[start:end]
+
+    def on_header_end(self) -> None:
+        if self.header_field.lower() == b"content-disposition":
+            self.disposition = parse_options_header(self.header_value)[1]
+        self.header_field = self.header_value = b""
+
+    def on_headers_finished(self) -> None:
+        if self.disposition.get(b"name") == FILE_FIELD and self.found is None:
+            # Not a `with`: the file is handed to the caller, and closes when it is collected.
+            self.current = tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES)  # noqa: SIM115
+            filename = self.disposition.get(b"filename", b"upload").decode("utf-8", "replace")
+            self.found = (self.current, filename)
+
+    def on_part_data(self, data: bytes, start: int, end: int) -> None:
+        if self.current is not None:
+            self.current.write(data[start:end])
+
+
 def _multipart_file(body: bytes, content_type: str) -> tuple[BinaryIO, str]:
-    """The `file` part, spooled to a temporary file past 1 MB so large uploads are not copied in memory."""
-    found: dict[str, Any] = {}
-
-    def on_file(part: Any) -> None:
-        if part.field_name == FILE_FIELD and "file" not in found:
-            found["file"] = part
-
-    try:
-        parser = create_form_parser(
-            {"Content-Type": content_type.encode()},
-            on_field=None,
-            on_file=on_file,
-            config={"MAX_BODY_SIZE": LARGEST + 1024 * 1024},
+    boundary = parse_options_header(content_type)[1].get(b"boundary")
+    if not boundary:
+        raise UploadError("multipart/form-data without a boundary")
+    part = _FilePart()
+    callbacks: Any = {
+        name: getattr(part, name)
+        for name in (
+            "on_part_begin",
+            "on_header_field",
+            "on_header_value",
+            "on_header_end",
+            "on_headers_finished",
+            "on_part_data",
         )
+    }
+    try:
+        parser = MultipartParser(boundary, callbacks, max_size=LARGEST + 1024 * 1024)
         parser.write(body)
         parser.finalize()
     except (FormParserError, ValueError) as error:
         raise UploadError(f"the multipart body could not be read: {error}") from error
-    part = found.get("file")
-    if part is None:
+    if part.found is None:
         raise UploadError("no `file` field in the multipart body")
-    handle: BinaryIO = part.file_object
+    handle, filename = part.found
     handle.seek(0)
-    return handle, (part.file_name or b"upload").decode("utf-8", "replace")
+    return cast(BinaryIO, handle), filename
 
 
 def upload_media(

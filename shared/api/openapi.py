@@ -169,7 +169,7 @@ def build_document() -> dict[str, Any]:
             "/media": {
                 "post": {
                     "operationId": "upload_media",
-                    "summary": "Upload a file for the media URL box (checked against WhatsApp's types and sizes).",
+                    "summary": "Upload a file for the media URL box, checked against WhatsApp's rules.",
                     "security": secured,
                     "parameters": [
                         {
