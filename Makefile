@@ -38,10 +38,11 @@ format: $(PY_STAMP)
 bench: install
 	$(BIN)/python -m benchmarks.webhook_ingest
 	$(BIN)/python -m benchmarks.send_path
+	$(BIN)/python -m benchmarks.media_upload
 
-# make customer-says WA=15551234567 TEXT="Hi"  (needs `make run` in another terminal)
+# make customer-says WA=15551234567 TEXT="Hi"  or  FILE=photo.jpg (needs `make run` in another terminal)
 customer-says: $(PY_STAMP)
-	$(BIN)/python -m devhost customer-says --wa "$(WA)" --text "$(TEXT)"
+	$(BIN)/python -m devhost customer-says --wa "$(WA)" $(if $(TEXT),--text "$(TEXT)") $(if $(FILE),--file "$(FILE)")
 
 clean:
 	rm -rf $(VENV) node_modules .local .pytest_cache .mypy_cache .ruff_cache

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import mimetypes
 import os
 import signal
 import sys
@@ -92,21 +93,37 @@ def _post_json(url: str, body: bytes, headers: dict[str, str]) -> tuple[int, str
         return error.code, error.read().decode()
 
 
+def _app_answer(status: int, text: str) -> tuple[int, str]:
+    """The sandbox relays the app's answer to the webhook it posted: show that, not the sandbox's own."""
+    if status != 200:
+        return status, text
+    answer = json.loads(text)
+    body = answer["app_body"]
+    return answer["app_status"], body if isinstance(body, str) else json.dumps(body)
+
+
 def _customer_says(args: argparse.Namespace) -> int:
     """Through the sandbox when it runs (it must know the customer wrote, to open its window), else
     straight to the app's webhook, signed as Meta signs."""
     load_local_settings()
+    if not args.text and not args.file:
+        print("say something: --text, --file, or both", file=sys.stderr)
+        return 2
     graph = os.environ.get("WHATSAPP_GRAPH_BASE_URL", "")
-    if _sandbox_address(graph):
-        status, text = _post_json(
-            f"{graph.rstrip('/')}/sandbox/customers/{args.wa}/messages",
-            json.dumps({"text": args.text, "name": args.name}).encode(),
-            {},
-        )
-        if status == 200:
-            answer = json.loads(text)
-            body = answer["app_body"]
-            status, text = answer["app_status"], body if isinstance(body, str) else json.dumps(body)
+    if args.file and not _sandbox_address(graph):
+        print("sending a file needs the sandbox (WHATSAPP_GRAPH_BASE_URL on this machine)", file=sys.stderr)
+        return 2
+    sandbox = graph.rstrip("/") + "/sandbox/customers/" + args.wa
+    if args.file:
+        path = Path(args.file)
+        mime_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+        headers = {"Content-Type": mime_type, "X-Filename": path.name}
+        if args.text:
+            headers["X-Caption"] = args.text
+        status, text = _app_answer(*_post_json(f"{sandbox}/media", path.read_bytes(), headers))
+    elif _sandbox_address(graph):
+        said = json.dumps({"text": args.text, "name": args.name}).encode()
+        status, text = _app_answer(*_post_json(f"{sandbox}/messages", said, {}))
     else:
         payload = inbound_text_webhook(
             os.environ["WHATSAPP_PHONE_NUMBER_ID"],
@@ -134,7 +151,8 @@ def main(argv: list[str] | None = None) -> int:
     run.set_defaults(handler=_run)
     says = commands.add_parser("customer-says", help="post a signed inbound text webhook, as Meta would")
     says.add_argument("--wa", required=True, help="the customer's WhatsApp number, digits")
-    says.add_argument("--text", required=True)
+    says.add_argument("--text", help="the message, or the caption of --file")
+    says.add_argument("--file", help="a file the customer sends (image, document, audio, video)")
     says.add_argument("--name", default="Local Customer")
     says.add_argument("--url", default="http://127.0.0.1:7071")
     says.set_defaults(handler=_customer_says)

@@ -9,6 +9,7 @@ posts signed `sent`, `delivered` and `read` status webhooks to the app. Customer
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 import logging
 import re
@@ -162,6 +163,14 @@ def validate_send(body: object) -> Json:
     return body
 
 
+def _kind_of(mime_type: str) -> str:
+    """The WhatsApp message type that carries a file of this type."""
+    if mime_type == "image/webp":
+        return "sticker"
+    top = mime_type.split("/")[0]
+    return top if top in ("image", "video", "audio") else "document"
+
+
 def _graph_version(version: str) -> int:
     match = re.fullmatch(r"v(\d+)\.\d+", version)
     if not match:
@@ -235,6 +244,7 @@ class WhatsAppSandbox:
         self._last_inbound: dict[str, float] = {}
         self._sent: list[SentMessage] = []
         self._faults: deque[tuple[int, Json]] = deque()
+        self._media: dict[str, tuple[bytes, str]] = {}  # media id -> (bytes, mime type)
         self._status_threads: list[threading.Thread] = []
         self._stopping = threading.Event()
         self._server: BaseWSGIServer | None = None
@@ -243,6 +253,10 @@ class WhatsAppSandbox:
                 Rule("/<version>/<phone_number_id>/messages", endpoint="send", methods=["POST"]),
                 Rule("/sandbox/customers/<wa_id>/messages", endpoint="customer", methods=["POST"]),
                 Rule("/sandbox/messages", endpoint="messages", methods=["GET"]),
+                Rule("/<version>/<phone_number_id>/media", endpoint="upload", methods=["POST"]),
+                Rule("/<version>/<media_id>", endpoint="media_location", methods=["GET"]),
+                Rule("/sandbox/media/<media_id>", endpoint="media_download", methods=["GET"]),
+                Rule("/sandbox/customers/<wa_id>/media", endpoint="customer_media", methods=["POST"]),
             ],
             strict_slashes=False,
         )
@@ -250,6 +264,10 @@ class WhatsAppSandbox:
             "send": self._send,
             "customer": self._customer,
             "messages": self._messages,
+            "upload": self._upload,
+            "media_location": self._media_location,
+            "media_download": self._media_download,
+            "customer_media": self._customer_media,
         }
 
     # Python API -----------------------------------------------------------------------------------
@@ -279,6 +297,38 @@ class WhatsAppSandbox:
             phone_number_id or self.phone_number_id, wa_id, text, name, wamid, int(now)
         )
         response = self._post(payload)
+        return CustomerMessage(wamid, response.status_code, response.text)
+
+    def customer_sends_media(
+        self,
+        wa_id: str,
+        content: bytes,
+        mime_type: str,
+        caption: str | None = None,
+        filename: str | None = None,
+        name: str = DEFAULT_CUSTOMER_NAME,
+    ) -> CustomerMessage:
+        """The customer sends a file: Meta keeps it under a media id, and the webhook names only that id."""
+        wa_id = _digits(wa_id)
+        now = self.clock()
+        media_id = str(secrets.randbelow(10**16))
+        with self._lock:
+            self._last_inbound[wa_id] = now
+            self._media[media_id] = (content, mime_type)
+        kind = _kind_of(mime_type)
+        media: Json = {
+            "mime_type": mime_type,
+            "sha256": base64.b64encode(hashlib.sha256(content).digest()).decode(),
+            "id": media_id,
+        }
+        if caption and kind in ("image", "video", "document"):
+            media["caption"] = caption
+        if kind == "document":
+            media["filename"] = filename or "document"
+        wamid = new_wamid()
+        message = {"from": wa_id, "id": wamid, "timestamp": str(int(now)), "type": kind, kind: media}
+        value = {"contacts": [{"profile": {"name": name}, "wa_id": wa_id}], "messages": [message]}
+        response = self._post(_envelope(self.phone_number_id, value, DISPLAY_PHONE_NUMBER, WABA_ID))
         return CustomerMessage(wamid, response.status_code, response.text)
 
     def wait_for_statuses(self, timeout: float = 10.0) -> bool:
@@ -333,8 +383,7 @@ class WhatsAppSandbox:
 
     def _send(self, request: Request, version: str, phone_number_id: str) -> Response:
         graph_version = _graph_version(version)
-        if not self.access_token or request.headers.get("Authorization") != f"Bearer {self.access_token}":
-            raise GraphError(401, INVALID_TOKEN)
+        self._authorised(request)
         raw = _json_body(request)
         if isinstance(raw, dict) and raw.get("status") == "read":  # mark as read (and typing indicator)
             if not isinstance(raw.get("message_id"), str):
@@ -395,6 +444,76 @@ class WhatsAppSandbox:
                 for wa_id, at in self._last_inbound.items()
             ]
         return _json_response(200, {"messages": sent, "customers": customers})
+
+    def _authorised(self, request: Request) -> None:
+        if not self.access_token or request.headers.get("Authorization") != f"Bearer {self.access_token}":
+            raise GraphError(401, INVALID_TOKEN)
+
+    def _upload(self, request: Request, version: str, phone_number_id: str) -> Response:
+        """`POST /{phone-number-id}/media`: multipart `file`, `type`, `messaging_product`."""
+        _graph_version(version)
+        self._authorised(request)
+        part = request.files.get("file")
+        mime_type = request.form.get("type") or (part.mimetype if part else "")
+        if part is None or request.form.get("messaging_product") != "whatsapp" or not mime_type:
+            raise _invalid("Upload multipart/form-data with file, type and messaging_product=whatsapp.")
+        media_id = str(secrets.randbelow(10**16))
+        with self._lock:
+            self._media[media_id] = (part.read(), mime_type)
+        return _json_response(200, {"id": media_id})
+
+    def _media_location(self, request: Request, version: str, media_id: str) -> Response:
+        """`GET /{media-id}`: where to download it (Meta's URL lasts 5 minutes and needs the token)."""
+        _graph_version(version)
+        self._authorised(request)
+        with self._lock:
+            found = self._media.get(media_id)
+        if found is None:
+            raise GraphError(
+                404, graph_error(100, "(#100) Invalid parameter", f"Unknown media id {media_id}")
+            )
+        content, mime_type = found
+        return _json_response(
+            200,
+            {
+                "messaging_product": "whatsapp",
+                "url": f"{request.host_url}sandbox/media/{media_id}",
+                "mime_type": mime_type,
+                "sha256": hashlib.sha256(content).hexdigest(),
+                "file_size": len(content),
+                "id": media_id,
+            },
+        )
+
+    def _media_download(self, request: Request, media_id: str) -> Response:
+        self._authorised(request)
+        with self._lock:
+            found = self._media.get(media_id)
+        if found is None:
+            return Response(status=404)
+        content, mime_type = found
+        return Response(content, mimetype=mime_type)
+
+    def _customer_media(self, request: Request, wa_id: str) -> Response:
+        """The customer sends a file: raw body with Content-Type, optional X-Caption and X-Filename."""
+        mime_type = request.mimetype
+        if not _digits(wa_id) or not request.data or not mime_type:
+            raise _invalid(
+                "Post the file's bytes with its Content-Type to /sandbox/customers/{digits}/media."
+            )
+        try:
+            said = self.customer_sends_media(
+                wa_id,
+                request.get_data(),
+                mime_type,
+                request.headers.get("X-Caption"),
+                request.headers.get("X-Filename"),
+            )
+        except requests.RequestException as error:
+            raise GraphError(
+                502, graph_error(2, f"The app at {self.webhook_url} is unreachable: {error}")
+            ) from None
+        return _json_response(200, asdict(said))
 
     # Webhooks to the app --------------------------------------------------------------------------
 

@@ -325,3 +325,44 @@ def test_marking_a_customer_message_read_succeeds(sandbox: WhatsAppSandbox) -> N
 
     assert (response.status_code, response.json()) == (200, {"success": True})
     assert sandbox.sent == []
+
+
+# --- media -------------------------------------------------------------------------------------
+
+
+def test_an_uploaded_file_gets_a_media_id_that_can_be_sent(sandbox: WhatsAppSandbox) -> None:
+    auth = {"Authorization": f"Bearer {TOKEN}"}
+    upload = requests.post(
+        f"{sandbox.base_url}/v23.0/{PHONE_NUMBER_ID}/media",
+        headers=auth,
+        files={"file": ("a.png", b"\x89PNG-bytes", "image/png")},
+        data={"messaging_product": "whatsapp", "type": "image/png"},
+        timeout=5,
+    )
+    assert upload.status_code == 200
+    media_id = upload.json()["id"]
+    where = requests.get(f"{sandbox.base_url}/v23.0/{media_id}", headers=auth, timeout=5).json()
+    assert (where["mime_type"], where["file_size"]) == ("image/png", 10)
+    assert requests.get(where["url"], timeout=5).status_code == 401  # the token is required, as on Meta
+    assert requests.get(where["url"], headers=auth, timeout=5).content == b"\x89PNG-bytes"
+
+
+def test_an_unknown_media_id_is_a_404_with_code_100(sandbox: WhatsAppSandbox) -> None:
+    answer = requests.get(
+        f"{sandbox.base_url}/v23.0/123456", headers={"Authorization": f"Bearer {TOKEN}"}, timeout=5
+    )
+    assert_graph_error(answer, 404, 100)
+
+
+def test_a_customers_file_arrives_as_a_signed_media_webhook(
+    sandbox: WhatsAppSandbox, httpserver: HTTPServer
+) -> None:
+    said = sandbox.customer_sends_media(WA, b"%PDF-1.4 ...", "application/pdf", "the invoice", "inv.pdf")
+    assert said.app_status == 200
+    [payload] = webhooks(httpserver)
+    [message] = payload["entry"][0]["changes"][0]["value"]["messages"]
+    assert message["type"] == "document"
+    assert message["document"]["filename"] == "inv.pdf"
+    assert message["document"]["caption"] == "the invoice"
+    assert message["document"]["id"]
+    assert send(sandbox, text()).status_code == 200  # a file opens the window like a text

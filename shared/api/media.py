@@ -63,7 +63,7 @@ class _FilePart:
 
     def on_part_data(self, data: bytes, start: int, end: int) -> None:
         if self.current is not None:
-            self.current.write(data[start:end])
+            self.current.write(memoryview(data)[start:end])  # a view: no copy of the slice
 
 
 def _multipart_file(body: bytes, content_type: str) -> tuple[BinaryIO, str]:
@@ -84,7 +84,9 @@ def _multipart_file(body: bytes, content_type: str) -> tuple[BinaryIO, str]:
     }
     try:
         parser = MultipartParser(boundary, callbacks, max_size=LARGEST + 1024 * 1024)
-        parser.write(body)
+        view = memoryview(body)
+        for offset in range(0, len(view), SPOOL_BYTES):  # fed in pieces: the parser's copies stay small
+            parser.write(bytes(view[offset : offset + SPOOL_BYTES]))
         parser.finalize()
     except (FormParserError, ValueError) as error:
         raise UploadError(f"the multipart body could not be read: {error}") from error
