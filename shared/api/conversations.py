@@ -11,6 +11,7 @@ from typing import Any
 from shared.api.guard import caller
 from shared.api.responses import ApiResponse, error_response, json_response
 from shared.api.views import MessageView
+from shared.conversations.aliases import known_customer
 from shared.conversations.customer_id import InvalidCustomerId, normalise_customer_id
 from shared.conversations.documents import SessionDocument, conversation_id
 from shared.conversations.ports import StoreUnavailable
@@ -37,7 +38,7 @@ def resolve_customer(customer: str, params: Mapping[str, str], services: Service
         raise BadRequest("phoneNumberId is required (no WHATSAPP_PHONE_NUMBER_ID is configured)")
     if not number.isdigit():
         raise BadRequest("phoneNumberId must be the business number's numeric id from Meta")
-    return number, customer_id
+    return number, known_customer(services.store, number, customer_id)
 
 
 def _conversation(customer: str, params: Mapping[str, str], services: Services) -> str:

@@ -93,8 +93,12 @@ def send_message(
     if isinstance(agent := caller(authorization, services.settings), ApiResponse):
         return agent
     try:
-        phone_number_id, customer_id = resolve_customer(customer, params, services)
         command = SendMessageCommand.model_validate_json(body)
+        phone_number_id, customer_id = resolve_customer(customer, params, services)
+    except StoreUnavailable:
+        return error_response(
+            503, "store_unavailable", "Conversation storage is unavailable; nothing was sent."
+        )
     except BadRequest as error:
         return error_response(400, "invalid_request", str(error))
     except ValidationError as error:

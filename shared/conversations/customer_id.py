@@ -36,3 +36,27 @@ def normalise_customer_id(raw: str) -> str:
     if _BSUID.fullmatch(value):
         return value
     raise InvalidCustomerId(f"'{raw}' is neither a phone number nor a WhatsApp user id")
+
+
+def whatsapp_variants(customer_id: str) -> list[str]:
+    """Other spellings under which WhatsApp may know the same mobile number.
+
+    Meta rewrites some numbers it is given (WHATSAPP-NOTES.md §5): Brazilian mobiles may be known
+    without the ninth digit that CRM records carry (55 AA 9XXXX-XXXX vs 55 AA XXXX-XXXX), and Mexican
+    mobiles with or without the old "1" after the country code (52 1 ... vs 52 ...).
+    """
+    if not customer_id.isdigit():
+        return []
+    if customer_id.startswith("55"):
+        rest = customer_id[2:]
+        if len(rest) == 11 and rest[2] == "9":
+            return ["55" + rest[:2] + rest[3:]]
+        if len(rest) == 10 and rest[2] in "6789":
+            return ["55" + rest[:2] + "9" + rest[2:]]
+    if customer_id.startswith("52"):
+        rest = customer_id[2:]
+        if len(rest) == 11 and rest[0] == "1":
+            return ["52" + rest[1:]]
+        if len(rest) == 10:
+            return ["521" + rest]
+    return []

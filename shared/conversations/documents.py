@@ -119,6 +119,8 @@ class ConversationDocument(Document):
     last_message_preview: str | None = None
     last_message_direction: Direction | None = None
     regarding: Regarding | None = None
+    # Set on the conversation of a number WhatsApp knows by another id: where its messages live.
+    alias_of: str | None = None
 
 
 class ReceiptDocument(Document):

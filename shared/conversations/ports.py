@@ -31,6 +31,10 @@ class ConversationStore(Protocol):
         """
         ...
 
+    def delete(self, partition: str, document_id: str) -> None:
+        """Removes the document; a missing one is not an error."""
+        ...
+
     def ping(self) -> None:
         """Raises StoreUnavailable when the store does not answer."""
         ...

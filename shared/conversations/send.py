@@ -285,6 +285,9 @@ class SendMessage:
         self, conv: str, message_id: str, response: SendMessageResponse, command: SendMessageCommand
     ) -> Doc:
         stored = self._set(conv, message_id, wamid=response.wamid, error=None)
+        if response.wa_id and response.wa_id != stored["customerId"] and response.wa_id.isdigit():
+            stored = self._rehome(stored, response.wa_id)
+            conv = stored["conversationId"]
         extra = {"conversationId": conv, "wamid": response.wamid}
         log.info("Meta accepted message %s", message_id, extra=extra)
         # A status webhook may have raced this write: it left a receipt, which is applied now.
@@ -294,6 +297,31 @@ class SendMessage:
         self._touch_conversation(conv, MessageDocument.model_validate(stored), response.wa_id, command)
         self.queue.send(DATAVERSE_MIRROR_QUEUE, MirrorRequest(conversation_id=conv, id=message_id))
         return stored
+
+    def _rehome(self, message: Doc, wa_id: str) -> Doc:
+        """Meta delivered to another id than the number given (Brazil, Mexico): replies and statuses
+        will come under that id, so the message moves there and the number becomes an alias of it."""
+        old_conv = message["conversationId"]
+        new_conv = conversation_id(message["phoneNumberId"], wa_id)
+        log.info("WhatsApp knows %s as %s; moving the conversation there", message["customerId"], wa_id)
+        moved = {k: v for k, v in message.items() if not k.startswith("_")}
+        moved.update(conversationId=new_conv, customerId=wa_id)
+        self.store.create(moved)
+        self.store.delete(old_conv, message["id"])
+
+        def alias(current: Doc | None) -> Doc | None:
+            base = (
+                current
+                or ConversationDocument(
+                    conversation_id=old_conv,
+                    phone_number_id=message["phoneNumberId"],
+                    customer_id=message["customerId"],
+                ).to_document()
+            )
+            return None if base.get("aliasOf") == wa_id else {**base, "aliasOf": wa_id}
+
+        self.store.update(old_conv, "conversation", alias)
+        return self.store.read(new_conv, message["id"]) or moved
 
     def _touch_conversation(
         self, conv: str, doc: MessageDocument, wa_id: str | None, command: SendMessageCommand
@@ -313,8 +341,7 @@ class SendMessage:
             }
             if command.regarding is not None:
                 updates["regarding"] = command.regarding
-            if wa_id and wa_id != doc.customer_id:
-                # Meta rewrote the number (Brazil, Mexico): its wa_id is where replies will come from.
+            if wa_id:
                 updates["wa_id"] = wa_id
             return existing.model_copy(update=updates).to_document()
 

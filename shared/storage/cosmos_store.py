@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from typing import Any
 
 from azure.core import MatchConditions
@@ -86,6 +86,10 @@ class CosmosConversationStore:
                 except (CosmosResourceExistsError, CosmosAccessConditionFailedError):
                     continue  # another writer got there first: re-read and re-apply
         raise StoreUnavailable(f"gave up on {document_id} after {_MAX_CONFLICT_RETRIES} write conflicts")
+
+    def delete(self, partition: str, document_id: str) -> None:
+        with _unavailable_on_azure_errors("delete"), suppress(CosmosResourceNotFoundError):
+            self.container.delete_item(document_id, partition_key=partition)
 
     def ping(self) -> None:
         with _unavailable_on_azure_errors("ping"):

@@ -1,0 +1,162 @@
+"""Mirrors one message into Dataverse: the latest state from Cosmos DB, upserted by a deterministic id.
+
+A queue message is only a pointer, so a late or repeated one replays the current document, never
+an old event. Two workers can still read two versions and finish in the wrong order; so after each
+upsert the document is read again, and written again if it moved on. The last write of any worker
+is then always the newest state (see docs/dataverse.md, "Ordering").
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from dataclasses import dataclass
+from typing import Literal
+
+from shared.conversations.documents import (
+    CONVERSATION_DOCUMENT_ID,
+    ConversationDocument,
+    MessageDocument,
+    Regarding,
+)
+from shared.conversations.ports import ConversationStore
+from shared.conversations.queue_messages import MirrorRequest
+from shared.dataverse.client import DataverseClient
+from shared.dataverse.errors import DataverseNotFound
+from shared.dataverse.models import WhatsAppMessageRow
+from shared.dataverse.regarding import RegardingResolver
+from shared.dataverse.schema import DESCRIPTION_MAX_LENGTH, SUBJECT_MAX_LENGTH, TableNames, row_id
+
+log = logging.getLogger(__name__)
+MAX_ROUNDS = 4
+
+
+class MirrorRaced(Exception):
+    """The message kept changing while it was being written: the queue will bring it back."""
+
+
+@dataclass(frozen=True)
+class MirrorResult:
+    outcome: Literal["mirrored", "missing"]
+    row_id: str | None = None
+    writes: int = 0
+    regarding: Regarding | None = None
+
+
+def _clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _subject(message: MessageDocument, who: str) -> str:
+    arrow = "from" if message.direction == "inbound" else "to"
+    body = message.text or message.caption or f"[{message.kind}]"
+    return _clip(" ".join(f"WhatsApp {arrow} {who}: {body}".split()), SUBJECT_MAX_LENGTH)
+
+
+def build_row(
+    message: MessageDocument, conversation: ConversationDocument | None, regarding: Regarding | None
+) -> WhatsAppMessageRow:
+    """The activity for a message as it is now (pure)."""
+    profile = conversation.profile_name if conversation else None
+    wa_id = conversation.wa_id if conversation and conversation.wa_id else None
+    if wa_id is None and message.customer_id.isdigit():
+        wa_id = message.customer_id
+    user_id = conversation.user_id if conversation else None
+    if user_id is None and not message.customer_id.isdigit():
+        user_id = message.customer_id
+    number = f"+{wa_id}" if wa_id else None
+    body = "\n\n".join(part for part in (message.text, message.caption) if part)
+    error = message.error
+    reason = " - ".join(part for part in (error.title, error.detail) if part) if error else ""
+    media = message.media
+    times = message.status_times
+    return WhatsAppMessageRow(
+        subject=_subject(message, profile or number or user_id or "customer"),
+        description=_clip(body, DESCRIPTION_MAX_LENGTH) if body else None,
+        direction=message.direction,
+        kind=message.kind,
+        status=message.status,
+        mediaurl=media.url if media else None,
+        mimetype=media.mime_type if media else None,
+        filename=media.filename if media else None,
+        wamid=message.wamid,
+        messageid=message.id,
+        conversationid=message.conversation_id,
+        messagetime=message.timestamp,
+        sentat=times.get("sent"),
+        deliveredat=times.get("delivered"),
+        readat=times.get("read"),
+        failedat=times.get("failed"),
+        errorcode=error.code if error else None,
+        errorreason=_clip(reason, 2000) or None,
+        customernumber=number,
+        whatsappuserid=user_id,
+        profilename=profile,
+        sentby=message.sent_by,
+        businessnumberid=message.phone_number_id,
+        regarding=regarding,
+    )
+
+
+class DataverseMirror:
+    def __init__(
+        self,
+        store: ConversationStore,
+        client: DataverseClient,
+        table: TableNames,
+        regarding: RegardingResolver,
+    ):
+        self.store = store
+        self.client = client
+        self.table = table
+        self.regarding = regarding
+
+    def mirror(self, request: MirrorRequest) -> MirrorResult:
+        conv, message_id = request.conversation_id, request.id
+        extra = {"conversationId": conv, "messageId": message_id}
+        current = self.store.read(conv, message_id)
+        if current is None:
+            log.warning("message to mirror is not in Cosmos DB; nothing to write", extra=extra)
+            return MirrorResult("missing")
+        message = MessageDocument.model_validate(current)
+        conversation_doc = self.store.read(conv, CONVERSATION_DOCUMENT_ID)
+        conversation = ConversationDocument.model_validate(conversation_doc) if conversation_doc else None
+        regarding = self.regarding.resolve(message, conversation)
+        target = row_id(conv, message_id)
+        row = build_row(message, conversation, regarding)
+        for writes in range(1, MAX_ROUNDS + 1):
+            row = self._write(target, row, conversation)
+            latest = self.store.read(conv, message_id)
+            newer = (
+                build_row(MessageDocument.model_validate(latest), conversation, row.regarding)
+                if latest
+                else row
+            )
+            if newer == row:
+                log.info("mirrored %s message as %s", row.status, target, extra=extra)
+                return MirrorResult("mirrored", str(target), writes, row.regarding)
+            row = newer  # it moved on while we wrote: write the newer state too
+        raise MirrorRaced(f"message {message_id} changed during each of {MAX_ROUNDS} writes")
+
+    def _write(
+        self, target: uuid.UUID, row: WhatsAppMessageRow, conversation: ConversationDocument | None
+    ) -> WhatsAppMessageRow:
+        try:
+            self.client.upsert(self.table.entity_set, target, row.payload(self.table))
+        except DataverseNotFound:
+            stale = row.regarding
+            if stale is None:
+                raise
+            # The linked contact or lead was deleted or merged away: write the activity unlinked
+            # and let the next message look the number up again.
+            log.warning(
+                "linked %s %s no longer exists; writing the activity unlinked",
+                stale.entity,
+                stale.id,
+                extra={"conversationId": row.conversationid},
+            )
+            if conversation is not None and conversation.regarding == stale:
+                self.regarding.forget(row.conversationid, stale)
+            row = row.model_copy(update={"regarding": None})
+            self.client.upsert(self.table.entity_set, target, row.payload(self.table))
+        return row

@@ -1,0 +1,54 @@
+"""What the `dataverse-mirror` queue trigger does with one message, apart from the Functions types."""
+
+from __future__ import annotations
+
+import logging
+
+from pydantic import ValidationError
+
+from shared.conversations.queue_messages import MirrorRequest
+from shared.dataverse.mirror import DataverseMirror, MirrorResult
+
+log = logging.getLogger(__name__)
+# host.json `extensions.queues.maxDequeueCount`: after this many failed attempts the Functions host
+# moves the message to `dataverse-mirror-poison`. Only used to say so in the log.
+POISON_AFTER_ATTEMPTS = 5
+
+
+class UnreadableMirrorRequest(ValueError):
+    """Not a `{conversationId, id}` pointer: it can never succeed, and belongs in the poison queue."""
+
+
+def parse_request(body: bytes) -> MirrorRequest:
+    try:
+        return MirrorRequest.model_validate_json(body)
+    except ValidationError as error:
+        raise UnreadableMirrorRequest(f"not a mirror request: {error.error_count()} problem(s)") from error
+
+
+def handle_mirror_message(mirror: DataverseMirror, body: bytes, dequeue_count: int | None) -> MirrorResult:
+    """Mirrors one message; on failure logs why and raises, so the host retries it and, after the
+    last attempt, moves it to the poison queue with this reason in the log next to it."""
+    attempt = dequeue_count or 1
+    request: MirrorRequest | None = None
+    try:
+        request = parse_request(body)
+        return mirror.mirror(request)
+    except Exception as error:
+        extra = {
+            "conversationId": request.conversation_id if request else None,
+            "messageId": request.id if request else None,
+            "attempt": attempt,
+            "dataverseErrorCode": getattr(error, "code", None),
+        }
+        if attempt >= POISON_AFTER_ATTEMPTS:
+            log.error(
+                "giving up mirroring to Dataverse after %d attempts; the message goes to "
+                "dataverse-mirror-poison. Reason: %s",
+                attempt,
+                error,
+                extra=extra,
+            )
+        else:
+            log.warning("mirroring to Dataverse failed (attempt %d): %s", attempt, error, extra=extra)
+        raise
