@@ -80,50 +80,53 @@ def media_urls(services: Services) -> Callable[[str], str]:
     return lambda blob_name: services.media.read_url(blob_name, services.settings.MEDIA_URL_MINUTES)
 
 
-def session_status(
-    customer: str, params: Mapping[str, str], authorization: str | None, services: Services
-) -> ApiResponse:
+def _read(authorization: str | None, services: Services, answer: Callable[[], ApiResponse]) -> ApiResponse:
+    """What both reads share: the agent's token first, then 400 for bad input, 503 for a store down."""
     if isinstance(agent := caller(authorization, services.settings), ApiResponse):
         return agent
     try:
-        conv = _conversation(customer, params, services)
-        found = services.store.read(conv, "session")
+        return answer()
     except BadRequest as error:
         return error_response(400, "invalid_request", str(error))
     except StoreUnavailable:
         return error_response(503, "store_unavailable", "Conversation storage is unavailable; try again.")
-    session = SessionDocument.model_validate(found) if found else None
-    active = is_active(session, services.clock())
-    return json_response(
-        200,
-        {
-            "active": active,
-            "expiresAt": session.expires_at if session and active else None,
-            "lastInboundAt": session.last_inbound_at if session else None,
-        },
-    )
+
+
+def session_status(
+    customer: str, params: Mapping[str, str], authorization: str | None, services: Services
+) -> ApiResponse:
+    def answer() -> ApiResponse:
+        found = services.store.read(_conversation(customer, params, services), "session")
+        session = SessionDocument.model_validate(found) if found else None
+        active = is_active(session, services.clock())
+        return json_response(
+            200,
+            {
+                "active": active,
+                "expiresAt": session.expires_at if session and active else None,
+                "lastInboundAt": session.last_inbound_at if session else None,
+            },
+        )
+
+    return _read(authorization, services, answer)
 
 
 def history(
     customer: str, params: Mapping[str, str], authorization: str | None, services: Services
 ) -> ApiResponse:
-    if isinstance(agent := caller(authorization, services.settings), ApiResponse):
-        return agent
-    try:
+    def answer() -> ApiResponse:
         conv = _conversation(customer, params, services)
         limit = _page_size(params)
         before = decode_cursor(params["before"]) if params.get("before") else None
         rows = services.store.list_messages(conv, limit + 1, before)
-    except BadRequest as error:
-        return error_response(400, "invalid_request", str(error))
-    except StoreUnavailable:
-        return error_response(503, "store_unavailable", "Conversation storage is unavailable; try again.")
-    page = rows[:limit]
-    more = len(rows) > limit
-    return json_response(
-        200,
-        {
-            "messages": [message_view(row, media_urls(services)) for row in page],
-            "next": encode_cursor(page[-1]["sortKey"]) if more and page else None,
-        },
-    )
+        page = rows[:limit]
+        more = len(rows) > limit
+        return json_response(
+            200,
+            {
+                "messages": [message_view(row, media_urls(services)) for row in page],
+                "next": encode_cursor(page[-1]["sortKey"]) if more and page else None,
+            },
+        )
+
+    return _read(authorization, services, answer)
