@@ -62,7 +62,7 @@ def test_the_app_is_served_over_http_on_its_design_routes(
     assert session.headers["Content-Type"].startswith("application/json")
     assert session.json()["active"] is True
     health = requests.get(f"{base}/api/health", timeout=5)
-    assert health.json() == {"status": "ok", "backends": {"cosmos": "ok", "queues": "ok"}}
+    assert health.json() == {"status": "ok", "backends": {"cosmos": "ok", "queues": "ok", "blobs": "ok"}}
 
 
 def test_only_the_allowed_origins_may_call_from_a_browser(services: Services) -> None:

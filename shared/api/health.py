@@ -9,7 +9,12 @@ from shared.services import Services
 
 def health(services: Services) -> ApiResponse:
     backends: dict[str, str] = {}
-    for name, probe in (("cosmos", services.store.ping), ("queues", services.queue.ping)):
+    probes = (
+        ("cosmos", services.store.ping),
+        ("queues", services.queue.ping),
+        ("blobs", services.media.ping),
+    )
+    for name, probe in probes:
         try:
             probe()
             backends[name] = "ok"

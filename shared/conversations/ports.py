@@ -75,6 +75,8 @@ class MediaStore(Protocol):
 
     def delete(self, blob_name: str) -> None: ...
 
+    def ping(self) -> None: ...
+
 
 @dataclass(frozen=True)
 class StoredMedia:

@@ -29,6 +29,7 @@ from shared.dataverse.schema import DESCRIPTION_MAX_LENGTH, SUBJECT_MAX_LENGTH, 
 
 log = logging.getLogger(__name__)
 MAX_ROUNDS = 4
+RECORD_DOES_NOT_EXIST = "0x80040217"  # what an upsert answers when the record it binds to is gone
 
 
 class MirrorRaced(Exception):
@@ -143,9 +144,9 @@ class DataverseMirror:
     ) -> WhatsAppMessageRow:
         try:
             self.client.upsert(self.table.entity_set, target, row.payload(self.table))
-        except DataverseNotFound:
+        except DataverseNotFound as error:
             stale = row.regarding
-            if stale is None:
+            if stale is None or error.code != RECORD_DOES_NOT_EXIST:
                 raise
             # The linked contact or lead was deleted or merged away: write the activity unlinked
             # and let the next message look the number up again.

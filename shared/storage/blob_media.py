@@ -54,6 +54,12 @@ class BlobMediaStore:
         except AzureError as error:
             raise StoreUnavailable(f"Blob Storage delete failed: {error.__class__.__name__}") from error
 
+    def ping(self) -> None:
+        try:
+            self.container.get_container_properties()
+        except AzureError as error:
+            raise StoreUnavailable(f"Blob Storage unavailable: {error.__class__.__name__}") from error
+
     def open(self, blob_name: str) -> StoredMedia:
         blob = self.container.get_blob_client(blob_name)
         try:

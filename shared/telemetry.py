@@ -1,0 +1,141 @@
+"""Application Insights through OpenTelemetry, and the app's own metrics; nothing at all where unconfigured.
+
+`configure_telemetry()` is called once when `function_app` is imported. Without
+`APPLICATIONINSIGHTS_CONNECTION_STRING` (tests, `make run`) it returns at once and imports nothing, and
+every `record_*` call is a no-op. In Azure, infra sets `PYTHON_APPLICATIONINSIGHTS_ENABLE_TELEMETRY=true`,
+so the Functions Python worker has already run `configure_azure_monitor()` before this module's caller
+is imported (which also correlates our log lines with the host's invocation); this module then only
+creates its instruments. Anywhere else with a connection string it configures Azure Monitor itself.
+
+Log records keep their `extra={...}` fields: each becomes a customDimension of the same name
+(`customDimensions.wamid`, `customDimensions.conversationId`, `customDimensions.metaErrorCode`, values as
+strings; `None` values are dropped). The metrics land in `customMetrics` under the names below.
+docs/monitoring.md has the KQL; infra/app/alerts.bicep alerts on `META_ERRORS`.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Literal
+
+if TYPE_CHECKING:
+    from opentelemetry.metrics import Counter, Histogram, Meter, MeterProvider
+
+CONNECTION_STRING_SETTING = "APPLICATIONINSIGHTS_CONNECTION_STRING"
+METER_NAME = "whatsapp_d365"
+
+# Metric names as they appear in customMetrics.name.
+MESSAGES = "whatsapp.messages"  # counter; direction, kind
+WINDOW_REFUSALS = "whatsapp.window_refusals"  # counter; source
+META_ERRORS = "whatsapp.meta_errors"  # counter; code, operation
+MIRROR_LAG = "whatsapp.mirror_lag_seconds"  # histogram; seconds from a message's write to Dataverse
+
+# Loggers that would otherwise send a trace per HTTP request the SDKs make (Cosmos DB, queues, token
+# refreshes, the exporter's own uploads). Their warnings and errors still go through.
+CHATTY_LOGGERS = (
+    "azure.core.pipeline.policies.http_logging_policy",
+    "azure.identity",
+    "azure.monitor.opentelemetry.exporter",
+)
+
+WindowRefusalSource = Literal["session", "meta"]
+
+
+@dataclass(frozen=True)
+class _Instruments:
+    messages: Counter
+    window_refusals: Counter
+    meta_errors: Counter
+    mirror_lag: Histogram
+
+
+_instruments: _Instruments | None = None
+
+
+def configure_telemetry(
+    environ: Mapping[str, str] | None = None, meter_provider: MeterProvider | None = None
+) -> bool:
+    """Turns telemetry on where Application Insights is configured; True when it is on. Safe to call twice.
+
+    `meter_provider` replaces the global one (tests read the metrics from an in-memory reader).
+    """
+    global _instruments
+    if _instruments is not None:
+        return True
+    env = os.environ if environ is None else environ
+    connection_string = env.get(CONNECTION_STRING_SETTING, "").strip()
+    if not connection_string:
+        return False
+
+    # Imported only here: the OpenTelemetry SDK and the exporter cost cold-start time.
+    from opentelemetry import metrics
+
+    if meter_provider is None:
+        if not _sdk_meter_provider_installed():
+            from azure.monitor.opentelemetry import configure_azure_monitor
+
+            configure_azure_monitor(connection_string=connection_string)
+        meter_provider = metrics.get_meter_provider()
+    for name in CHATTY_LOGGERS:
+        logger = logging.getLogger(name)
+        logger.setLevel(max(logger.level, logging.WARNING))
+    _instruments = _create_instruments(meter_provider.get_meter(METER_NAME))
+    return True
+
+
+def reset_telemetry() -> None:
+    """Back to no-op recording (tests)."""
+    global _instruments
+    _instruments = None
+
+
+def record_message(direction: str, kind: str) -> None:
+    """A message stored for the first time: inbound from a customer, or outbound and accepted by Meta."""
+    if _instruments is not None:
+        _instruments.messages.add(1, {"direction": direction, "kind": kind})
+
+
+def record_window_refusal(source: WindowRefusalSource = "session") -> None:
+    """A send refused because the 24-hour window is closed: by our own check, or by Meta (131047)."""
+    if _instruments is not None:
+        _instruments.window_refusals.add(1, {"source": source})
+
+
+def record_meta_error(code: int | None, operation: str = "send") -> None:
+    """Meta answered a Graph API call with an error (`code` None: no answer or no error object)."""
+    if _instruments is not None:
+        _instruments.meta_errors.add(
+            1, {"code": "none" if code is None else str(code), "operation": operation}
+        )
+
+
+def record_mirror_lag(seconds: float) -> None:
+    """Seconds between a message's write in Cosmos DB and its row in Dataverse."""
+    if _instruments is not None:
+        _instruments.mirror_lag.record(max(seconds, 0.0))
+
+
+def _sdk_meter_provider_installed() -> bool:
+    """True when something (the Functions worker) has already installed the OpenTelemetry SDK."""
+    from opentelemetry import metrics
+    from opentelemetry.sdk.metrics import MeterProvider as SdkMeterProvider
+
+    return isinstance(metrics.get_meter_provider(), SdkMeterProvider)
+
+
+def _create_instruments(meter: Meter) -> _Instruments:
+    return _Instruments(
+        messages=meter.create_counter(MESSAGES, unit="{message}", description="Messages stored"),
+        window_refusals=meter.create_counter(
+            WINDOW_REFUSALS, unit="{send}", description="Sends refused: the 24-hour window is closed"
+        ),
+        meta_errors=meter.create_counter(
+            META_ERRORS, unit="{error}", description="Errors answered by Meta's Graph API, by code"
+        ),
+        mirror_lag=meter.create_histogram(
+            MIRROR_LAG, unit="s", description="Delay from a message's write to its Dataverse row"
+        ),
+    )
