@@ -39,6 +39,7 @@ bench: install
 	$(BIN)/python -m benchmarks.webhook_ingest
 	$(BIN)/python -m benchmarks.send_path
 	$(BIN)/python -m benchmarks.media_upload
+	$(BIN)/python -m benchmarks.dataverse_mirror
 
 # make customer-says WA=15551234567 TEXT="Hi"  or  FILE=photo.jpg (needs `make run` in another terminal)
 customer-says: $(PY_STAMP)

@@ -17,7 +17,7 @@ import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import timedelta
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -65,7 +65,7 @@ class QueueRules:
         )
 
 
-@lru_cache(maxsize=8)
+@cache  # never evict: a second get_functions() on an app raises
 def functions_of(app: func.FunctionApp) -> tuple[Any, ...]:
     """`FunctionApp.get_functions()` refuses a second call (it re-validates names): ask once per app."""
     return tuple(app.get_functions())

@@ -27,19 +27,30 @@ class Services:
     clock: Clock = utc_now
 
 
+def _queues(settings: Settings) -> QueuePublisher:
+    from shared.dataverse import announce_mirror_state
+    from shared.storage.clients import queue_service
+    from shared.storage.names import DATAVERSE_MIRROR_QUEUE
+    from shared.storage.queues import StorageQueuePublisher, WithoutQueues
+
+    publisher = StorageQueuePublisher(queue_service(settings))
+    if announce_mirror_state(settings):
+        return publisher
+    return WithoutQueues(publisher, frozenset({DATAVERSE_MIRROR_QUEUE}))
+
+
 @lru_cache(maxsize=1)
 def get_services() -> Services:
     from shared.storage.blob_media import BlobMediaStore
-    from shared.storage.clients import blob_service, cosmos_container, queue_service
+    from shared.storage.clients import blob_service, cosmos_container
     from shared.storage.cosmos_store import CosmosConversationStore
-    from shared.storage.queues import StorageQueuePublisher
     from shared.whatsapp.graph_client import GraphClient
 
     settings = get_settings()
     return Services(
         settings=settings,
         store=CosmosConversationStore(lambda: cosmos_container(settings)),
-        queue=StorageQueuePublisher(queue_service(settings)),
+        queue=_queues(settings),
         sender=GraphClient(
             settings.WHATSAPP_GRAPH_BASE_URL,
             settings.WHATSAPP_API_VERSION,

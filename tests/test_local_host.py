@@ -222,4 +222,4 @@ def test_function_app_registers_one_function_per_job_on_the_design_routes(app_fu
         "health": ("health", ["GET"]),
         "openapi": ("openapi.json", ["GET"]),
     }
-    assert queues == {"copy_inbound_media": "media-inbound"}
+    assert queues == {"copy_inbound_media": "media-inbound", "mirror_to_dataverse": "dataverse-mirror"}

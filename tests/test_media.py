@@ -346,8 +346,12 @@ def test_a_download_that_does_not_match_metas_sha256_is_refused(
 def test_the_queue_trigger_copies_media_end_to_end(
     client: Client, meta: MetaMedia, services: Services, queues: Queues, phone_number_id: str
 ) -> None:
-    from function_app import app
+    import azure.functions as func
 
+    from functions import media
+
+    app = func.FunctionApp()  # the media function alone, as the host runs it
+    app.register_functions(media.bp)
     photo = jpeg()
     wamid = new_wamid()
     meta.serves("m-300", photo, "image/jpeg")

@@ -160,6 +160,7 @@ def _failing_store(services: Services, fail_at: int) -> CosmosConversationStore:
     return CosmosConversationStore(lambda: failing)  # type: ignore[arg-type, return-value]
 
 
+@pytest.mark.mirror_on
 @pytest.mark.parametrize("fail_at", range(1, 8))
 def test_the_store_going_away_mid_request_is_a_5xx_and_metas_retry_completes_it(
     client: Client, services: Services, queues: Queues, phone_number_id: str, fail_at: int
@@ -205,6 +206,7 @@ def test_the_store_going_away_mid_request_is_a_5xx_and_metas_retry_completes_it(
     ],
     ids=["cosmos-down", "queue-down"],
 )
+@pytest.mark.mirror_on  # so that an inbound text needs the queue too
 def test_an_unreachable_store_is_a_503_so_meta_retries(
     client: Client,
     services: Services,

@@ -85,6 +85,7 @@ def test_verification_with_a_wrong_token_or_mode_is_forbidden(client: Client, mo
 # --- inbound messages -------------------------------------------------------------------------
 
 
+@pytest.mark.mirror_on
 def test_a_customer_text_is_stored_shown_in_history_and_opens_the_window(
     client: Client, phone_number_id: str, queues: Queues
 ) -> None:
@@ -329,6 +330,7 @@ def outbound(client: Client, phone_number_id: str) -> dict[str, Any]:
     return found
 
 
+@pytest.mark.mirror_on
 def test_statuses_move_an_outbound_message_forward(
     client: Client, phone_number_id: str, queues: Queues
 ) -> None:
@@ -385,6 +387,7 @@ def test_a_status_that_arrives_before_its_message_is_applied_when_the_message_is
     assert found["status"] == "delivered"
 
 
+@pytest.mark.mirror_on
 def test_repeated_status_webhooks_are_harmless(client: Client, phone_number_id: str, queues: Queues) -> None:
     wamid = new_wamid()
     post(client, echo(phone_number_id, wamid))

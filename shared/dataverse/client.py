@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 import time
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from typing import Any
 
 import requests
@@ -60,6 +62,17 @@ class _stop_over_budget(stop_base):  # noqa: N801 - named like tenacity's own st
         return retry_state.idle_for + retry_state.upcoming_sleep > self.budget
 
 
+class _stop_past_deadline(stop_base):  # noqa: N801
+    """Stops before a wait would end after the deadline of the whole invocation."""
+
+    def __init__(self, deadline: float, clock: Callable[[], float]):
+        self.deadline = deadline
+        self.clock = clock
+
+    def __call__(self, retry_state: RetryCallState) -> bool:
+        return self.clock() + retry_state.upcoming_sleep > self.deadline
+
+
 def odata_string(value: str) -> str:
     """An OData string literal: single quotes doubled."""
     return "'" + value.replace("'", "''") + "'"
@@ -77,9 +90,11 @@ class DataverseClient:
         max_attempts: int = 8,
         retry_budget_seconds: float = 240.0,
         sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
     ):
-        """`retry_budget_seconds` bounds the waiting one call may do (the function timeout is 5
-        minutes); past it the error goes up and the queue brings the message back later."""
+        """`retry_budget_seconds` bounds the waiting one request may do, and `time_limit` the time
+        all requests of one invocation may take (the function timeout is 5 minutes): past either,
+        the error goes up and the queue brings the message back later."""
         self.base_url = base_url.rstrip("/")
         self.api_url = f"{self.base_url}/api/data/{api_version}"
         self.tokens = tokens
@@ -88,10 +103,23 @@ class DataverseClient:
         self.max_attempts = max_attempts
         self.retry_budget_seconds = retry_budget_seconds
         self.sleep = sleep
+        self.clock = clock
         self.requests_sent = 0
+        self._local = threading.local()  # each invocation runs on its own thread
 
     def __repr__(self) -> str:
         return f"DataverseClient({self.api_url})"
+
+    @contextmanager
+    def time_limit(self, seconds: float) -> Iterator[None]:
+        """Requests made inside stop retrying in time for the caller to finish within `seconds`."""
+        previous: float | None = getattr(self._local, "deadline", None)
+        deadline = self.clock() + seconds
+        self._local.deadline = deadline if previous is None else min(previous, deadline)
+        try:
+            yield
+        finally:
+            self._local.deadline = previous
 
     # --- the operations the mirror and provisioning use ----------------------------------------
 
@@ -125,8 +153,12 @@ class DataverseClient:
         json_body: Any = None,
         headers: Mapping[str, str] | None = None,
     ) -> requests.Response:
+        stop = stop_after_attempt(self.max_attempts) | _stop_over_budget(self.retry_budget_seconds)
+        deadline: float | None = getattr(self._local, "deadline", None)
+        if deadline is not None:
+            stop = stop | _stop_past_deadline(deadline, self.clock)
         retrying = Retrying(
-            stop=stop_after_attempt(self.max_attempts) | _stop_over_budget(self.retry_budget_seconds),
+            stop=stop,
             wait=self._wait,
             retry=retry_if_exception(lambda error: isinstance(error, DataverseError) and error.transient),
             sleep=self.sleep,

@@ -29,6 +29,9 @@ from shared.dataverse.schema import DESCRIPTION_MAX_LENGTH, SUBJECT_MAX_LENGTH, 
 
 log = logging.getLogger(__name__)
 MAX_ROUNDS = 4
+# Under host.json's functionTimeout (5 min), with room for one more request's read timeout (30 s)
+# and the Cosmos DB reads: a mirror that cannot finish by then fails and the queue retries it.
+TIME_LIMIT_SECONDS = 240.0
 RECORD_DOES_NOT_EXIST = "0x80040217"  # what an upsert answers when the record it binds to is gone
 
 
@@ -106,13 +109,20 @@ class DataverseMirror:
         client: DataverseClient,
         table: TableNames,
         regarding: RegardingResolver,
+        *,
+        time_limit: float = TIME_LIMIT_SECONDS,
     ):
         self.store = store
         self.client = client
         self.table = table
         self.regarding = regarding
+        self.time_limit = time_limit
 
     def mirror(self, request: MirrorRequest) -> MirrorResult:
+        with self.client.time_limit(self.time_limit):
+            return self._mirror(request)
+
+    def _mirror(self, request: MirrorRequest) -> MirrorResult:
         conv, message_id = request.conversation_id, request.id
         extra = {"conversationId": conv, "messageId": message_id}
         current = self.store.read(conv, message_id)

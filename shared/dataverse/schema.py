@@ -40,7 +40,7 @@ COLUMNS: tuple[ColumnSpec, ...] = (
     ColumnSpec("Direction", "string", "Direction", "inbound (from the customer) or outbound (to them)", 16),
     ColumnSpec("Kind", "string", "Kind", "text, image, audio, video, document, location, ...", 32),
     ColumnSpec(
-        "Status", "string", "WhatsApp status", "received, accepted, sent, delivered, read, failed", 16
+        "Status", "string", "WhatsApp status", "received, accepted, sent, delivered, read, played, failed", 16
     ),
     ColumnSpec("MediaUrl", "string", "Media URL", "where the media file is kept", 4000, "Url"),
     ColumnSpec("MimeType", "string", "MIME type", "the media file's type", 255),

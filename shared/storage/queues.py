@@ -32,3 +32,19 @@ class StorageQueuePublisher:
             self.client(queue).send_message(message.model_dump_json(by_alias=True, exclude_none=True))
         except AzureError as error:
             raise StoreUnavailable(f"queue {queue} unavailable: {error.__class__.__name__}") from error
+
+
+class WithoutQueues:
+    """Drops messages for queues nobody consumes here (the Dataverse mirror where DATAVERSE_URL is
+    unset), so they do not pile up; everything else goes through."""
+
+    def __init__(self, inner: StorageQueuePublisher, dropped: frozenset[str]):
+        self.inner = inner
+        self.dropped = dropped
+
+    def send(self, queue: str, message: BaseModel) -> None:
+        if queue not in self.dropped:
+            self.inner.send(queue, message)
+
+    def ping(self) -> None:
+        self.inner.ping()

@@ -1,0 +1,199 @@
+"""The Dataverse mirror's cost: Dataverse requests per mirrored message over realistic conversations,
+and messages mirrored per second against a stand-in Dataverse that answers at once.
+
+    .venv/bin/python -m benchmarks.dataverse_mirror
+
+A conversation: the customer writes, the agent answers from D365 (the send path, with the record as
+`regarding`), Meta reports sent, delivered and read; three times. The mirror runs after each step,
+as the queue trigger would a few milliseconds later. Most customers are contacts in D365; one in
+five is an unknown number. Requests are counted at the stand-in (Dataverse) and at the SDK transport
+(Cosmos DB). The rate is sequential, in-process, without the queue's polling.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import logging
+import statistics
+import threading
+import time
+import uuid
+from collections import Counter
+
+from pytest_httpserver import HTTPServer
+from werkzeug.serving import make_server
+
+from benchmarks.common import SECRET, counting_services, local_settings
+from benchmarks.send_path import instant_meta
+from shared.api import send, webhook
+from shared.config import Settings
+from shared.conversations.queue_messages import MirrorRequest
+from shared.dataverse.mirror import DataverseMirror
+from shared.services import Services
+from shared.storage.clients import queue_service
+from shared.storage.names import DATAVERSE_MIRROR_QUEUE
+from shared.whatsapp.graph_client import GraphClient
+from shared.whatsapp.signature import sign
+from tests.test_dataverse_standin import DataverseStandIn, FakeTokens, mirror_for
+
+CONVERSATIONS = 20
+EXCHANGES = 3  # customer message, agent reply, its three statuses
+UNKNOWN_EVERY = 5  # one customer in five is not in D365
+RUNS = 5
+MESSAGES_PER_RUN = 200
+
+
+def webhook_body(number: str, value: dict[str, object]) -> bytes:
+    value = {
+        "messaging_product": "whatsapp",
+        "metadata": {"display_phone_number": "15550001111", "phone_number_id": number},
+        **value,
+    }
+    change = {"field": "messages", "value": value}
+    return json.dumps(
+        {"object": "whatsapp_business_account", "entry": [{"id": "1", "changes": [change]}]}
+    ).encode()
+
+
+def receive(services: Services, body: bytes) -> None:
+    assert webhook.receive(body, sign(body, SECRET), services).status == 200
+
+
+class Pointers:
+    """Drains `dataverse-mirror` the way the trigger receives it."""
+
+    def __init__(self, settings: Settings):
+        self.queue = queue_service(settings).get_queue_client(DATAVERSE_MIRROR_QUEUE)
+        self.queue.clear_messages()
+
+    def take(self) -> list[MirrorRequest]:
+        found = []
+        for item in self.queue.receive_messages(messages_per_page=32, visibility_timeout=30):
+            found.append(MirrorRequest.model_validate_json(base64.b64decode(item.content)))
+            self.queue.delete_message(item)
+        return found
+
+
+def conversation(
+    services: Services,
+    mirror: DataverseMirror,
+    pointers: Pointers,
+    number: str,
+    wa_id: str,
+    contact: str | None,
+) -> list[MirrorRequest]:
+    mirrored: list[MirrorRequest] = []
+
+    def mirror_pending() -> None:
+        for request in pointers.take():
+            mirror.mirror(request)
+            mirrored.append(request)
+
+    for turn in range(EXCHANGES):
+        customer = {
+            "from": wa_id,
+            "id": f"wamid.{uuid.uuid4().hex}",
+            "timestamp": str(int(time.time())),
+            "type": "text",
+            "text": {"body": f"Question {turn}: where is my order?"},
+        }
+        receive(
+            services,
+            webhook_body(
+                number, {"contacts": [{"profile": {"name": "Ada"}, "wa_id": wa_id}], "messages": [customer]}
+            ),
+        )
+        mirror_pending()
+        reply: dict[str, object] = {"type": "text", "text": f"Answer {turn}: it ships today."}
+        if contact:
+            reply["regarding"] = {"entity": "contact", "id": contact}
+        answer = send.send_message(
+            wa_id, {"phoneNumberId": number}, json.dumps(reply).encode(), None, services
+        )
+        assert answer.status == 202, answer.body
+        mirror_pending()
+        wamid = json.loads(answer.body)["wamid"]
+        for state in ("sent", "delivered", "read"):
+            report = {"id": wamid, "status": state, "timestamp": str(int(time.time())), "recipient_id": wa_id}
+            receive(services, webhook_body(number, {"statuses": [report]}))
+            mirror_pending()
+    return mirrored
+
+
+def main() -> None:
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    logging.getLogger("shared").setLevel(logging.WARNING)
+    meta = make_server("127.0.0.1", 0, instant_meta, threaded=True)
+    threading.Thread(target=meta.serve_forever, daemon=True).start()
+    meta_url = f"http://127.0.0.1:{meta.port}"
+    server = HTTPServer(host="127.0.0.1", port=0, threaded=True)
+    server.start()
+    dataverse = DataverseStandIn(server)
+    dataverse.provision()
+    try:
+        with local_settings(WHATSAPP_GRAPH_BASE_URL=meta_url) as settings:
+            counter: Counter[str] = Counter()
+            services = counting_services(settings, counter, GraphClient(meta_url, "v23.0", "bench-token"))
+            mirror = mirror_for(dataverse, services.store, tokens=FakeTokens())
+            pointers = Pointers(settings)
+            number = str(uuid.uuid4().int % 10**15)
+
+            counter.clear()
+            dataverse.seen.clear()
+            all_requests: list[MirrorRequest] = []
+            for i in range(CONVERSATIONS):
+                wa_id = f"4477009{i:05d}"
+                known = i % UNKNOWN_EVERY != 0
+                contact = dataverse.add_contact(mobilephone=f"+{wa_id}") if known else None
+                all_requests += conversation(services, mirror, pointers, number, wa_id, contact)
+            lookups = len([s for s in dataverse.seen if s.method == "GET"])
+            upserts = len([s for s in dataverse.seen if s.method == "PATCH"])
+            messages = len({(r.conversation_id, r.id) for r in all_requests})
+
+            # Mirroring rate: the same pointers again (idempotent), timed, Cosmos reads included.
+            batch = (all_requests * 2)[:MESSAGES_PER_RUN]
+            for request in batch[:20]:
+                mirror.mirror(request)  # warm up
+            rates = []
+            counter.clear()
+            dataverse.seen.clear()
+            for _ in range(RUNS):
+                start = time.perf_counter()
+                for request in batch:
+                    mirror.mirror(request)
+                rates.append(len(batch) / (time.perf_counter() - start))
+            cosmos_per_mirror = counter["cosmos"] / (RUNS * len(batch))
+            dataverse_per_rerun = len(dataverse.seen) / (RUNS * len(batch))
+    finally:
+        server.stop()
+        meta.shutdown()
+
+    mirrored = len(all_requests)
+    print("| measure | figure |")
+    print("|---|---|")
+    print(
+        f"| Dataverse requests per mirrored message | {(lookups + upserts) / mirrored:.3f} "
+        f"({upserts} upserts + {lookups} lookups for {mirrored} queue messages) |"
+    )
+    print(
+        f"| Dataverse requests per stored message | {(lookups + upserts) / messages:.2f} "
+        f"({messages} messages; each outbound one is mirrored at send and at 3 statuses) |"
+    )
+    print(
+        f"| lookups per conversation | {lookups / CONVERSATIONS:.2f} (1 in {UNKNOWN_EVERY} numbers unknown) |"
+    )
+    print(
+        f"| messages mirrored/s (sequential, stand-in answering at once) | {statistics.median(rates):.0f} |"
+    )
+    print(
+        f"| requests per mirror once linked | Dataverse {dataverse_per_rerun:.2f}, "
+        f"Cosmos {cosmos_per_mirror:.2f} (read message, conversation, message again) |"
+    )
+    print(
+        f"{CONVERSATIONS} conversations of {EXCHANGES} exchanges; rate: median of {RUNS} runs of {len(batch)}"
+    )
+
+
+if __name__ == "__main__":
+    main()
