@@ -6,6 +6,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 PY_STAMP := $(VENV)/.installed
 NODE_STAMP := node_modules/.installed
+# checkov pins `packaging<24`, which pytest 9 cannot live with: it gets a virtualenv of its own.
+CHECKOV_STAMP := $(VENV)/checkov/.installed
 
 .PHONY: install run test lint format bench customer-says openapi clean
 
@@ -18,7 +20,12 @@ $(NODE_STAMP): package.json package-lock.json patches/*.patch
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
-install: $(PY_STAMP) $(NODE_STAMP)
+$(CHECKOV_STAMP): infra/requirements-checkov.txt | $(PY_STAMP)
+	test -x $(VENV)/checkov/bin/python || $(PYTHON) -m venv $(VENV)/checkov
+	$(VENV)/checkov/bin/python -m pip install --disable-pip-version-check -q -r infra/requirements-checkov.txt
+	touch $@
+
+install: $(PY_STAMP) $(NODE_STAMP) $(CHECKOV_STAMP)
 
 run: install
 	$(BIN)/python -m devhost run

@@ -43,6 +43,8 @@ CHATTY_LOGGERS = (
 
 WindowRefusalSource = Literal["session", "meta"]
 
+log = logging.getLogger(__name__)
+
 
 @dataclass(frozen=True)
 class _Instruments:
@@ -70,15 +72,19 @@ def configure_telemetry(
     if not connection_string:
         return False
 
-    # Imported only here: the OpenTelemetry SDK and the exporter cost cold-start time.
-    from opentelemetry import metrics
+    try:
+        # Imported only here: the OpenTelemetry SDK and the exporter cost cold-start time.
+        from opentelemetry import metrics
 
-    if meter_provider is None:
-        if not _sdk_meter_provider_installed():
-            from azure.monitor.opentelemetry import configure_azure_monitor
+        if meter_provider is None:
+            if not _sdk_meter_provider_installed():
+                from azure.monitor.opentelemetry import configure_azure_monitor
 
-            configure_azure_monitor(connection_string=connection_string)
-        meter_provider = metrics.get_meter_provider()
+                configure_azure_monitor(connection_string=connection_string)
+            meter_provider = metrics.get_meter_provider()
+    except Exception:  # telemetry must never keep the app from starting
+        log.exception("Application Insights telemetry is off: it could not be configured")
+        return False
     for name in CHATTY_LOGGERS:
         logger = logging.getLogger(name)
         logger.setLevel(max(logger.level, logging.WARNING))

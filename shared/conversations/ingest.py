@@ -29,6 +29,7 @@ from shared.conversations.queue_messages import MediaCopyRequest, MirrorRequest
 from shared.conversations.session_window import refreshed_session
 from shared.conversations.status import StatusState, advance, merge
 from shared.storage.names import DATAVERSE_MIRROR_QUEUE, MEDIA_INBOUND_QUEUE
+from shared.telemetry import record_message
 from shared.whatsapp.webhook_models import Contact, Message, ParsedChange, Status
 
 log = logging.getLogger(__name__)
@@ -176,6 +177,7 @@ class WebhookIngest:
         created = self.store.create(doc.to_document())
         if created:
             report.stored += 1
+            record_message(doc.direction, doc.kind)
             log.info("stored %s %s message", doc.direction, doc.kind, extra=extra)
         else:
             report.duplicates += 1

@@ -27,6 +27,7 @@ from shared.conversations.ports import ConversationStore, Doc, MediaStore, Queue
 from shared.conversations.queue_messages import MirrorRequest
 from shared.conversations.session_window import is_active
 from shared.storage.names import DATAVERSE_MIRROR_QUEUE
+from shared.telemetry import record_message, record_meta_error, record_window_refusal
 from shared.whatsapp.graph_errors import WINDOW_CLOSED, GraphError
 from shared.whatsapp.graph_models import (
     MediaBody,
@@ -159,6 +160,7 @@ class SendMessage:
         now = self.clock()
         session = self.store.read(conv, "session")
         if not is_active(SessionDocument.model_validate(session) if session else None, now):
+            record_window_refusal("session")
             raise SessionInactive(conv)
 
         media = self._media(command)
@@ -189,6 +191,9 @@ class SendMessage:
             request = outbound_request(customer_id, command, message_id, meta_media_id)
             response = self.sender.send_message(phone_number_id, request)
         except GraphError as error:
+            record_meta_error(error.code, "send")
+            if error.code == WINDOW_CLOSED:
+                record_window_refusal("meta")
             if error.outcome_unknown:
                 log.warning(
                     "no answer from Meta for %s; it may have been sent",
@@ -290,6 +295,7 @@ class SendMessage:
             conv = stored["conversationId"]
         extra = {"conversationId": conv, "wamid": response.wamid}
         log.info("Meta accepted message %s", message_id, extra=extra)
+        record_message("outbound", command.type)
         # A status webhook may have raced this write: it left a receipt, which is applied now.
         receipt = self.store.read(conv, ReceiptDocument.id_for(response.wamid))
         if receipt is not None and apply_receipt(self.store, stored, receipt):

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import uuid
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Literal
 
 from shared.conversations.documents import (
@@ -18,6 +19,7 @@ from shared.conversations.documents import (
     ConversationDocument,
     MessageDocument,
     Regarding,
+    parse_iso,
 )
 from shared.conversations.ports import ConversationStore
 from shared.conversations.queue_messages import MirrorRequest
@@ -26,6 +28,7 @@ from shared.dataverse.errors import DataverseNotFound
 from shared.dataverse.models import WhatsAppMessageRow
 from shared.dataverse.regarding import RegardingResolver
 from shared.dataverse.schema import DESCRIPTION_MAX_LENGTH, SUBJECT_MAX_LENGTH, TableNames, row_id
+from shared.telemetry import record_mirror_lag
 
 log = logging.getLogger(__name__)
 MAX_ROUNDS = 4
@@ -102,6 +105,12 @@ def build_row(
     )
 
 
+def _lag_seconds(message: MessageDocument) -> float:
+    """From the message's latest change (its own time or its newest status) to now, on the Timeline."""
+    changed = max([parse_iso(message.timestamp), *(parse_iso(t) for t in message.status_times.values())])
+    return max(0.0, (datetime.now(UTC) - changed).total_seconds())
+
+
 class DataverseMirror:
     def __init__(
         self,
@@ -144,6 +153,7 @@ class DataverseMirror:
                 else row
             )
             if newer == row:
+                record_mirror_lag(_lag_seconds(MessageDocument.model_validate(latest or current)))
                 log.info("mirrored %s message as %s", row.status, target, extra=extra)
                 return MirrorResult("mirrored", str(target), writes, row.regarding)
             row = newer  # it moved on while we wrote: write the newer state too

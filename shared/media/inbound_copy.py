@@ -16,6 +16,7 @@ from shared.conversations.queue_messages import MediaCopyRequest, MirrorRequest
 from shared.media.names import inbound_blob_name
 from shared.media.rules import LARGEST
 from shared.storage.names import DATAVERSE_MIRROR_QUEUE
+from shared.telemetry import record_meta_error
 from shared.whatsapp.graph_errors import GraphError
 from shared.whatsapp.graph_models import MediaLocation
 
@@ -85,6 +86,7 @@ class CopyInboundMedia:
         try:
             location = self.source.media_location(request.meta_media_id, request.phone_number_id)
         except GraphError as error:
+            record_meta_error(error.code, "media")
             if error.code in GONE_CODES or error.http_status == 404:
                 log.warning("Meta no longer has media %s: %s", request.meta_media_id, error, extra=extra)
                 self._record(request, {"status": "unavailable"})

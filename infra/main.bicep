@@ -1,0 +1,231 @@
+// WhatsApp two-way messaging for Dynamics 365: everything the Function App needs, in one resource group.
+// `azd up` deploys it (see docs/deploy.md); tests/test_infra.py checks it without Azure.
+targetScope = 'subscription'
+
+@minLength(1)
+@maxLength(64)
+@description('azd environment name; it seeds the unique suffix of every resource name.')
+param environmentName string
+
+@minLength(1)
+@description('Azure region for all resources; it must offer the Flex Consumption plan.')
+@metadata({ azd: { type: 'location' } })
+param location string
+
+@description('Object id of the person running azd (AZURE_PRINCIPAL_ID): may rotate secrets and inspect queues.')
+param principalId string = ''
+
+@description('Grant principalId Key Vault Secrets Officer and Storage Queue Data Contributor (token rotation, poison queues).')
+param grantOperatorAccess bool = true
+
+// ---- WhatsApp (Meta) ---------------------------------------------------------------------------
+// The three Meta secrets go to Key Vault only. Left empty on a later `azd provision`, the value stored in
+// Key Vault stays as it is (rotation happens there; see docs/deploy.md).
+@secure()
+@description('Meta app secret: signs every webhook (App dashboard > App settings > Basic).')
+param whatsappAppSecret string = ''
+
+@secure()
+@description('Any random string; typed into Meta\'s webhook configuration as the verify token.')
+param whatsappVerifyToken string = ''
+
+@secure()
+@description('System-user access token for the Graph API (sending, media).')
+param whatsappAccessToken string = ''
+
+@description('Default business phone number id (WhatsApp Manager > Phone numbers).')
+param whatsappPhoneNumberId string
+
+@description('Graph API version the code is pinned to; status payload shapes differ by version.')
+param whatsappApiVersion string = 'v23.0'
+
+@description('Graph API host.')
+param whatsappGraphBaseUrl string = 'https://graph.facebook.com'
+
+// ---- D365-facing API ---------------------------------------------------------------------------
+@description('Comma-separated origins allowed to call the API from a browser, e.g. https://contoso.crm.dynamics.com')
+param allowedOrigins string = ''
+
+@description('Entra ID tenant whose agents may call the API; empty = the tenant of this subscription.')
+param authTenantId string = ''
+
+@description('The API app registration: its application id and/or api:// id URI, comma-separated.')
+param authAudience string = ''
+
+@description('App role an agent must hold; empty = any user of the tenant.')
+param authRequiredRole string = 'WhatsApp.Agent'
+
+@description('Minutes a read URL handed out for a media blob stays valid.')
+param mediaUrlMinutes int = 60
+
+// ---- Dataverse mirror --------------------------------------------------------------------------
+@description('Dataverse environment URL, e.g. https://contoso.crm.dynamics.com; empty = mirror disabled.')
+param dataverseUrl string = ''
+
+@description('Tenant of the Dataverse environment; empty = the tenant of this subscription.')
+param dataverseTenantId string = ''
+
+@description('Client id of an app registration for Dataverse; empty = the Function App\'s managed identity.')
+param dataverseClientId string = ''
+
+@secure()
+@description('Secret of that app registration; empty = managed identity (no secret at all).')
+param dataverseClientSecret string = ''
+
+@description('Publisher prefix of the Dataverse solution: the table is <prefix>_whatsappmessage.')
+param dataverseTablePrefix string = 'wa'
+
+@description('Whether a number matching no contact or lead creates a lead.')
+param dataverseCreateLeads bool = false
+
+// ---- Scale and alerts --------------------------------------------------------------------------
+@description('Flex Consumption instance ceiling (40 to 1000); bounds concurrency against Cosmos DB, Meta and Dataverse.')
+@minValue(40)
+@maxValue(1000)
+param maximumInstanceCount int = 40
+
+@description('E-mail address that receives the alerts; empty = alerts show in the portal only.')
+param alertEmail string = ''
+
+var resourceToken = toLower(uniqueString(subscription().id, environmentName, location))
+var tags = { 'azd-env-name': environmentName }
+
+resource rg 'Microsoft.Resources/resourceGroups@2024-03-01' = {
+  name: 'rg-${environmentName}'
+  location: location
+  tags: tags
+}
+
+module identity 'app/identity.bicep' = {
+  name: 'identity'
+  scope: rg
+  params: {
+    name: 'id-${resourceToken}'
+    location: location
+    tags: tags
+  }
+}
+
+module monitoring 'app/monitoring.bicep' = {
+  name: 'monitoring'
+  scope: rg
+  params: {
+    logAnalyticsName: 'log-${resourceToken}'
+    applicationInsightsName: 'appi-${resourceToken}'
+    location: location
+    tags: tags
+  }
+}
+
+module storage 'app/storage.bicep' = {
+  name: 'storage'
+  scope: rg
+  params: {
+    name: 'st${resourceToken}'
+    location: location
+    tags: tags
+    logAnalyticsWorkspaceId: monitoring.outputs.logAnalyticsWorkspaceId
+  }
+}
+
+module cosmos 'app/cosmos.bicep' = {
+  name: 'cosmos'
+  scope: rg
+  params: {
+    name: 'cosmos-${resourceToken}'
+    location: location
+    tags: tags
+  }
+}
+
+module keyVault 'app/key-vault.bicep' = {
+  name: 'keyvault'
+  scope: rg
+  params: {
+    name: 'kv-${resourceToken}'
+    location: location
+    tags: tags
+    whatsappAppSecret: whatsappAppSecret
+    whatsappVerifyToken: whatsappVerifyToken
+    whatsappAccessToken: whatsappAccessToken
+    dataverseClientSecret: dataverseClientSecret
+  }
+}
+
+module rbac 'app/rbac.bicep' = {
+  name: 'rbac'
+  scope: rg
+  params: {
+    principalId: identity.outputs.principalId
+    storageAccountName: storage.outputs.name
+    cosmosAccountName: cosmos.outputs.name
+    keyVaultName: keyVault.outputs.name
+    applicationInsightsName: monitoring.outputs.applicationInsightsName
+    operatorPrincipalId: grantOperatorAccess ? principalId : ''
+  }
+}
+
+module functionApp 'app/function-app.bicep' = {
+  name: 'function-app'
+  scope: rg
+  // Key Vault references and the identity-based storage connection resolve at start-up: roles first.
+  dependsOn: [rbac]
+  params: {
+    name: 'func-${resourceToken}'
+    planName: 'plan-${resourceToken}'
+    location: location
+    tags: tags
+    maximumInstanceCount: maximumInstanceCount
+    identityId: identity.outputs.id
+    identityClientId: identity.outputs.clientId
+    storageAccountName: storage.outputs.name
+    deploymentContainerName: storage.outputs.deploymentContainerName
+    mediaContainerName: storage.outputs.mediaContainerName
+    applicationInsightsName: monitoring.outputs.applicationInsightsName
+    cosmosEndpoint: cosmos.outputs.endpoint
+    cosmosDatabaseName: cosmos.outputs.databaseName
+    cosmosContainerName: cosmos.outputs.containerName
+    keyVaultUri: keyVault.outputs.uri
+    dataverseSecretStored: !empty(dataverseClientSecret)
+    whatsappPhoneNumberId: whatsappPhoneNumberId
+    whatsappApiVersion: whatsappApiVersion
+    whatsappGraphBaseUrl: whatsappGraphBaseUrl
+    allowedOrigins: allowedOrigins
+    authTenantId: empty(authTenantId) ? tenant().tenantId : authTenantId
+    authAudience: authAudience
+    authRequiredRole: authRequiredRole
+    mediaUrlMinutes: mediaUrlMinutes
+    dataverseUrl: dataverseUrl
+    dataverseTenantId: empty(dataverseTenantId) ? tenant().tenantId : dataverseTenantId
+    dataverseClientId: dataverseClientId
+    dataverseTablePrefix: dataverseTablePrefix
+    dataverseCreateLeads: dataverseCreateLeads
+  }
+}
+
+module alerts 'app/alerts.bicep' = {
+  name: 'alerts'
+  scope: rg
+  params: {
+    location: location
+    tags: tags
+    resourceToken: resourceToken
+    applicationInsightsName: monitoring.outputs.applicationInsightsName
+    logAnalyticsWorkspaceId: monitoring.outputs.logAnalyticsWorkspaceId
+    healthUrl: '${functionApp.outputs.url}/api/health'
+    alertEmail: alertEmail
+  }
+}
+
+// Names and URLs only: azd copies outputs into .azure/<env>/.env, so nothing secret belongs here.
+output AZURE_LOCATION string = location
+output AZURE_TENANT_ID string = tenant().tenantId
+output AZURE_RESOURCE_GROUP string = rg.name
+output AZURE_FUNCTION_APP_NAME string = functionApp.outputs.name
+output AZURE_KEY_VAULT_NAME string = keyVault.outputs.name
+output AZURE_STORAGE_ACCOUNT_NAME string = storage.outputs.name
+output AZURE_COSMOS_ENDPOINT string = cosmos.outputs.endpoint
+output AZURE_MANAGED_IDENTITY_CLIENT_ID string = identity.outputs.clientId
+output APPLICATIONINSIGHTS_NAME string = monitoring.outputs.applicationInsightsName
+output API_BASE_URL string = '${functionApp.outputs.url}/api'
+output WHATSAPP_WEBHOOK_URL string = '${functionApp.outputs.url}/api/whatsapp/webhook'
