@@ -8,8 +8,9 @@ from shared.services import get_services
 
 bp = func.Blueprint()  # type: ignore[no-untyped-call]
 ROUTE = "conversations/{customerId}"
-# Entra ID tokens are checked in code (shared/auth); the function key stays as defence in depth.
-AUTH = func.AuthLevel.FUNCTION
+# Anonymous to the Functions host: the control runs in the agent's browser, where a function key could
+# not be kept secret. Every call is authenticated in code with the agent's Entra ID token (shared/auth).
+AUTH = func.AuthLevel.ANONYMOUS
 
 
 def _customer(req: func.HttpRequest) -> str:

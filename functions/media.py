@@ -13,7 +13,7 @@ bp = func.Blueprint()  # type: ignore[no-untyped-call]
 
 
 @bp.function_name("upload_media")
-@bp.route(route="media", methods=["POST"], auth_level=func.AuthLevel.FUNCTION)
+@bp.route(route="media", methods=["POST"], auth_level=func.AuthLevel.ANONYMOUS)  # Entra ID, in code
 def upload_media(req: func.HttpRequest) -> func.HttpResponse:
     # The request's headers look up names case-insensitively, as HTTP wants: pass them as they are.
     return to_http(

@@ -210,6 +210,8 @@ def test_function_app_registers_one_function_per_job_on_the_design_routes(app_fu
         if isinstance(trigger, HttpTrigger):
             methods = sorted(str(getattr(m, "value", m)) for m in trigger.methods)
             routes[function.get_function_name()] = (trigger.route, methods)
+            # No function keys: Meta signs its calls, and the browser control carries an Entra ID token.
+            assert str(getattr(trigger.auth_level, "value", trigger.auth_level)) == "anonymous"
         else:
             queues[function.get_function_name()] = trigger.queue_name
     assert routes == {
