@@ -1,6 +1,7 @@
 # Two commands do everything on a fresh machine with Python 3.11, Node 20 and npm:
 #   make run    install what is missing, start the emulators, serve the app on 127.0.0.1:7071
-#   make test   install what is missing, lint, type-check, and run the tests against real emulators
+#   make test   install what is missing, lint, type-check, the chat panel's tests, and the app's tests
+#               against real emulators
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
@@ -30,7 +31,9 @@ install: $(PY_STAMP) $(NODE_STAMP) $(CHECKOV_STAMP)
 run: install
 	$(BIN)/python -m devhost run
 
+# The chat panel first (its unit tests, build and browser journey), then the app's own suite.
 test: install lint
+	pcf/scripts/test.sh
 	$(BIN)/python -m pytest
 
 lint: $(PY_STAMP)

@@ -163,6 +163,10 @@ def test_a_text_inside_the_window_goes_to_meta_and_shows_as_accepted(
             {"type": "video", "video": {"link": "https://cdn.example.com/v.mp4", "caption": "how to"}},
         ),
         (
+            {"type": "sticker", "mediaUrl": "https://cdn.example.com/s.webp"},
+            {"type": "sticker", "sticker": {"link": "https://cdn.example.com/s.webp"}},
+        ),
+        (
             {"type": "text", "text": "see https://example.com", "previewUrl": True, "replyTo": "wamid.Q"},
             {
                 "type": "text",
@@ -171,7 +175,7 @@ def test_a_text_inside_the_window_goes_to_meta_and_shows_as_accepted(
             },
         ),
     ],
-    ids=["image", "document", "audio", "video", "text-reply-with-preview"],
+    ids=["image", "document", "audio", "video", "sticker", "text-reply-with-preview"],
 )
 def test_each_message_type_is_sent_in_metas_shape(
     client: Client, meta: Meta, phone_number_id: str, body: dict[str, Any], sent: dict[str, Any]
@@ -364,7 +368,7 @@ def test_lasting_throttling_is_a_429_with_retry_after(
     meta.refuses(phone_number_id, 130429, times=4)
     response = send(client, phone_number_id, type="text", text="hi", clientMessageId="t-1")
     assert response.status_code == 429
-    assert response.headers["Retry-After"]
+    assert response.headers["Retry-After"] == str(response.json["error"]["retryAfterSeconds"])
     assert len(meta.received) == 4
     # Throttled means nothing went out: the same clientMessageId may try again, and goes through.
     meta.accepts(phone_number_id, wamid="wamid.AFTER")
@@ -453,7 +457,8 @@ def test_meta_unreachable_is_retried_then_a_502_and_may_be_sent_again(
         {"type": "audio", "mediaUrl": "https://cdn.example.com/a.ogg", "caption": "no captions on audio"},
         {"type": "image", "mediaUrl": "https://cdn.example.com/a.png", "filename": "a.png"},
         {"type": "image", "mediaUrl": "https://cdn.example.com/a.png", "caption": "c" * 1025},
-        {"type": "sticker", "mediaUrl": "https://cdn.example.com/a.webp"},
+        {"type": "sticker", "mediaUrl": "https://cdn.example.com/a.webp", "caption": "stickers take none"},
+        {"type": "location", "text": "not a send type"},
         {"type": "text", "text": "hi", "clientMessageId": "has spaces"},
         {"type": "text", "text": "hi", "surprise": 1},
         {"type": "text", "text": "hi", "regarding": {"entity": "account", "id": "x"}},

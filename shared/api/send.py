@@ -44,18 +44,13 @@ def failure_response(error: MessageError, message: dict[str, object]) -> ApiResp
     if code == WINDOW_CLOSED:
         return error_response(409, "session_inactive", WINDOW_CLOSED_MESSAGE)
     if code in THROTTLED:
-        wait = "60" if code in (4, 80007) else "5"
-        return json_response(
-            429,
-            {
-                "error": {
-                    "code": "rate_limited",
-                    "message": f"WhatsApp is rate limiting sends ({reason}); try again shortly.",
-                }
-            }
-            | body_message,
-            {"Retry-After": wait},
-        )
+        wait = 60 if code in (4, 80007) else 5
+        limited = {
+            "code": "rate_limited",
+            "message": f"WhatsApp is rate limiting sends ({reason}); try again shortly.",
+            "retryAfterSeconds": wait,  # also in the body: browsers cannot read Retry-After across origins
+        }
+        return json_response(429, {"error": limited} | body_message, {"Retry-After": str(wait)})
     if code in AUTH_PROBLEMS:
         operator = (
             f"WhatsApp refused this app's credentials (code {code}). An administrator must renew "
@@ -111,7 +106,7 @@ def send_message(
     except SessionInactive:
         return error_response(409, "session_inactive", WINDOW_CLOSED_MESSAGE)
     except InvalidMedia as error:
-        return error_response(400, "invalid_request", f"mediaUrl: {error}")
+        return error_response(400, "invalid_request", str(error))
     except SendFailed as failure:
         return failure_response(failure.error, failure.message)
     except SendOutcomeUnknown as unknown:

@@ -58,9 +58,32 @@ class MessagesPage(ApiModel):
     next: str | None = Field(description="Pass as `before` for the next (older) page; null on the last page.")
 
 
+ErrorCode = Literal[
+    "invalid_request",
+    "session_inactive",
+    "rejected_by_whatsapp",
+    "rate_limited",
+    "whatsapp_auth_failed",
+    "whatsapp_unavailable",
+    "whatsapp_no_answer",
+    "empty_file",
+    "file_too_large",
+    "unsupported_media_type",
+    "store_unavailable",
+    "unauthenticated",
+    "forbidden",
+    "auth_not_configured",
+    "auth_unavailable",
+    "not_found",
+]
+
+
 class ErrorDetail(ApiModel):
-    code: str
+    code: ErrorCode = Field(description="Stable, for code to branch on; `message` is for people.")
     message: str
+    retry_after_seconds: int | None = Field(
+        default=None, alias="retryAfterSeconds", description="With rate_limited: when to try again."
+    )
 
 
 class ErrorResponse(ApiModel):

@@ -20,7 +20,7 @@ CLIENT_MESSAGE_ID = r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$"
 class SendMessageCommand(BaseModel):
     model_config = ConfigDict(extra="forbid", populate_by_name=True, str_strip_whitespace=False)
 
-    type: Literal["text", "image", "document", "audio", "video"]
+    type: Literal["text", "image", "document", "audio", "video", "sticker"]
     text: str | None = Field(default=None, min_length=1, max_length=MAX_TEXT)
     media_url: str | None = Field(default=None, alias="mediaUrl", max_length=2048)
     caption: str | None = Field(default=None, max_length=MAX_CAPTION)
@@ -46,8 +46,8 @@ class SendMessageCommand(BaseModel):
         # https is checked when sending: our own uploads may be http on the local emulator.
         if parts.scheme not in ("https", "http") or not parts.netloc:
             raise ValueError("mediaUrl must be an https:// URL that Meta can fetch")
-        if self.caption is not None and self.type == "audio":
-            raise ValueError("WhatsApp audio messages cannot carry a caption")
+        if self.caption is not None and self.type in ("audio", "sticker"):
+            raise ValueError(f"WhatsApp {self.type} messages cannot carry a caption")
         if self.filename is not None and self.type != "document":
             raise ValueError("only documents take a filename")
         return self

@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-MediaType = Literal["image", "document", "audio", "video"]
+MediaType = Literal["image", "document", "audio", "video", "sticker"]
 
 
 class TextBody(BaseModel):
@@ -33,12 +33,13 @@ class SendMessageRequest(BaseModel):
     messaging_product: Literal["whatsapp"] = "whatsapp"
     recipient_type: Literal["individual"] = "individual"
     to: str
-    type: Literal["text", "image", "document", "audio", "video"]
+    type: Literal["text", "image", "document", "audio", "video", "sticker"]
     text: TextBody | None = None
     image: MediaBody | None = None
     document: MediaBody | None = None
     audio: MediaBody | None = None
     video: MediaBody | None = None
+    sticker: MediaBody | None = None
     context: ReplyContext | None = None
     # Echoed in every status webhook: lets a status find its message even if the wamid was never recorded.
     biz_opaque_callback_data: str | None = Field(default=None, max_length=512)

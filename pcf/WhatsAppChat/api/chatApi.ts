@@ -1,0 +1,138 @@
+import { ApiError, errorFromAnswer } from "./apiError";
+import type { ChatMessage, MessagesPage, SendMessageCommand, SessionStatus, UploadResult } from "./contract";
+import type { TokenSource } from "../auth/tokenSource";
+
+export interface ChatApiOptions {
+  /** The Function App's URL, with or without the `/api` suffix. */
+  baseUrl: string;
+  tokens: TokenSource;
+  /** The business number's id in Meta; the API's default when absent. */
+  phoneNumberId?: string;
+  fetchImpl?: typeof fetch;
+}
+
+const READ_TIMEOUT_MS = 15_000;
+// The API retries Meta's throttling and outages before it answers, so a send may take a while.
+const SEND_TIMEOUT_MS = 60_000;
+const UPLOAD_TIMEOUT_MS = 120_000;
+
+/** `https://app.azurewebsites.net` and `https://app.azurewebsites.net/api/` both become `.../api`. */
+export function apiRoot(baseUrl: string): string {
+  const trimmed = baseUrl.trim().replace(/\/+$/, "");
+  return trimmed.endsWith("/api") ? trimmed : `${trimmed}/api`;
+}
+
+interface RequestPlan {
+  method: "GET" | "POST";
+  path: string;
+  query?: Record<string, string | undefined>;
+  body?: BodyInit;
+  contentType?: string;
+  timeoutMs: number;
+}
+
+/** The chat panel's calls to the HTTP API: session, history, send, upload. */
+export class ChatApi {
+  private readonly root: string;
+  private readonly fetchImpl: typeof fetch;
+
+  constructor(private readonly options: ChatApiOptions) {
+    this.root = apiRoot(options.baseUrl);
+    this.fetchImpl = options.fetchImpl ?? ((input, init) => fetch(input, init));
+  }
+
+  session(customer: string): Promise<SessionStatus> {
+    return this.request<SessionStatus>({ method: "GET", path: this.conversation(customer, "session"), timeoutMs: READ_TIMEOUT_MS });
+  }
+
+  /** A page of history, newest first; `before` is the previous page's `next`. */
+  messages(customer: string, page: { limit: number; before?: string }): Promise<MessagesPage> {
+    return this.request<MessagesPage>({
+      method: "GET",
+      path: this.conversation(customer, "messages"),
+      query: { limit: String(page.limit), before: page.before },
+      timeoutMs: READ_TIMEOUT_MS,
+    });
+  }
+
+  send(customer: string, command: SendMessageCommand): Promise<ChatMessage> {
+    return this.request<ChatMessage>({
+      method: "POST",
+      path: this.conversation(customer, "messages"),
+      body: JSON.stringify(command),
+      contentType: "application/json",
+      timeoutMs: SEND_TIMEOUT_MS,
+    });
+  }
+
+  /** Signs the agent in interactively (a popup); call it straight from a click. */
+  signIn(): Promise<void> {
+    return this.options.tokens.signIn?.() ?? Promise.resolve();
+  }
+
+  /** A multipart upload (field `file`), as a browser form sends it. */
+  upload(file: Blob, filename: string): Promise<UploadResult> {
+    const form = new FormData();
+    form.append("file", file, filename);
+    return this.request<UploadResult>({ method: "POST", path: "/media", body: form, timeoutMs: UPLOAD_TIMEOUT_MS });
+  }
+
+  private conversation(customer: string, leaf: "session" | "messages"): string {
+    return `/conversations/${encodeURIComponent(customer)}/${leaf}`;
+  }
+
+  private url(plan: RequestPlan): string {
+    const query = new URLSearchParams();
+    const withNumber = plan.path.startsWith("/conversations/") ? { phoneNumberId: this.options.phoneNumberId, ...plan.query } : plan.query;
+    for (const [name, value] of Object.entries(withNumber ?? {})) {
+      if (value !== undefined && value !== "") query.set(name, value);
+    }
+    const search = query.toString();
+    return `${this.root}${plan.path}${search ? `?${search}` : ""}`;
+  }
+
+  private async request<T>(plan: RequestPlan): Promise<T> {
+    const first = await this.attempt(plan, false);
+    // An expired or revoked token: ask for a new one once. The API refuses before doing anything, so
+    // even a send is safe to repeat.
+    const answer = first.status === 401 && first.usedToken ? await this.attempt(plan, true) : first;
+    const body = await readJson(answer.response);
+    if (!answer.response.ok) {
+      throw errorFromAnswer(answer.status, body, answer.response.headers.get("Retry-After"));
+    }
+    if (body === undefined) {
+      throw ApiError.client("unexpected_answer", `HTTP ${answer.status} without a JSON body`);
+    }
+    return body as T;
+  }
+
+  private async attempt(plan: RequestPlan, freshToken: boolean): Promise<{ response: Response; status: number; usedToken: boolean }> {
+    const token = await this.options.tokens.getToken({ forceRefresh: freshToken });
+    const headers: Record<string, string> = { Accept: "application/json" };
+    if (plan.contentType) headers["Content-Type"] = plan.contentType;
+    if (token !== null) headers.Authorization = `Bearer ${token}`;
+    const abort = new AbortController();
+    const timer = setTimeout(() => abort.abort(), plan.timeoutMs);
+    try {
+      const response = await this.fetchImpl(this.url(plan), { method: plan.method, headers, body: plan.body, signal: abort.signal });
+      return { response, status: response.status, usedToken: token !== null };
+    } catch (error) {
+      if (abort.signal.aborted) {
+        throw ApiError.client("timeout", `no answer within ${Math.round(plan.timeoutMs / 1000)} s`);
+      }
+      throw ApiError.client("network_unreachable", error instanceof Error ? error.message : String(error));
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+}
+
+async function readJson(response: Response): Promise<unknown> {
+  const text = await response.text();
+  if (!text) return undefined;
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
+  }
+}

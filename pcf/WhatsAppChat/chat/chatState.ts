@@ -1,0 +1,129 @@
+import type { ApiError } from "../api/apiError";
+import type { ChatMessage, MessagesPage, SessionStatus } from "../api/contract";
+import { type Draft, EMPTY_DRAFT, type SendableUpload, draftAfterFailedSend, draftWithUpload, removeMedia } from "../model/draft";
+import type { AgentNotice } from "../model/problemWording";
+import { type Timeline, mergePage, upsertMessage } from "../model/timeline";
+
+/** Everything the panel shows, changed only by the actions below (so it is tested without React). */
+export interface ChatState {
+  session?: SessionStatus;
+  timeline: Timeline;
+  /** The cursor for older messages; null when the oldest is held. */
+  olderCursor: string | null;
+  loaded: boolean;
+  loading: boolean;
+  loadingOlder: boolean;
+  sending: boolean;
+  uploading: boolean;
+  draft: Draft;
+  /** The last problem with something the agent did (load, refresh, send, upload). */
+  notice?: AgentNotice;
+  /** A background poll that failed; cleared by the next one that works. */
+  pollProblem?: AgentNotice;
+}
+
+export const INITIAL_STATE: ChatState = {
+  timeline: [],
+  olderCursor: null,
+  loaded: false,
+  loading: false,
+  loadingOlder: false,
+  sending: false,
+  uploading: false,
+  draft: EMPTY_DRAFT,
+};
+
+export type ChatAction =
+  | { type: "customerChanged" }
+  | { type: "loadStarted" }
+  | { type: "loaded"; session: SessionStatus; page: MessagesPage; now: Date }
+  | { type: "loadFailed"; notice: AgentNotice }
+  | { type: "polled"; page: MessagesPage; session?: SessionStatus; now: Date }
+  | { type: "pollFailed"; notice: AgentNotice }
+  | { type: "olderStarted" }
+  | { type: "olderLoaded"; page: MessagesPage; now: Date }
+  | { type: "olderFailed"; notice: AgentNotice }
+  | { type: "draftChanged"; draft: Draft }
+  | { type: "mediaRemoved" }
+  | { type: "uploadStarted" }
+  | { type: "uploaded"; upload: SendableUpload }
+  | { type: "uploadFailed"; notice: AgentNotice }
+  | { type: "sendStarted"; attemptId: string }
+  | { type: "sent"; message: ChatMessage; now: Date }
+  | { type: "sendFailed"; attemptId: string; error: unknown; notice: AgentNotice; now: Date }
+  | { type: "draftIncomplete"; notice: AgentNotice }
+  | { type: "noticeDismissed" };
+
+function withStoredFailure(timeline: Timeline, error: unknown, now: Date): Timeline {
+  const stored = (error as Partial<ApiError> | undefined)?.storedMessage;
+  return stored ? upsertMessage(timeline, stored, now) : timeline;
+}
+
+export function chatReducer(state: ChatState, action: ChatAction): ChatState {
+  switch (action.type) {
+    case "customerChanged":
+      // Another phone number: another conversation. What the agent typed stays.
+      return { ...INITIAL_STATE, draft: state.draft };
+    case "loadStarted":
+      return { ...state, loading: true };
+    case "loaded": {
+      const timeline = mergePage(state.timeline, action.page.messages, "latest", action.now);
+      // The first page's cursor reaches back from the oldest message held; later refreshes keep it.
+      const olderCursor = state.loaded ? state.olderCursor : action.page.next;
+      return { ...state, session: action.session, timeline, olderCursor, loaded: true, loading: false, notice: undefined, pollProblem: undefined };
+    }
+    case "loadFailed":
+      return { ...state, loading: false, notice: action.notice };
+    case "polled":
+      return {
+        ...state,
+        timeline: mergePage(state.timeline, action.page.messages, "latest", action.now),
+        session: action.session ?? state.session,
+        pollProblem: undefined,
+      };
+    case "pollFailed":
+      return { ...state, pollProblem: action.notice };
+    case "olderStarted":
+      return { ...state, loadingOlder: true };
+    case "olderLoaded":
+      return {
+        ...state,
+        timeline: mergePage(state.timeline, action.page.messages, "older", action.now),
+        olderCursor: action.page.next,
+        loadingOlder: false,
+      };
+    case "olderFailed":
+      return { ...state, loadingOlder: false, notice: action.notice };
+    case "draftChanged":
+      return { ...state, draft: action.draft };
+    case "mediaRemoved":
+      return { ...state, draft: removeMedia(state.draft) };
+    case "uploadStarted":
+      return { ...state, uploading: true, notice: undefined };
+    case "uploaded":
+      return { ...state, uploading: false, draft: draftWithUpload(state.draft, action.upload) };
+    case "uploadFailed":
+      return { ...state, uploading: false, notice: action.notice };
+    case "sendStarted":
+      return { ...state, sending: true, notice: undefined, draft: { ...state.draft, attemptId: action.attemptId } };
+    case "sent":
+      // Accepted by WhatsApp: the draft has done its job.
+      return { ...state, sending: false, draft: { ...EMPTY_DRAFT, mediaType: state.draft.mediaType }, timeline: upsertMessage(state.timeline, action.message, action.now) };
+    case "sendFailed": {
+      const windowClosed = (action.error as Partial<ApiError> | undefined)?.code === "session_inactive";
+      return {
+        ...state,
+        sending: false,
+        notice: action.notice,
+        draft: draftAfterFailedSend(state.draft, action.attemptId, action.error),
+        timeline: withStoredFailure(state.timeline, action.error, action.now),
+        // The API says the window closed (the customer's 24 hours ran out while the panel was open).
+        session: windowClosed && state.session ? { ...state.session, active: false } : state.session,
+      };
+    }
+    case "draftIncomplete":
+      return { ...state, notice: action.notice };
+    case "noticeDismissed":
+      return { ...state, notice: undefined };
+  }
+}

@@ -1,0 +1,110 @@
+import * as React from "react";
+import { Button, Field, Input, Select, Textarea, makeStyles, tokens } from "@fluentui/react-components";
+import { type Draft, MAX_CAPTION, MAX_TEXT, type MediaType, editDraft, hasMedia, takesCaption } from "../model/draft";
+
+const useStyles = makeStyles({
+  composer: { display: "flex", flexDirection: "column", gap: "6px", padding: "8px 10px", borderTop: `1px solid ${tokens.colorNeutralStroke2}` },
+  mediaRow: { display: "flex", gap: "6px", alignItems: "flex-end" },
+  url: { flexGrow: 1, minWidth: 0 },
+  actions: { display: "flex", gap: "6px", alignItems: "center", flexWrap: "wrap" },
+  spacer: { flexGrow: 1 },
+  hiddenInput: { display: "none" },
+});
+
+const MEDIA_TYPES: readonly MediaType[] = ["image", "document", "video", "audio"];
+
+// What WhatsApp carries (the API checks the bytes; this only narrows the file picker).
+const ACCEPTED_FILES = "image/jpeg,image/png,video/mp4,video/3gpp,audio/aac,audio/amr,audio/mpeg,audio/mp4,audio/ogg,application/pdf,.doc,.docx,.xls,.xlsx,.ppt,.pptx,text/plain";
+
+export interface ComposerProps {
+  draft: Draft;
+  sending: boolean;
+  uploading: boolean;
+  onChange: (draft: Draft) => void;
+  onSend: () => void;
+  onUpload: (file: File) => void;
+  onRemoveMedia: () => void;
+}
+
+/** The message box, "use text URL", "upload media file" and Send. Nothing here is cleared until a send succeeds. */
+export function Composer({ draft, sending, uploading, onChange, onSend, onUpload, onRemoveMedia }: ComposerProps): React.ReactElement {
+  const styles = useStyles();
+  const fileInput = React.useRef<HTMLInputElement>(null);
+  const withMedia = hasMedia(draft);
+  const showUrlBox = draft.urlBoxOpen || withMedia;
+  const captionAllowed = takesCaption(draft);
+  const limit = withMedia ? MAX_CAPTION : MAX_TEXT;
+  const busy = sending || uploading;
+
+  const pickedFile = (event: React.ChangeEvent<HTMLInputElement>): void => {
+    const file = event.target.files?.[0];
+    event.target.value = ""; // the same file can be picked again
+    if (file) onUpload(file);
+  };
+
+  const keyDown = (event: React.KeyboardEvent<HTMLTextAreaElement>): void => {
+    if (event.key === "Enter" && !event.shiftKey && !event.nativeEvent.isComposing) {
+      event.preventDefault();
+      if (!busy) onSend();
+    }
+  };
+
+  return (
+    <div className={styles.composer} data-testid="composer">
+      {showUrlBox && (
+        <div className={styles.mediaRow}>
+          <Field className={styles.url} label="Media URL" size="small" hint={draft.filename ? `Uploaded: ${draft.filename}` : undefined}>
+            <Input
+              value={draft.mediaUrl}
+              placeholder="https://…"
+              readOnly={sending}
+              onChange={(_, data) => onChange(editDraft(draft, { mediaUrl: data.value }))}
+            />
+          </Field>
+          <Field label="Send as" size="small">
+            <Select
+              value={draft.mediaType}
+              disabled={sending}
+              onChange={(_, data) => onChange(editDraft(draft, { mediaType: data.value as MediaType }))}
+            >
+              {MEDIA_TYPES.map((type) => (
+                <option key={type} value={type}>
+                  {type}
+                </option>
+              ))}
+            </Select>
+          </Field>
+          <Button size="small" appearance="subtle" icon={<span aria-hidden>✕</span>} onClick={onRemoveMedia} disabled={sending} aria-label="Remove media" />
+        </div>
+      )}
+      <Field
+        label={withMedia ? "Caption" : "Message"}
+        size="small"
+        hint={!captionAllowed ? "Audio can't have a caption." : draft.text.length > limit * 0.9 ? `${draft.text.length} / ${limit}` : undefined}
+      >
+        <Textarea
+          value={draft.text}
+          placeholder={withMedia ? "Add a caption (optional)" : "Type a message"}
+          resize="vertical"
+          readOnly={sending}
+          disabled={!captionAllowed}
+          onChange={(_, data) => onChange(editDraft(draft, { text: data.value }))}
+          onKeyDown={keyDown}
+        />
+      </Field>
+      <div className={styles.actions}>
+        <input ref={fileInput} className={styles.hiddenInput} type="file" accept={ACCEPTED_FILES} aria-label="Media file" onChange={pickedFile} />
+        <Button size="small" onClick={() => fileInput.current?.click()} disabled={busy}>
+          {uploading ? "Uploading…" : "Upload media file"}
+        </Button>
+        <Button size="small" aria-pressed={showUrlBox} onClick={() => onChange(editDraft(draft, { urlBoxOpen: !draft.urlBoxOpen }))} disabled={busy || withMedia}>
+          Use text URL
+        </Button>
+        <span className={styles.spacer} />
+        <Button appearance="primary" onClick={onSend} disabled={busy}>
+          {sending ? "Sending…" : "Send"}
+        </Button>
+      </div>
+    </div>
+  );
+}

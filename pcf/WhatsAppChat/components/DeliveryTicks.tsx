@@ -1,0 +1,28 @@
+import * as React from "react";
+import { makeStyles, mergeClasses, tokens } from "@fluentui/react-components";
+import type { Delivery } from "../model/delivery";
+import { DELIVERY_LABEL, DELIVERY_MARK } from "../model/delivery";
+
+const useStyles = makeStyles({
+  ticks: { marginLeft: "4px", fontSize: tokens.fontSizeBase200, letterSpacing: "-2px", color: tokens.colorNeutralForeground3 },
+  read: { color: "#53bdeb", fontWeight: tokens.fontWeightBold },
+  failed: { color: tokens.colorPaletteRedForeground1, fontWeight: tokens.fontWeightBold, letterSpacing: "0" },
+  sending: { letterSpacing: "0" },
+});
+
+/** ✓ sent, ✓✓ delivered, blue ✓✓ read, ! failed, ◷ still with WhatsApp. */
+export function DeliveryTicks({ delivery }: { delivery: Delivery }): React.ReactElement | null {
+  const styles = useStyles();
+  if (delivery === "none") return null;
+  const className = mergeClasses(
+    styles.ticks,
+    delivery === "read" && styles.read,
+    delivery === "failed" && styles.failed,
+    delivery === "sending" && styles.sending,
+  );
+  return (
+    <span className={className} role="img" aria-label={DELIVERY_LABEL[delivery]} title={DELIVERY_LABEL[delivery]} data-delivery={delivery}>
+      {DELIVERY_MARK[delivery]}
+    </span>
+  );
+}

@@ -1,0 +1,95 @@
+import * as React from "react";
+import { Button, Spinner, makeStyles, tokens } from "@fluentui/react-components";
+import type { ChatMessage } from "../api/contract";
+import { dayLabel, startsNewDay } from "../model/time";
+import { MessageBubble } from "./MessageBubble";
+
+const useStyles = makeStyles({
+  list: {
+    flexGrow: 1,
+    minHeight: 0,
+    overflowY: "auto",
+    padding: "8px 10px",
+    backgroundColor: "#efeae2",
+    display: "flex",
+    flexDirection: "column",
+  },
+  older: { alignSelf: "center", marginBottom: "6px" },
+  day: {
+    alignSelf: "center",
+    margin: "8px 0 4px",
+    padding: "2px 10px",
+    borderRadius: tokens.borderRadiusMedium,
+    backgroundColor: tokens.colorNeutralBackground1,
+    color: tokens.colorNeutralForeground3,
+    fontSize: tokens.fontSizeBase200,
+    boxShadow: tokens.shadow2,
+  },
+  empty: { margin: "auto", color: tokens.colorNeutralForeground3, textAlign: "center", padding: "12px" },
+});
+
+export interface MessageListProps {
+  /** Oldest first. */
+  messages: readonly ChatMessage[];
+  now: Date;
+  loaded: boolean;
+  hasOlder: boolean;
+  loadingOlder: boolean;
+  onLoadOlder: () => void;
+}
+
+const NEAR_BOTTOM_PX = 80;
+
+/** The chat history, oldest at the top; it follows new messages while the agent reads the bottom. */
+export function MessageList({ messages, now, loaded, hasOlder, loadingOlder, onLoadOlder }: MessageListProps): React.ReactElement {
+  const styles = useStyles();
+  const list = React.useRef<HTMLDivElement>(null);
+  const atBottom = React.useRef(true);
+  const heightBefore = React.useRef<number | undefined>(undefined);
+  const newestId = messages[messages.length - 1]?.id;
+  const oldestId = messages[0]?.id;
+
+  const rememberPosition = (): void => {
+    const element = list.current;
+    if (element) atBottom.current = element.scrollHeight - element.scrollTop - element.clientHeight < NEAR_BOTTOM_PX;
+  };
+
+  const loadOlder = (): void => {
+    heightBefore.current = list.current?.scrollHeight;
+    onLoadOlder();
+  };
+
+  React.useLayoutEffect(() => {
+    const element = list.current;
+    if (!element) return;
+    if (heightBefore.current !== undefined) {
+      // Older messages went in above: keep the ones the agent was reading where they were.
+      element.scrollTop += element.scrollHeight - heightBefore.current;
+      heightBefore.current = undefined;
+    } else if (atBottom.current) {
+      element.scrollTop = element.scrollHeight;
+    }
+  }, [newestId, oldestId, messages.length]);
+
+  return (
+    <div className={styles.list} ref={list} onScroll={rememberPosition} role="log" aria-label="Chat history" aria-live="polite">
+      {hasOlder && (
+        <Button className={styles.older} size="small" appearance="secondary" onClick={loadOlder} disabled={loadingOlder}>
+          {loadingOlder ? "Loading…" : "Show older messages"}
+        </Button>
+      )}
+      {!loaded && <Spinner className={styles.empty} size="small" label="Loading the chat…" />}
+      {loaded && messages.length === 0 && <div className={styles.empty}>No messages with this customer yet.</div>}
+      {messages.map((message, index) => (
+        <React.Fragment key={message.id}>
+          {startsNewDay(messages[index - 1]?.timestamp, message.timestamp) && (
+            <div className={styles.day} role="separator">
+              {dayLabel(message.timestamp, now)}
+            </div>
+          )}
+          <MessageBubble message={message} />
+        </React.Fragment>
+      ))}
+    </div>
+  );
+}

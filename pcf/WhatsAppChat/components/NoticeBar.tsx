@@ -1,0 +1,38 @@
+import * as React from "react";
+import { Button, MessageBar, MessageBarActions, MessageBarBody, MessageBarTitle } from "@fluentui/react-components";
+import type { AgentNotice } from "../model/problemWording";
+
+export interface NoticeBarProps {
+  notice: AgentNotice;
+  onDismiss?: () => void;
+  onSignIn?: () => void;
+}
+
+/** A problem in the agent's words, with what to do next. */
+export function NoticeBar({ notice, onDismiss, onSignIn }: NoticeBarProps): React.ReactElement {
+  return (
+    <MessageBar intent={notice.intent} layout="multiline" data-problem-code={notice.code}>
+      <MessageBarBody>
+        <MessageBarTitle>{notice.title}</MessageBarTitle>
+        {notice.detail ? ` ${notice.detail}` : null}
+      </MessageBarBody>
+      {(onDismiss ?? (notice.action === "sign_in" && onSignIn)) && (
+        <MessageBarActions
+          containerAction={
+            onDismiss ? (
+              <Button appearance="transparent" size="small" aria-label="Dismiss" onClick={onDismiss}>
+                ✕
+              </Button>
+            ) : undefined
+          }
+        >
+          {notice.action === "sign_in" && onSignIn ? (
+            <Button size="small" appearance="primary" onClick={onSignIn}>
+              Sign in
+            </Button>
+          ) : undefined}
+        </MessageBarActions>
+      )}
+    </MessageBar>
+  );
+}

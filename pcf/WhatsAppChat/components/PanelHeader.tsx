@@ -1,0 +1,63 @@
+import * as React from "react";
+import { Badge, Button, Text, makeStyles, tokens } from "@fluentui/react-components";
+import type { ReplyWindow } from "../model/sessionWindow";
+import { remaining } from "../model/time";
+
+const useStyles = makeStyles({
+  header: {
+    display: "flex",
+    alignItems: "center",
+    gap: "8px",
+    padding: "8px 10px",
+    borderBottom: `1px solid ${tokens.colorNeutralStroke2}`,
+    backgroundColor: tokens.colorNeutralBackground2,
+  },
+  who: { display: "flex", flexDirection: "column", flexGrow: 1, minWidth: 0 },
+  phone: { color: tokens.colorNeutralForeground3, fontSize: tokens.fontSizeBase200 },
+});
+
+function windowBadge(reply: ReplyWindow, now: Date): { text: string; color: "success" | "danger" | "informative" } {
+  switch (reply.state) {
+    case "open":
+      return { text: reply.closesAt ? `Session open · ${remaining(now, reply.closesAt)} left` : "Session open", color: "success" };
+    case "closed":
+      return { text: "Session closed", color: "danger" };
+    default:
+      return { text: "Checking session…", color: "informative" };
+  }
+}
+
+export interface PanelHeaderProps {
+  customer: string;
+  /** Talking to a local API without sign-in: said on screen, so it is never missed on a real form. */
+  devMode: boolean;
+  replyWindow: ReplyWindow;
+  now: Date;
+  refreshing: boolean;
+  onRefresh: () => void;
+}
+
+/** Who the chat is with, whether the 24-hour session is open, and Refresh. */
+export function PanelHeader({ customer, devMode, replyWindow, now, refreshing, onRefresh }: PanelHeaderProps): React.ReactElement {
+  const styles = useStyles();
+  const badge = windowBadge(replyWindow, now);
+  return (
+    <div className={styles.header}>
+      <div className={styles.who}>
+        <Text weight="semibold">WhatsApp</Text>
+        <span className={styles.phone}>{customer}</span>
+      </div>
+      {devMode && (
+        <Badge appearance="outline" color="warning" title="Dev mode: a local API without sign-in">
+          Dev
+        </Badge>
+      )}
+      <Badge appearance="tint" color={badge.color} data-window={replyWindow.state}>
+        {badge.text}
+      </Badge>
+      <Button size="small" onClick={onRefresh} disabled={refreshing}>
+        {refreshing ? "Refreshing…" : "Refresh"}
+      </Button>
+    </div>
+  );
+}

@@ -1,0 +1,73 @@
+import * as React from "react";
+import type { Theme } from "@fluentui/react-components";
+import type { IInputs, IOutputs } from "./generated/ManifestTypes";
+import { ChatApi } from "./api/chatApi";
+import { MsalTokenSource } from "./auth/msalTokenSource";
+import { noSignIn } from "./auth/tokenSource";
+import { ChatPanel, type ChatPanelProps } from "./components/ChatPanel";
+import { agentLoginHint, regardingRecord } from "./host/recordContext";
+import { type ControlSettings, readSettings, settingsKey } from "./host/settings";
+
+/**
+ * The PCF entry point: a virtual control (React and Fluent UI v9 come from the platform). It reads
+ * the form's phone column and the control's properties, and renders the chat panel.
+ */
+export class WhatsAppChat implements ComponentFramework.ReactControl<IInputs, IOutputs> {
+  private api: { key: string; client: ChatApi } | undefined;
+
+  public init(): void {
+    // Nothing to prepare: updateView renders from the context each time.
+  }
+
+  public updateView(context: ComponentFramework.Context<IInputs>): React.ReactElement {
+    const parameters = context.parameters;
+    const read = readSettings({
+      apiBaseUrl: parameters.apiBaseUrl?.raw ?? null,
+      apiApplicationId: parameters.apiApplicationId?.raw ?? null,
+      clientId: parameters.clientId?.raw ?? null,
+      tenantId: parameters.tenantId?.raw ?? null,
+      redirectUri: parameters.redirectUri?.raw ?? null,
+      businessPhoneNumberId: parameters.businessPhoneNumberId?.raw ?? null,
+      pollSeconds: parameters.pollSeconds?.raw ?? null,
+      panelHeight: parameters.panelHeight?.raw ?? null,
+      devMode: parameters.devMode?.raw ?? null,
+    });
+    const props: ChatPanelProps = {
+      customer: parameters.phoneNumber.raw ?? "",
+      regarding: regardingRecord(context.mode),
+      pollIntervalMs: "settings" in read ? read.settings.pollIntervalMs : 0,
+      devMode: "settings" in read && read.settings.mode === "dev",
+      height: "settings" in read ? read.settings.panelHeight : undefined,
+      theme: context.fluentDesignLanguage?.tokenTheme as Theme | undefined,
+    };
+    if ("problem" in read) return React.createElement(ChatPanel, { ...props, setupProblem: read.problem });
+    return React.createElement(ChatPanel, { ...props, api: this.client(read.settings, context) });
+  }
+
+  public getOutputs(): IOutputs {
+    return {}; // the panel never changes the phone column
+  }
+
+  public destroy(): void {
+    this.api = undefined;
+  }
+
+  /** The same client (and sign-in cache) for as long as the settings stay the same. */
+  private client(settings: ControlSettings, context: ComponentFramework.Context<IInputs>): ChatApi {
+    const key = settingsKey(settings);
+    if (this.api?.key === key) return this.api.client;
+    const tokens =
+      settings.mode === "dev"
+        ? noSignIn
+        : new MsalTokenSource({
+            clientId: settings.clientId,
+            apiAudience: settings.apiAudience,
+            tenant: settings.tenant,
+            redirectUri: settings.redirectUri ?? `${window.location.origin}/`,
+            loginHint: () => agentLoginHint(context.webAPI, context.userSettings.userId),
+          });
+    const client = new ChatApi({ baseUrl: settings.apiBaseUrl, tokens, phoneNumberId: settings.phoneNumberId });
+    this.api = { key, client };
+    return client;
+  }
+}

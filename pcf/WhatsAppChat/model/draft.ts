@@ -1,0 +1,143 @@
+import { ApiError } from "../api/apiError";
+import type { Regarding, SendMessageCommand, SendType, UploadResult } from "../api/contract";
+
+export type MediaType = Exclude<SendType, "text">;
+
+/** What the agent has typed and attached: kept until WhatsApp accepts it. */
+export interface Draft {
+  /** The message, or the media's caption. */
+  text: string;
+  /** The media URL box: a link typed by the agent, or filled by an upload. */
+  mediaUrl: string;
+  mediaType: MediaType;
+  /** The uploaded file's name; sent for documents only. */
+  filename?: string;
+  /** Whether the agent opened the "use text URL" box. */
+  urlBoxOpen: boolean;
+  /**
+   * The clientMessageId of an attempt whose outcome is not final (no answer, a network error,
+   * throttling): sending the same draft again reuses it, so the API sends at most once.
+   */
+  attemptId?: string;
+}
+
+export const EMPTY_DRAFT: Draft = { text: "", mediaUrl: "", mediaType: "image", urlBoxOpen: false };
+
+export const MAX_TEXT = 4096;
+export const MAX_CAPTION = 1024;
+
+export function hasMedia(draft: Draft): boolean {
+  return draft.mediaUrl.trim() !== "";
+}
+
+/** Audio messages take no caption (WhatsApp's rule). */
+export function takesCaption(draft: Draft): boolean {
+  return !hasMedia(draft) || draft.mediaType !== "audio";
+}
+
+const EXTENSION_TYPES: Record<string, MediaType> = {
+  jpg: "image",
+  jpeg: "image",
+  png: "image",
+  mp4: "video",
+  "3gp": "video",
+  aac: "audio",
+  amr: "audio",
+  mp3: "audio",
+  m4a: "audio",
+  ogg: "audio",
+  opus: "audio",
+};
+
+/** The likely send type of a typed link, from its file extension; anything else goes as a document. */
+export function guessMediaType(url: string): MediaType {
+  let path = url;
+  try {
+    path = new URL(url).pathname;
+  } catch {
+    // not a full URL yet: look at what was typed
+  }
+  const extension = path.split("/").pop()?.split(".").pop()?.toLowerCase() ?? "";
+  return EXTENSION_TYPES[extension] ?? "document";
+}
+
+type DraftEdit = Partial<Pick<Draft, "text" | "mediaUrl" | "mediaType" | "urlBoxOpen">>;
+
+/** A new content is a new message: the unfinished attempt's id goes with the old content. */
+export function editDraft(draft: Draft, edit: DraftEdit): Draft {
+  const next: Draft = { ...draft, ...edit };
+  if (edit.mediaUrl !== undefined && edit.mediaUrl !== draft.mediaUrl) {
+    // A typed link: guess its type, and forget the name of a file uploaded before.
+    next.mediaType = edit.mediaType ?? guessMediaType(edit.mediaUrl);
+    next.filename = undefined;
+  }
+  const contentChanged =
+    next.text !== draft.text || next.mediaUrl !== draft.mediaUrl || next.mediaType !== draft.mediaType;
+  return contentChanged ? { ...next, attemptId: undefined } : next;
+}
+
+/** Drops the attachment and keeps the text. */
+export function removeMedia(draft: Draft): Draft {
+  return { ...editDraft(draft, { mediaUrl: "" }), urlBoxOpen: false };
+}
+
+/** Why an uploaded file cannot go into the draft: Send takes no stickers, though uploads accept them. */
+export function uploadProblem(upload: UploadResult): ApiError | undefined {
+  return upload.kind === "sticker" ? ApiError.client("sticker_not_sendable", `${upload.filename} is a sticker (WebP)`) : undefined;
+}
+
+/** An upload Send can carry (not a sticker). */
+export type SendableUpload = UploadResult & { kind: MediaType };
+
+/** The draft with an upload's URL in the media URL box; the send type comes from what the file is. */
+export function draftWithUpload(draft: Draft, upload: SendableUpload): Draft {
+  return { ...draft, mediaUrl: upload.mediaUrl, mediaType: upload.kind, filename: upload.filename, urlBoxOpen: true, attemptId: undefined };
+}
+
+export function isSendable(upload: UploadResult): upload is SendableUpload {
+  return upload.kind !== "sticker";
+}
+
+/** Why the draft cannot be sent as it is, or undefined when it can. */
+export function draftProblem(draft: Draft): string | undefined {
+  const text = draft.text.trim();
+  if (!hasMedia(draft)) {
+    if (!text) return "Type a message first.";
+    if (draft.text.length > MAX_TEXT) return `A message can be at most ${MAX_TEXT} characters (this one has ${draft.text.length}).`;
+    return undefined;
+  }
+  const url = draft.mediaUrl.trim();
+  if (!/^https?:\/\/[^\s/]+/i.test(url)) return "The media URL must start with https:// (or upload a file).";
+  if (!takesCaption(draft) && text) return "Audio can't have a caption: send the text as its own message.";
+  if (draft.text.length > MAX_CAPTION) return `A caption can be at most ${MAX_CAPTION} characters (this one has ${draft.text.length}).`;
+  return undefined;
+}
+
+/** The Send body for this draft and attempt. */
+export function sendCommand(draft: Draft, clientMessageId: string, regarding?: Regarding): SendMessageCommand {
+  const base = { clientMessageId, ...(regarding ? { regarding } : {}) };
+  if (!hasMedia(draft)) return { ...base, type: "text", text: draft.text };
+  const caption = draft.text.trim() ? draft.text : undefined;
+  return {
+    ...base,
+    type: draft.mediaType,
+    mediaUrl: draft.mediaUrl.trim(),
+    ...(caption && takesCaption(draft) ? { caption } : {}),
+    ...(draft.mediaType === "document" && draft.filename ? { filename: draft.filename } : {}),
+  };
+}
+
+/** A clientMessageId in the API's pattern `^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$`. */
+export function newAttemptId(randomUuid: () => string = () => crypto.randomUUID()): string {
+  return `pcf-${randomUuid()}`;
+}
+
+// After these, the API may have sent the message or may send it if asked again with the same id: the
+// same id makes a second press a replay, never a second message.
+const OUTCOME_OPEN = new Set(["whatsapp_no_answer", "timeout", "network_unreachable", "rate_limited", "whatsapp_unavailable", "store_unavailable"]);
+
+/** The draft after a failed send: the text and attachment stay; the attempt id stays while the outcome is open. */
+export function draftAfterFailedSend(draft: Draft, attemptId: string, error: unknown): Draft {
+  const code = error instanceof ApiError ? error.code : "unexpected_answer";
+  return { ...draft, attemptId: OUTCOME_OPEN.has(code) ? attemptId : undefined };
+}

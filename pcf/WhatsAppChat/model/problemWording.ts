@@ -1,0 +1,135 @@
+import { ApiError } from "../api/apiError";
+import { WINDOW_CLOSED_MESSAGE } from "./sessionWindow";
+
+/** What the agent was doing when it went wrong. */
+export type Activity = "loading" | "polling" | "sending" | "uploading";
+
+/** A problem in words an agent understands, and what to do about it. */
+export interface AgentNotice {
+  intent: "error" | "warning";
+  title: string;
+  detail?: string;
+  /** The API's code (or the control's), for support; never shown as the headline. */
+  code: string;
+  /** A button that fixes it, when there is one. */
+  action?: "sign_in";
+}
+
+const NOTHING_SENT = "Nothing was sent, and your message is still in the box.";
+
+/** The API's message as a sentence, so more words can follow it. */
+export function sentence(text: string): string {
+  const trimmed = text.trim();
+  return !trimmed || /[.!?:]$/.test(trimmed) ? trimmed : `${trimmed}.`;
+}
+
+function wording(error: ApiError, activity: Activity): Omit<AgentNotice, "code"> {
+  if (error.code === "sign_in_required") {
+    return {
+      intent: "warning",
+      title: "Sign in to use WhatsApp chat.",
+      detail: "Your Dynamics 365 sign-in could not be used without asking you.",
+      action: "sign_in",
+    };
+  }
+  const server = error.serverMessage;
+  switch (error.code) {
+    case "session_inactive":
+      return {
+        intent: "warning",
+        title: WINDOW_CLOSED_MESSAGE,
+        detail: "The customer's 24-hour window has closed. Your message is kept; you can send it when they write again.",
+      };
+    case "rejected_by_whatsapp":
+      return { intent: "error", title: "WhatsApp refused this message.", detail: server };
+    case "rate_limited":
+      return {
+        intent: "warning",
+        title: "WhatsApp is busy right now.",
+        detail: `${error.retryAfterSeconds ? `Wait about ${error.retryAfterSeconds} seconds` : "Wait a moment"}, then press Send again. ${NOTHING_SENT}`,
+      };
+    case "whatsapp_auth_failed":
+      return {
+        intent: "error",
+        title: "WhatsApp refused this app's credentials.",
+        detail: `Ask your administrator to renew the WhatsApp access token. ${NOTHING_SENT}`,
+      };
+    case "whatsapp_unavailable":
+      return { intent: "error", title: "WhatsApp can't be reached right now.", detail: `Press Send again in a moment. ${NOTHING_SENT}` };
+    case "whatsapp_no_answer":
+      return {
+        intent: "warning",
+        title: "WhatsApp didn't answer in time, so the message may still arrive.",
+        detail: "Check the chat before sending again. Pressing Send again with the same message won't send it twice.",
+      };
+    case "unsupported_media_type":
+      return {
+        intent: "error",
+        title: "WhatsApp can't carry this kind of file.",
+        detail: `${sentence(server)} Images must be JPEG or PNG; documents PDF, Word, Excel, PowerPoint or plain text.`,
+      };
+    case "file_too_large":
+      return { intent: "error", title: "This file is too large for WhatsApp.", detail: server };
+    case "empty_file":
+      return { intent: "error", title: "This file is empty.", detail: "Choose another file." };
+    case "invalid_request":
+      return activity === "loading" || activity === "polling"
+        ? { intent: "error", title: "This record's phone number can't be used for WhatsApp.", detail: server }
+        : { intent: "error", title: "Something in this message isn't valid.", detail: `${sentence(server)} ${NOTHING_SENT}` };
+    case "unauthenticated":
+      return { intent: "error", title: "Your sign-in to the chat service has expired or was refused.", detail: "Reload the form to sign in again." };
+    case "forbidden":
+      return { intent: "error", title: "Your account isn't allowed to use WhatsApp chat.", detail: "Ask your administrator for access." };
+    case "auth_not_configured":
+      return { intent: "error", title: "Sign-in for WhatsApp chat isn't set up on the server yet.", detail: "Ask your administrator." };
+    case "auth_unavailable":
+      return { intent: "error", title: "Your sign-in can't be checked right now.", detail: "Try again in a moment." };
+    case "store_unavailable":
+      return {
+        intent: "error",
+        title: "The chat service's storage isn't answering.",
+        detail: activity === "sending" ? `Try again in a moment. ${NOTHING_SENT}` : "Try again in a moment.",
+      };
+    case "not_found":
+      return { intent: "error", title: "The chat service address is wrong.", detail: "Ask your administrator to check the control's API base URL." };
+    case "network_unreachable":
+      return {
+        intent: "error",
+        title: "Can't reach the chat service.",
+        detail:
+          activity === "sending"
+            ? `Check your connection and try again. ${NOTHING_SENT}`
+            : activity === "polling"
+              ? "Check your connection; the panel keeps trying."
+              : "Check your connection, then press Refresh.",
+      };
+    case "timeout":
+      return activity === "sending"
+        ? {
+            intent: "warning",
+            title: "The chat service didn't answer in time, so the message may still arrive.",
+            detail: "Check the chat before sending again. Pressing Send again with the same message won't send it twice.",
+          }
+        : { intent: "error", title: "The chat service didn't answer in time.", detail: "Try again in a moment." };
+    case "sign_in_popup_blocked":
+      return { intent: "error", title: "The sign-in window was blocked.", detail: "Allow pop-ups for this site, then press Refresh." };
+    case "sign_in_failed":
+      return { intent: "error", title: "You couldn't be signed in to the chat service.", detail: server };
+    case "sticker_not_sendable":
+      return { intent: "error", title: "Stickers can't be sent from the chat panel.", detail: `${server}; send a JPEG or PNG image instead.` };
+    case "sign_in_not_configured":
+      return { intent: "error", title: "This chat panel isn't configured yet.", detail: server };
+    default:
+      return {
+        intent: "error",
+        title: error.status >= 500 || error.status === 0 ? "The chat service had a problem." : "The chat service refused the request.",
+        detail: server && server !== `HTTP ${error.status}` ? server : `It answered HTTP ${error.status}. Try again in a moment.`,
+      };
+  }
+}
+
+export function describeProblem(error: unknown, activity: Activity): AgentNotice {
+  const apiError =
+    error instanceof ApiError ? error : ApiError.client("unexpected_answer", error instanceof Error ? error.message : String(error));
+  return { ...wording(apiError, activity), code: apiError.code };
+}

@@ -1,0 +1,2 @@
+/** Bundles harness/main.ts into harness/dist/harness.js. */
+export function buildHarness(): Promise<void>;

@@ -1,0 +1,45 @@
+/**
+ * A test page for the control outside D365: it builds the PCF context a form would pass (the phone
+ * column and the control's properties, dev mode on) and renders what the real control's updateView
+ * returns. Query: ?phone=15551234567&api=http://127.0.0.1:7071/api&poll=2&height=720
+ */
+import * as ReactDOM from "react-dom";
+import type { IInputs } from "../WhatsAppChat/generated/ManifestTypes";
+import { WhatsAppChat } from "../WhatsAppChat/index";
+
+const query = new URLSearchParams(window.location.search);
+
+function text(raw: string | null): ComponentFramework.PropertyTypes.StringProperty {
+  return { raw, formatted: raw ?? undefined } as ComponentFramework.PropertyTypes.StringProperty;
+}
+
+function whole(raw: string | null): ComponentFramework.PropertyTypes.WholeNumberProperty {
+  const value = raw === null ? null : Number(raw);
+  return { raw: value } as ComponentFramework.PropertyTypes.WholeNumberProperty;
+}
+
+const parameters: IInputs = {
+  phoneNumber: text(query.get("phone")),
+  apiBaseUrl: text(query.get("api")),
+  apiApplicationId: text(null),
+  clientId: text(null),
+  tenantId: text(null),
+  redirectUri: text(null),
+  businessPhoneNumberId: text(query.get("phoneNumberId")),
+  pollSeconds: whole(query.get("poll")),
+  panelHeight: whole(query.get("height")),
+  devMode: { raw: "on" } as ComponentFramework.PropertyTypes.EnumProperty<"off" | "on">,
+};
+
+// Only what the control reads; a form passes much more.
+const context = {
+  parameters,
+  mode: { contextInfo: { entityTypeName: "contact", entityId: "3f2504e0-4f89-11d3-9a0c-0305e82c3301" } },
+  userSettings: { userId: "{00000000-0000-0000-0000-000000000001}" },
+  webAPI: { retrieveRecord: () => Promise.reject(new Error("no Dataverse in the harness")) },
+} as unknown as ComponentFramework.Context<IInputs>;
+
+const control = new WhatsAppChat();
+control.init();
+const root = document.getElementById("control");
+if (root) ReactDOM.render(control.updateView(context), root);

@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# The chat panel's whole check, for the root Makefile's `test` target: install (when the lock file
+# changed), unit tests, the PCF build, type-check, and the end-to-end journey in headless Chromium
+# against the real local app. Exits non-zero on any failure.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+repo_root=$(cd .. && pwd)
+started=$(date +%s)
+step() { printf '\n== %s (%ss)\n' "$1" "$(( $(date +%s) - started ))"; }
+
+stamp=node_modules/.installed
+if [ ! -f "$stamp" ] || [ package-lock.json -nt "$stamp" ] || [ package.json -nt "$stamp" ]; then
+  step "npm ci"
+  npm ci --no-audit --no-fund --loglevel=error
+  touch "$stamp"
+fi
+
+step "unit tests"
+npx vitest run
+
+step "build (pcf-scripts: manifest, ESLint, bundle)"
+npm run --silent build
+
+step "type-check (the control, its tests and the harness)"
+npm run --silent typecheck
+
+step "end-to-end journey"
+chromium=${CHROMIUM_PATH:-/usr/bin/chromium}
+if [ ! -x "$chromium" ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    echo "installing Debian's chromium for the end-to-end test"
+    apt-get update -qq && apt-get install -y -qq chromium
+  else
+    echo "SKIPPED: the end-to-end test needs $chromium (apt-get install chromium, as root)."
+    echo "e2e: 0 passed, 0 failed (skipped)"
+    exit 0
+  fi
+fi
+if [ ! -x "$repo_root/.venv/bin/python" ] || [ ! -d "$repo_root/node_modules/azurite" ]; then
+  echo "the local app is not installed yet: make install"
+  make -C "$repo_root" install
+fi
+
+rm -f test-output/e2e-results.json
+set +e
+npx vitest run --config vitest.e2e.config.ts
+status=$?
+set -e
+node -e '
+  const fs = require("fs");
+  const file = "test-output/e2e-results.json";
+  const r = fs.existsSync(file) ? JSON.parse(fs.readFileSync(file, "utf8")) : { numPassedTests: 0, numFailedTests: 1 };
+  console.log(`e2e: ${r.numPassedTests} passed, ${r.numFailedTests} failed`);
+'
+echo "pcf: done in $(( $(date +%s) - started ))s"
+exit $status

@@ -1,0 +1,120 @@
+/**
+ * The real local app, started as `make run` starts it: `python -m devhost run` from the repository
+ * root (emulators, the Functions app on 127.0.0.1:7071, the WhatsApp sandbox on 127.0.0.1:7072).
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import { createWriteStream, existsSync, readFileSync } from "node:fs";
+import net from "node:net";
+import path from "node:path";
+
+export const REPO_ROOT = path.resolve(__dirname, "../../..");
+const PYTHON = path.join(REPO_ROOT, ".venv/bin/python");
+export const APP_PORT = 7071;
+export const SANDBOX_PORT = 7072;
+
+export interface LocalApp {
+  apiUrl: string;
+  sandboxUrl: string;
+  stop(): Promise<void>;
+}
+
+function portAnswers(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect({ port, host: "127.0.0.1" });
+    socket.once("connect", () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once("error", () => resolve(false));
+  });
+}
+
+async function healthy(apiUrl: string): Promise<boolean> {
+  try {
+    return (await fetch(`${apiUrl}/health`)).status === 200;
+  } catch {
+    return false;
+  }
+}
+
+function exited(child: ChildProcess, timeoutMs: number): Promise<boolean> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(true);
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => resolve(false), timeoutMs);
+    child.once("exit", () => {
+      clearTimeout(timer);
+      resolve(true);
+    });
+  });
+}
+
+/** Starts the app with the harness's origin allowed by CORS; resolves once /api/health answers 200. */
+export async function startLocalApp(options: { allowedOrigin: string; logFile: string }): Promise<LocalApp> {
+  if (!existsSync(PYTHON)) throw new Error(`${PYTHON} is missing: run \`make install\` in ${REPO_ROOT} first.`);
+  for (const port of [APP_PORT, SANDBOX_PORT]) {
+    if (await portAnswers(port)) {
+      throw new Error(`Something already listens on 127.0.0.1:${port} (is \`make run\` running?). The e2e test starts its own app there; stop it first.`);
+    }
+  }
+  const log = createWriteStream(options.logFile);
+  const child = spawn(PYTHON, ["-m", "devhost", "run"], {
+    cwd: REPO_ROOT,
+    env: { ...process.env, ALLOWED_ORIGINS: options.allowedOrigin, PYTHONUNBUFFERED: "1" },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  child.stdout?.pipe(log);
+  child.stderr?.pipe(log);
+  const apiUrl = `http://127.0.0.1:${APP_PORT}/api`;
+  const stop = async (): Promise<void> => {
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill("SIGTERM"); // devhost stops the sandbox, the host and the emulators it started
+      if (!(await exited(child, 20_000))) child.kill("SIGKILL");
+    }
+    log.end();
+  };
+  const deadline = Date.now() + 120_000;
+  while (!(await healthy(apiUrl))) {
+    if (child.exitCode !== null || Date.now() > deadline) {
+      await stop();
+      const tail = readFileSync(options.logFile, "utf8").split("\n").slice(-25).join("\n");
+      throw new Error(`The local app did not become healthy (exit code ${child.exitCode}). Log ${options.logFile}:\n${tail}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 300));
+  }
+  return { apiUrl, sandboxUrl: `http://127.0.0.1:${SANDBOX_PORT}`, stop };
+}
+
+/** The customer writes, as `make customer-says` plays it: the sandbox posts Meta's signed webhook. */
+export async function customerSays(sandboxUrl: string, wa: string, text: string): Promise<void> {
+  const answer = await fetch(`${sandboxUrl}/sandbox/customers/${wa}/messages`, {
+    method: "POST",
+    headers: { "Content-Type": "application/json" },
+    body: JSON.stringify({ text }),
+  });
+  const body = (await answer.json()) as { app_status?: number };
+  if (answer.status !== 200 || body.app_status !== 200) {
+    throw new Error(`the sandbox could not deliver the customer's message: ${answer.status} ${JSON.stringify(body)}`);
+  }
+}
+
+/** The customer sends a file (`make customer-says FILE=`): Meta keeps it, the webhook names its media id. */
+export async function customerSendsFile(
+  sandboxUrl: string,
+  wa: string,
+  file: { bytes: Buffer; mimeType: string; filename: string; caption?: string },
+): Promise<void> {
+  const headers: Record<string, string> = { "Content-Type": file.mimeType, "X-Filename": file.filename };
+  if (file.caption) headers["X-Caption"] = file.caption;
+  const answer = await fetch(`${sandboxUrl}/sandbox/customers/${wa}/media`, { method: "POST", headers, body: new Uint8Array(file.bytes) });
+  const body = (await answer.json()) as { app_status?: number };
+  if (answer.status !== 200 || body.app_status !== 200) {
+    throw new Error(`the sandbox could not deliver the customer's file: ${answer.status} ${JSON.stringify(body)}`);
+  }
+}
+
+/** What the sandbox (standing in for Meta) received for this customer. */
+export async function sentToCustomer(sandboxUrl: string, wa: string): Promise<{ type: string; request: Record<string, unknown> }[]> {
+  const answer = await fetch(`${sandboxUrl}/sandbox/messages`);
+  const body = (await answer.json()) as { messages: { to: string; type: string; request: Record<string, unknown> }[] };
+  return body.messages.filter((message) => message.to === wa);
+}

@@ -1,0 +1,126 @@
+import { describe, expect, it } from "vitest";
+import { ApiError } from "../../WhatsAppChat/api/apiError";
+import { ChatApi, apiRoot } from "../../WhatsAppChat/api/chatApi";
+import type { TokenSource } from "../../WhatsAppChat/auth/tokenSource";
+import { noSignIn } from "../../WhatsAppChat/auth/tokenSource";
+
+interface Call {
+  url: string;
+  method: string;
+  headers: Record<string, string>;
+  body: unknown;
+}
+
+/** A fetch that answers from a list and records what it was asked. */
+function fakeFetch(answers: (Response | Error)[]): { fetchImpl: typeof fetch; calls: Call[] } {
+  const calls: Call[] = [];
+  const fetchImpl = (input: RequestInfo | URL, init?: RequestInit): Promise<Response> => {
+    calls.push({ url: String(input), method: init?.method ?? "GET", headers: init?.headers as Record<string, string>, body: init?.body });
+    const answer = answers.shift();
+    if (!answer) throw new Error("no more answers");
+    return answer instanceof Error ? Promise.reject(answer) : Promise.resolve(answer);
+  };
+  return { fetchImpl, calls };
+}
+
+const json = (status: number, body: unknown, headers: Record<string, string> = {}): Response =>
+  new Response(JSON.stringify(body), { status, headers: { "Content-Type": "application/json", ...headers } });
+
+function tokens(...issued: string[]): TokenSource & { asked: boolean[] } {
+  const asked: boolean[] = [];
+  return {
+    asked,
+    getToken: (options) => {
+      asked.push(options?.forceRefresh ?? false);
+      return Promise.resolve(issued.shift() ?? "spent");
+    },
+  };
+}
+
+describe("the API client", () => {
+  it("accepts the base URL with or without /api", () => {
+    expect(apiRoot("https://wa.azurewebsites.net")).toBe("https://wa.azurewebsites.net/api");
+    expect(apiRoot("https://wa.azurewebsites.net/api/")).toBe("https://wa.azurewebsites.net/api");
+    expect(apiRoot(" http://127.0.0.1:7071/api ")).toBe("http://127.0.0.1:7071/api");
+  });
+
+  it("asks for the session and a page of history for the record's phone, as typed on the form", async () => {
+    const { fetchImpl, calls } = fakeFetch([
+      json(200, { active: false, expiresAt: null, lastInboundAt: null }),
+      json(200, { messages: [], next: null }),
+    ]);
+    const api = new ChatApi({ baseUrl: "http://127.0.0.1:7071", tokens: noSignIn, fetchImpl, phoneNumberId: "106540352242922" });
+    await api.session("+44 7700 900123");
+    await api.messages("+44 7700 900123", { limit: 10, before: "cursor/1" });
+    expect(calls.map((c) => c.url)).toEqual([
+      "http://127.0.0.1:7071/api/conversations/%2B44%207700%20900123/session?phoneNumberId=106540352242922",
+      "http://127.0.0.1:7071/api/conversations/%2B44%207700%20900123/messages?phoneNumberId=106540352242922&limit=10&before=cursor%2F1",
+    ]);
+  });
+
+  it("sends no Authorization header in dev mode", async () => {
+    const { fetchImpl, calls } = fakeFetch([json(200, { active: true, expiresAt: null, lastInboundAt: null })]);
+    await new ChatApi({ baseUrl: "http://127.0.0.1:7071/api", tokens: noSignIn, fetchImpl }).session("15551234567");
+    expect(calls[0]?.headers.Authorization).toBeUndefined();
+  });
+
+  it("posts Send as JSON with the agent's bearer token", async () => {
+    const stored = { id: "pcf-1", direction: "outbound", status: "accepted" };
+    const { fetchImpl, calls } = fakeFetch([json(202, stored)]);
+    const api = new ChatApi({ baseUrl: "https://wa.example.com/api", tokens: tokens("token-1"), fetchImpl });
+    await expect(api.send("15551234567", { type: "text", text: "Hi", clientMessageId: "pcf-1" })).resolves.toEqual(stored);
+    expect(calls[0]).toMatchObject({
+      url: "https://wa.example.com/api/conversations/15551234567/messages",
+      method: "POST",
+      headers: { Authorization: "Bearer token-1", "Content-Type": "application/json" },
+      body: JSON.stringify({ type: "text", text: "Hi", clientMessageId: "pcf-1" }),
+    });
+  });
+
+  it("uploads a file as multipart form data in the field `file`", async () => {
+    const { fetchImpl, calls } = fakeFetch([json(201, { mediaUrl: "u", kind: "image" })]);
+    await new ChatApi({ baseUrl: "https://wa.example.com", tokens: noSignIn, fetchImpl }).upload(new Blob(["png"]), "photo.png");
+    expect(calls[0]?.url).toBe("https://wa.example.com/api/media");
+    const form = calls[0]?.body as FormData;
+    expect((form.get("file") as File).name).toBe("photo.png");
+    expect(calls[0]?.headers["Content-Type"]).toBeUndefined(); // the browser sets the multipart boundary
+  });
+
+  it("turns an error answer into its code, message, Retry-After and the stored message", async () => {
+    const failed = { id: "pcf-1", status: "failed" };
+    const { fetchImpl } = fakeFetch([
+      json(429, { error: { code: "rate_limited", message: "WhatsApp is rate limiting sends" }, message: failed }, { "Retry-After": "5" }),
+    ]);
+    const error = await new ChatApi({ baseUrl: "https://wa.example.com", tokens: noSignIn, fetchImpl })
+      .send("15551234567", { type: "text", text: "Hi" })
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ApiError);
+    expect(error).toMatchObject({ status: 429, code: "rate_limited", serverMessage: "WhatsApp is rate limiting sends", retryAfterSeconds: 5, storedMessage: failed });
+  });
+
+  it("reports an answer without the documented error body by its status", async () => {
+    const { fetchImpl } = fakeFetch([new Response("<html>Bad gateway</html>", { status: 502 })]);
+    await expect(new ChatApi({ baseUrl: "https://wa.example.com", tokens: noSignIn, fetchImpl }).session("1")).rejects.toMatchObject({
+      status: 502,
+      code: "unexpected_answer",
+    });
+  });
+
+  it("reports a network failure (or a CORS refusal) as unreachable", async () => {
+    const { fetchImpl } = fakeFetch([new TypeError("Failed to fetch")]);
+    await expect(new ChatApi({ baseUrl: "https://wa.example.com", tokens: noSignIn, fetchImpl }).session("1")).rejects.toMatchObject({
+      code: "network_unreachable",
+    });
+  });
+
+  it("asks for a fresh token once when the API refuses the token", async () => {
+    const source = tokens("expired", "fresh");
+    const { fetchImpl, calls } = fakeFetch([
+      json(401, { error: { code: "unauthenticated", message: "expired" } }),
+      json(200, { active: true, expiresAt: null, lastInboundAt: null }),
+    ]);
+    await new ChatApi({ baseUrl: "https://wa.example.com", tokens: source, fetchImpl }).session("1");
+    expect(source.asked).toEqual([false, true]);
+    expect(calls.map((c) => c.headers.Authorization)).toEqual(["Bearer expired", "Bearer fresh"]);
+  });
+});

@@ -1,0 +1,331 @@
+import { describe, expect, it } from "vitest";
+import { ApiError } from "../../WhatsAppChat/api/apiError";
+import type { ChatMessage, MessagesPage, SendMessageCommand, SessionStatus, UploadResult } from "../../WhatsAppChat/api/contract";
+import { ChatController, PAGE_SIZE, POLL_SIZE, type ChatService } from "../../WhatsAppChat/chat/chatController";
+import { type ChatState, INITIAL_STATE, chatReducer } from "../../WhatsAppChat/chat/chatState";
+import { editDraft } from "../../WhatsAppChat/model/draft";
+import { canReply, replyWindow } from "../../WhatsAppChat/model/sessionWindow";
+import { NOW, ids, inbound, message, page } from "./fixtures";
+
+const OPEN: SessionStatus = { active: true, expiresAt: "2026-03-03T09:00:00Z", lastInboundAt: "2026-03-02T09:00:00Z" };
+const NEVER_WROTE: SessionStatus = { active: false, expiresAt: null, lastInboundAt: null };
+
+/** The API as the tests script it: answers per call, and a record of what was asked. */
+class ScriptedApi implements ChatService {
+  session_: SessionStatus = OPEN;
+  pages: MessagesPage[] = [];
+  sendAnswers: (ChatMessage | ApiError)[] = [];
+  uploadAnswer: UploadResult | ApiError | undefined;
+  readonly asked: string[] = [];
+  readonly sent: SendMessageCommand[] = [];
+  signedIn = false;
+
+  signIn(): Promise<void> {
+    this.signedIn = true;
+    return Promise.resolve();
+  }
+
+  session(): Promise<SessionStatus> {
+    this.asked.push("session");
+    return Promise.resolve(this.session_);
+  }
+
+  messages(_: string, request: { limit: number; before?: string }): Promise<MessagesPage> {
+    this.asked.push(`messages limit=${request.limit}${request.before ? ` before=${request.before}` : ""}`);
+    return Promise.resolve(this.pages.shift() ?? page([]));
+  }
+
+  send(_: string, command: SendMessageCommand): Promise<ChatMessage> {
+    this.sent.push(command);
+    const answer = this.sendAnswers.shift() ?? message({ id: command.clientMessageId, status: "accepted", text: command.text });
+    return answer instanceof ApiError ? Promise.reject(answer) : Promise.resolve(answer);
+  }
+
+  upload(): Promise<UploadResult> {
+    const answer = this.uploadAnswer;
+    if (!answer) return Promise.reject(new Error("no upload scripted"));
+    return answer instanceof ApiError ? Promise.reject(answer) : Promise.resolve(answer);
+  }
+}
+
+/** A panel without React: the controller and the reducer, as the component wires them. */
+function panel(api: ScriptedApi): { controller: ChatController; state: () => ChatState; type: (text: string) => void } {
+  let state = INITIAL_STATE;
+  let attempt = 0;
+  const controller = new ChatController({
+    api,
+    customer: "+1 555 123 4567",
+    dispatch: (action) => {
+      state = chatReducer(state, action);
+    },
+    state: () => state,
+    now: () => NOW,
+    attemptId: () => `pcf-${++attempt}`,
+  });
+  const type = (text: string): void => {
+    state = chatReducer(state, { type: "draftChanged", draft: editDraft(state.draft, { text }) });
+  };
+  return { controller, state: () => state, type };
+}
+
+describe("opening the panel", () => {
+  it("loads the session and the newest page together", async () => {
+    const api = new ScriptedApi();
+    api.pages = [page([inbound({ id: "hello" })], "cursor-1")];
+    const { controller, state } = panel(api);
+    await controller.load();
+    expect(api.asked).toEqual(["session", `messages limit=${PAGE_SIZE}`]);
+    expect(ids(state().timeline)).toEqual(["hello"]);
+    expect(state().olderCursor).toBe("cursor-1");
+    expect(canReply(replyWindow(state().session, NOW))).toBe(true);
+  });
+
+  it("for a customer who never wrote, shows no composer", async () => {
+    const api = new ScriptedApi();
+    api.session_ = NEVER_WROTE;
+    const { controller, state } = panel(api);
+    await controller.load();
+    expect(canReply(replyWindow(state().session, NOW))).toBe(false);
+  });
+
+  it("says in words when the API cannot be reached", async () => {
+    const api = new ScriptedApi();
+    api.session = () => Promise.reject(ApiError.client("network_unreachable", "Failed to fetch"));
+    const { controller, state } = panel(api);
+    await controller.load();
+    expect(state().notice).toMatchObject({ title: "Can't reach the chat service.", detail: "Check your connection, then press Refresh." });
+    expect(state().loading).toBe(false);
+  });
+
+  it("offers Sign in when Entra ID needs the agent, and loads the chat once they have signed in", async () => {
+    const api = new ScriptedApi();
+    const session = api.session.bind(api);
+    api.session = () => (api.signedIn ? session() : Promise.reject(ApiError.client("sign_in_required", "interaction_required")));
+    const { controller, state } = panel(api);
+    await controller.load();
+    expect(state().notice).toMatchObject({ title: "Sign in to use WhatsApp chat.", action: "sign_in" });
+    await controller.signIn();
+    expect(api.signedIn).toBe(true);
+    expect(state().loaded).toBe(true);
+    expect(state().notice).toBeUndefined();
+  });
+
+  it("says so when the sign-in popup was blocked", async () => {
+    const api = new ScriptedApi();
+    api.signIn = () => Promise.reject(ApiError.client("sign_in_popup_blocked", "popup_window_error"));
+    const { controller, state } = panel(api);
+    await controller.signIn();
+    expect(state().notice?.title).toBe("The sign-in window was blocked.");
+  });
+
+  it("loads older messages above on request, until there are none", async () => {
+    const api = new ScriptedApi();
+    api.pages = [page([inbound({ id: "new", timestamp: "2026-03-02T11:00:00Z" })], "c1"), page([inbound({ id: "old", timestamp: "2026-03-01T11:00:00Z" })], null)];
+    const { controller, state } = panel(api);
+    await controller.load();
+    await controller.loadOlder();
+    expect(api.asked).toContain(`messages limit=${PAGE_SIZE} before=c1`);
+    expect(ids(state().timeline)).toEqual(["new", "old"]);
+    expect(state().olderCursor).toBeNull();
+  });
+});
+
+describe("polling while the panel is visible", () => {
+  it("costs one small request when nothing changed", async () => {
+    const api = new ScriptedApi();
+    const hello = inbound({ id: "hello", timestamp: "2026-03-02T09:00:00Z" });
+    api.pages = [page([hello]), page([hello])];
+    const { controller } = panel(api);
+    await controller.load();
+    api.asked.length = 0;
+    await controller.poll();
+    expect(api.asked).toEqual([`messages limit=${POLL_SIZE}`]);
+  });
+
+  it("shows the customer's new message and asks the session again, since the window moved", async () => {
+    const api = new ScriptedApi();
+    api.session_ = NEVER_WROTE;
+    const { controller, state } = panel(api);
+    await controller.load();
+    api.session_ = OPEN;
+    api.pages = [page([inbound({ id: "hi", timestamp: "2026-03-02T11:59:00Z" })])];
+    await controller.poll();
+    expect(ids(state().timeline)).toEqual(["hi"]);
+    expect(canReply(replyWindow(state().session, NOW))).toBe(true);
+  });
+
+  it("brings the ticks forward on messages already shown", async () => {
+    const api = new ScriptedApi();
+    const reply = message({ id: "r", status: "sent", timestamp: "2026-03-02T09:00:00Z" });
+    api.pages = [page([reply]), page([{ ...reply, status: "read" }])];
+    const { controller, state } = panel(api);
+    await controller.load();
+    await controller.poll();
+    expect(state().timeline[0]?.status).toBe("read");
+  });
+
+  it("asks for a full page when more arrived than a poll holds", async () => {
+    const api = new ScriptedApi();
+    const burst = Array.from({ length: POLL_SIZE }, (_, i) => inbound({ id: `b${i}`, timestamp: `2026-03-02T11:${String(50 - i).padStart(2, "0")}:00Z` }));
+    api.pages = [page([inbound({ id: "first", timestamp: "2026-03-02T09:00:00Z" })]), page(burst, "more"), page([...burst, inbound({ id: "gap" })], null)];
+    const { controller, state } = panel(api);
+    await controller.load();
+    await controller.poll();
+    expect(api.asked.slice(-3)).toEqual([`messages limit=${POLL_SIZE}`, `messages limit=${PAGE_SIZE}`, "session"]);
+    expect(state().timeline.map((m) => m.id)).toContain("gap");
+  });
+
+  it("keeps a failed poll quiet until one works again", async () => {
+    const api = new ScriptedApi();
+    const { controller, state } = panel(api);
+    await controller.load();
+    const messages = api.messages.bind(api);
+    api.messages = () => Promise.reject(ApiError.client("network_unreachable", "offline"));
+    await controller.poll();
+    expect(state().pollProblem).toMatchObject({ title: "Can't reach the chat service.", detail: "Check your connection; the panel keeps trying." });
+    expect(state().notice).toBeUndefined();
+    api.messages = messages;
+    await controller.poll();
+    expect(state().pollProblem).toBeUndefined();
+  });
+});
+
+describe("sending", () => {
+  it("shows the reply on the right at once and empties the box", async () => {
+    const api = new ScriptedApi();
+    const { controller, state, type } = panel(api);
+    await controller.load();
+    type("It ships today!");
+    await controller.send();
+    expect(api.sent).toEqual([{ type: "text", text: "It ships today!", clientMessageId: "pcf-1" }]);
+    expect(state().timeline[0]).toMatchObject({ id: "pcf-1", direction: "outbound", status: "accepted" });
+    expect(state().draft.text).toBe("");
+  });
+
+  it("keeps what was typed when the send fails, and says why", async () => {
+    const api = new ScriptedApi();
+    api.sendAnswers = [new ApiError(502, "whatsapp_unavailable", "WhatsApp could not be reached: 503.")];
+    const { controller, state, type } = panel(api);
+    await controller.load();
+    type("Are you there?");
+    await controller.send();
+    expect(state().draft.text).toBe("Are you there?");
+    expect(state().notice?.title).toBe("WhatsApp can't be reached right now.");
+    expect(state().sending).toBe(false);
+  });
+
+  it("sends again with the same clientMessageId after an unclear failure, so the API never sends twice", async () => {
+    const api = new ScriptedApi();
+    api.sendAnswers = [new ApiError(504, "whatsapp_no_answer", "no answer", message({ id: "pcf-1", status: "accepted" }))];
+    const { controller, state, type } = panel(api);
+    await controller.load();
+    type("Your refund is on its way");
+    await controller.send();
+    expect(state().timeline.map((m) => m.id)).toEqual(["pcf-1"]); // the API's stored copy shows
+    await controller.send();
+    expect(api.sent.map((c) => c.clientMessageId)).toEqual(["pcf-1", "pcf-1"]);
+    expect(state().draft.text).toBe("");
+  });
+
+  it("shows WhatsApp's refusal on the stored message, and the next press is a new message", async () => {
+    const api = new ScriptedApi();
+    const refused = message({ id: "pcf-1", status: "failed", error: { code: 131026, title: "Message undeliverable" } });
+    api.sendAnswers = [new ApiError(422, "rejected_by_whatsapp", "WhatsApp refused the message (code 131026): Message undeliverable", refused)];
+    const { controller, state, type } = panel(api);
+    await controller.load();
+    type("Hello");
+    await controller.send();
+    expect(state().timeline[0]).toMatchObject({ id: "pcf-1", status: "failed" });
+    expect(state().draft.text).toBe("Hello");
+    await controller.send();
+    expect(api.sent.map((c) => c.clientMessageId)).toEqual(["pcf-1", "pcf-2"]);
+  });
+
+  it("sends once however often Send is pressed while a send is on its way", async () => {
+    const api = new ScriptedApi();
+    const { controller, type } = panel(api);
+    await controller.load();
+    type("once");
+    await Promise.all([controller.send(), controller.send(), controller.send()]);
+    expect(api.sent).toHaveLength(1);
+  });
+
+  it("closes the window when the API says it closed, keeping the draft", async () => {
+    const api = new ScriptedApi();
+    api.sendAnswers = [new ApiError(409, "session_inactive", "This customer's 24-hour session has ended")];
+    const { controller, state, type } = panel(api);
+    await controller.load();
+    type("Still there?");
+    await controller.send();
+    expect(canReply(replyWindow(state().session, NOW))).toBe(false);
+    expect(state().notice?.title).toBe("You can only reply within 24 hours of the customer's last message.");
+    expect(state().draft.text).toBe("Still there?");
+  });
+
+  it("says what is missing instead of calling the API with an empty message", async () => {
+    const api = new ScriptedApi();
+    const { controller, state } = panel(api);
+    await controller.load();
+    await controller.send();
+    expect(api.sent).toHaveLength(0);
+    expect(state().notice?.title).toBe("Type a message first.");
+  });
+});
+
+describe("uploading a file", () => {
+  const uploaded: UploadResult = {
+    mediaUrl: "http://127.0.0.1:10000/devstoreaccount1/media/outbound/2026/03/u/receipt.pdf?sig=x",
+    blobName: "outbound/2026/03/u/receipt.pdf",
+    mimeType: "application/pdf",
+    kind: "document",
+    size: 1234,
+    sha256: "ab",
+    filename: "receipt.pdf",
+  };
+
+  it("fills the media URL box and sends the file as what it is", async () => {
+    const api = new ScriptedApi();
+    api.uploadAnswer = uploaded;
+    const { controller, state, type } = panel(api);
+    await controller.load();
+    type("Your receipt");
+    await controller.upload(new File(["%PDF"], "receipt.pdf"));
+    expect(state().draft).toMatchObject({ mediaUrl: uploaded.mediaUrl, mediaType: "document", text: "Your receipt" });
+    await controller.send();
+    expect(api.sent[0]).toEqual({ type: "document", mediaUrl: uploaded.mediaUrl, caption: "Your receipt", filename: "receipt.pdf", clientMessageId: "pcf-1" });
+  });
+
+  it("says why WhatsApp cannot carry a refused file, keeping the text", async () => {
+    const api = new ScriptedApi();
+    api.uploadAnswer = new ApiError(415, "unsupported_media_type", "image/gif is not a type WhatsApp accepts.");
+    const { controller, state, type } = panel(api);
+    await controller.load();
+    type("see attached");
+    await controller.upload(new File(["GIF89a"], "cat.gif"));
+    expect(state().notice?.title).toBe("WhatsApp can't carry this kind of file.");
+    expect(state().draft).toMatchObject({ text: "see attached", mediaUrl: "" });
+    expect(state().uploading).toBe(false);
+  });
+
+  it("refuses a sticker, which Send cannot carry", async () => {
+    const api = new ScriptedApi();
+    api.uploadAnswer = { ...uploaded, kind: "sticker", mimeType: "image/webp", filename: "smile.webp" };
+    const { controller, state } = panel(api);
+    await controller.load();
+    await controller.upload(new File(["RIFF"], "smile.webp"));
+    expect(state().notice?.title).toBe("Stickers can't be sent from the chat panel.");
+    expect(state().draft.mediaUrl).toBe("");
+  });
+});
+
+describe("another customer", () => {
+  it("drops the answers of a controller stopped meanwhile", async () => {
+    const api = new ScriptedApi();
+    api.pages = [page([inbound({ id: "late" })])];
+    const { controller, state } = panel(api);
+    const loading = controller.load();
+    controller.stop();
+    await loading;
+    expect(state().timeline).toEqual([]);
+  });
+});

@@ -1,0 +1,10 @@
+import { defineConfig } from "vitest/config";
+
+export default defineConfig({
+  test: {
+    include: ["tests/unit/**/*.test.ts"],
+    environment: "node",
+    // The agent's clock in the tests: times read the same on every machine.
+    env: { TZ: "UTC" },
+  },
+});
