@@ -12,7 +12,8 @@ from werkzeug.test import Client
 
 from shared.conversations.customer_id import whatsapp_variants
 from shared.services import Services
-from tests.payloads import envelope, inbound, message, signed, status
+from tests.api import deliver
+from tests.payloads import envelope, inbound, message, status
 from tests.test_send import Meta
 
 
@@ -31,11 +32,6 @@ def test_the_usual_rewrites_are_known(number: str, variants: list[str]) -> None:
     assert whatsapp_variants(number) == variants
 
 
-def post(client: Client, payload: dict[str, Any]) -> None:
-    body, headers = signed(payload)
-    assert client.post("/api/whatsapp/webhook", data=body, headers=headers).status_code == 200
-
-
 def get(client: Client, phone_number_id: str, customer: str, what: str) -> Any:
     return client.get(
         f"/api/conversations/{customer}/{what}", query_string={"phoneNumberId": phone_number_id}
@@ -44,7 +40,9 @@ def get(client: Client, phone_number_id: str, customer: str, what: str) -> Any:
 
 def test_a_brazilian_record_with_the_ninth_digit_finds_the_chat(client: Client, phone_number_id: str) -> None:
     whatsapp_id, crm_number = "551187654321", "+55 11 98765-4321"
-    post(client, inbound(phone_number_id, whatsapp_id, message("text", {"body": "Olá"}, wa_id=whatsapp_id)))
+    deliver(
+        client, inbound(phone_number_id, whatsapp_id, message("text", {"body": "Olá"}, wa_id=whatsapp_id))
+    )
     assert get(client, phone_number_id, crm_number, "session")["active"] is True
     assert [m["text"] for m in get(client, phone_number_id, crm_number, "messages")["messages"]] == ["Olá"]
 
@@ -53,7 +51,7 @@ def test_an_id_revealed_by_metas_answer_becomes_an_alias(
     client: Client, services: Services, httpserver: HTTPServer, phone_number_id: str
 ) -> None:
     asked, actual = "447700900123", "447700900999"
-    post(client, inbound(phone_number_id, asked, message("text", {"body": "hi"}, wa_id=asked)))
+    deliver(client, inbound(phone_number_id, asked, message("text", {"body": "hi"}, wa_id=asked)))
     meta = Meta(httpserver, services)
     meta.accepts(phone_number_id, wamid="wamid.ALIAS", wa_id=actual)
     sent = client.post(
@@ -64,6 +62,6 @@ def test_an_id_revealed_by_metas_answer_becomes_an_alias(
     )
     assert sent.status_code == 202
     assert sent.json["customerId"] == actual
-    post(client, envelope(phone_number_id, statuses=[status("wamid.ALIAS", "read", actual)]))
+    deliver(client, envelope(phone_number_id, statuses=[status("wamid.ALIAS", "read", actual)]))
     shown = get(client, phone_number_id, asked, "messages")["messages"]  # the record's number, resolved
     assert [(m["id"], m["status"]) for m in shown] == [("a-1", "read")]

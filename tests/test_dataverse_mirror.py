@@ -28,8 +28,9 @@ from shared.dataverse.mirror import MAX_ROUNDS, DataverseMirror, MirrorRaced, bu
 from shared.dataverse.schema import row_id
 from shared.services import Services
 from shared.storage.names import DATAVERSE_MIRROR_QUEUE
+from tests.api import deliver
 from tests.conftest import Queues
-from tests.payloads import contact, envelope, inbound, message, new_wamid, now_ts, signed, status
+from tests.payloads import contact, envelope, inbound, message, new_wamid, now_ts, status
 from tests.test_dataverse_standin import DataverseStandIn, mirror_for
 
 pytestmark = pytest.mark.mirror_on  # the webhook queues mirror requests only where Dataverse is set
@@ -45,16 +46,10 @@ def dataverse(httpserver: HTTPServer) -> Iterator[DataverseStandIn]:
     httpserver.clear()
 
 
-def post(client: Client, payload: Any) -> None:
-    body, headers = signed(payload)
-    response = client.post("/api/whatsapp/webhook", data=body, headers=headers)
-    assert response.status_code == 200, response.text
-
-
 def customer_says(client: Client, phone_number_id: str, *texts: str, wa: str = WA) -> list[str]:
     wamids = [new_wamid() for _ in texts]
     for wamid, text in zip(wamids, texts, strict=True):
-        post(client, inbound(phone_number_id, wa, message("text", {"body": text}, wa_id=wa, wamid=wamid)))
+        deliver(client, inbound(phone_number_id, wa, message("text", {"body": text}, wa_id=wa, wamid=wamid)))
     return wamids
 
 
@@ -62,7 +57,9 @@ def business_app_sends(client: Client, phone_number_id: str, text: str = "Your p
     """An outbound message the webhook reports (`smb_message_echoes`), so statuses follow it."""
     wamid = new_wamid()
     sent = {"from": "15550001111", "to": WA, "id": wamid, "timestamp": now_ts(-10), "type": "text"}
-    post(client, envelope(phone_number_id, contacts=[contact(WA)], echoes=[{**sent, "text": {"body": text}}]))
+    deliver(
+        client, envelope(phone_number_id, contacts=[contact(WA)], echoes=[{**sent, "text": {"body": text}}])
+    )
     return wamid
 
 
@@ -172,7 +169,7 @@ def test_a_failed_outbound_message_carries_metas_error_and_when_it_failed(
         "message": "Message undeliverable",
         "error_data": {"details": "Recipient is not a WhatsApp user"},
     }
-    post(client, envelope(phone_number_id, statuses=[status(wamid, "failed", WA, errors=[error])]))
+    deliver(client, envelope(phone_number_id, statuses=[status(wamid, "failed", WA, errors=[error])]))
     mirror_all(mirror_for(dataverse, services.store), queues)
     row = the_row(dataverse)
     assert row["wa_direction"] == "outbound"
@@ -488,8 +485,8 @@ def test_queue_messages_delivered_in_any_order_leave_the_row_at_the_newest_statu
     client: Client, services: Services, queues: Queues, dataverse: DataverseStandIn, phone_number_id: str
 ) -> None:
     wamid = business_app_sends(client, phone_number_id)
-    post(client, envelope(phone_number_id, statuses=[status(wamid, "read", WA, now_ts(3))]))
-    post(client, envelope(phone_number_id, statuses=[status(wamid, "delivered", WA, now_ts(2))]))
+    deliver(client, envelope(phone_number_id, statuses=[status(wamid, "read", WA, now_ts(3))]))
+    deliver(client, envelope(phone_number_id, statuses=[status(wamid, "delivered", WA, now_ts(2))]))
     requests = pending(queues)
     assert len(requests) == 3  # the message, then two changes
     mirror = mirror_for(dataverse, services.store)
@@ -528,7 +525,7 @@ def test_a_worker_that_read_an_older_version_writes_again_so_the_newest_status_s
     sent_version = services.store.read(conv, message_id)
     assert sent_version is not None
     assert sent_version["status"] == "sent"
-    post(client, envelope(phone_number_id, statuses=[status(wamid, "read", WA)]))
+    deliver(client, envelope(phone_number_id, statuses=[status(wamid, "read", WA)]))
     request = MirrorRequest(conversation_id=conv, id=message_id)
 
     mirror_for(dataverse, services.store).mirror(request)  # the fast worker: writes "read"

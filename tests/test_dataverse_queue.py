@@ -9,7 +9,6 @@ import os
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any
 
 import azure.functions as func
 import pytest
@@ -27,8 +26,9 @@ from shared.conversations.queue_messages import MirrorRequest
 from shared.dataverse import announce_mirror_state, composition, mirror_enabled
 from shared.services import Services
 from shared.storage.names import DATAVERSE_MIRROR_QUEUE, POISON_SUFFIX
+from tests.api import deliver
 from tests.conftest import Queues
-from tests.payloads import contact, envelope, inbound, message, new_wamid, now_ts, signed, status
+from tests.payloads import contact, envelope, inbound, message, new_wamid, now_ts, status
 from tests.test_dataverse_standin import DataverseStandIn, FakeTokens, mirror_for
 
 pytestmark = pytest.mark.mirror_on  # the webhook queues mirror requests only where Dataverse is set
@@ -90,17 +90,14 @@ def wait_until(condition: Callable[[], bool], timeout: float = 30) -> None:
         time.sleep(0.05)
 
 
-def post(client: Client, payload: dict[str, Any]) -> None:
-    body, headers = signed(payload)
-    assert client.post("/api/whatsapp/webhook", data=body, headers=headers).status_code == 200
-
-
 def test_a_customer_message_reaches_the_contacts_timeline_through_the_queue(
     client: Client, running: Running, dataverse: DataverseStandIn, phone_number_id: str
 ) -> None:
     ada = dataverse.add_contact(mobilephone="+447700900123")
     wamid = new_wamid()
-    post(client, inbound(phone_number_id, WA, message("text", {"body": "Hi there"}, wa_id=WA, wamid=wamid)))
+    deliver(
+        client, inbound(phone_number_id, WA, message("text", {"body": "Hi there"}, wa_id=WA, wamid=wamid))
+    )
     wait_until(lambda: len(dataverse.activities) == 1 and running.drained())
     [row] = dataverse.activities.values()
     assert (row["wa_wamid"], row["description"], row["_regardingobjectid_value"]) == (wamid, "Hi there", ada)
@@ -111,7 +108,7 @@ def test_replaying_the_same_queue_message_three_times_gives_one_row(
     client: Client, running: Running, dataverse: DataverseStandIn, services: Services, phone_number_id: str
 ) -> None:
     wamid = new_wamid()
-    post(client, inbound(phone_number_id, WA, message("text", {"body": "once"}, wa_id=WA, wamid=wamid)))
+    deliver(client, inbound(phone_number_id, WA, message("text", {"body": "once"}, wa_id=WA, wamid=wamid)))
     replay = MirrorRequest(conversation_id=conversation_id(phone_number_id, WA), id=document_id(wamid))
     services.queue.send(DATAVERSE_MIRROR_QUEUE, replay)
     services.queue.send(DATAVERSE_MIRROR_QUEUE, replay)
@@ -126,9 +123,11 @@ def test_statuses_arriving_out_of_order_while_the_mirror_runs_leave_the_newest_s
 ) -> None:
     wamid = new_wamid()
     sent = {"from": "15550001111", "to": WA, "id": wamid, "timestamp": now_ts(-10), "type": "text"}
-    post(client, envelope(phone_number_id, contacts=[contact(WA)], echoes=[{**sent, "text": {"body": "hi"}}]))
+    deliver(
+        client, envelope(phone_number_id, contacts=[contact(WA)], echoes=[{**sent, "text": {"body": "hi"}}])
+    )
     for state, offset in (("read", 3), ("delivered", 2), ("sent", 1)):  # Meta's order is not guaranteed
-        post(client, envelope(phone_number_id, statuses=[status(wamid, state, WA, now_ts(offset))]))
+        deliver(client, envelope(phone_number_id, statuses=[status(wamid, state, WA, now_ts(offset))]))
         time.sleep(0.05)
     wait_until(lambda: len(dataverse.activities) == 1 and running.drained())
     [row] = dataverse.activities.values()
@@ -143,7 +142,7 @@ def test_a_429_storm_ends_with_every_message_mirrored_and_none_in_the_poison_que
     dataverse.throttle(60, retry_after="5")
     wamids = [new_wamid() for _ in range(20)]
     texts = [message("text", {"body": f"message {i}"}, wa_id=WA, wamid=w) for i, w in enumerate(wamids)]
-    post(client, inbound(phone_number_id, WA, *texts))
+    deliver(client, inbound(phone_number_id, WA, *texts))
     wait_until(lambda: len(dataverse.activities) == 20 and running.drained(), timeout=60)
     assert sorted(row["wa_wamid"] for row in dataverse.activities.values()) == sorted(wamids)
     assert running.poisoned() == []
@@ -168,7 +167,7 @@ def test_a_message_that_keeps_failing_ends_in_the_poison_queue_with_the_reason_l
     host, _, poison = start_host(FAST)
     try:
         with caplog.at_level(logging.WARNING, logger="shared.dataverse"):
-            post(client, inbound(phone_number_id, WA, message("text", {"body": "lost?"}, wa_id=WA)))
+            deliver(client, inbound(phone_number_id, WA, message("text", {"body": "lost?"}, wa_id=WA)))
             wait_until(lambda: bool(list(poison.peek_messages())))
     finally:
         host.stop()
@@ -213,7 +212,7 @@ def test_with_dataverse_url_unset_nothing_piles_up_and_leftovers_are_acked(
     dataverse_package._announced.clear()
     with caplog.at_level(logging.INFO, logger="shared.dataverse"):
         for text in ("one", "two", "three"):
-            post(client, inbound(phone_number_id, WA, message("text", {"body": text}, wa_id=WA)))
+            deliver(client, inbound(phone_number_id, WA, message("text", {"body": text}, wa_id=WA)))
         assert queues.messages(DATAVERSE_MIRROR_QUEUE) == []  # the webhook queues nothing for the mirror
         # A request queued before the setting was removed is acked without calling anything.
         leftover = MirrorRequest(conversation_id=conversation_id(phone_number_id, WA), id="x")

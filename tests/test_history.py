@@ -7,14 +7,10 @@ from typing import Any
 import pytest
 from werkzeug.test import Client
 
-from tests.payloads import inbound, message, now_ts, signed
+from tests.api import deliver
+from tests.payloads import inbound, message, now_ts
 
 WA = "447700900123"
-
-
-def post(client: Client, payload: Any) -> None:
-    body, headers = signed(payload)
-    assert client.post("/api/whatsapp/webhook", data=body, headers=headers).status_code == 200
 
 
 def page(client: Client, phone_number_id: str, customer: str = WA, **params: Any) -> Any:
@@ -25,7 +21,7 @@ def page(client: Client, phone_number_id: str, customer: str = WA, **params: Any
 
 def test_history_is_newest_first_and_pages_with_a_cursor(client: Client, phone_number_id: str) -> None:
     for i in range(7):
-        post(
+        deliver(
             client,
             inbound(phone_number_id, WA, message("text", {"body": f"m{i}"}, wa_id=WA, ts=now_ts(i - 10))),
         )
@@ -47,7 +43,9 @@ def test_messages_with_the_same_second_keep_the_order_they_were_written(
 ) -> None:
     ts = now_ts()
     for i in range(5):  # Meta's timestamps have one-second resolution
-        post(client, inbound(phone_number_id, WA, message("text", {"body": f"burst {i}"}, wa_id=WA, ts=ts)))
+        deliver(
+            client, inbound(phone_number_id, WA, message("text", {"body": f"burst {i}"}, wa_id=WA, ts=ts))
+        )
     texts = [m["text"] for m in page(client, phone_number_id).json["messages"]]
     assert texts == [f"burst {i}" for i in reversed(range(5))]
 
@@ -55,7 +53,7 @@ def test_messages_with_the_same_second_keep_the_order_they_were_written(
 def test_a_batch_in_one_webhook_keeps_its_order(client: Client, phone_number_id: str) -> None:
     ts = now_ts()
     msgs = [message("text", {"body": f"line {i}"}, wa_id=WA, ts=ts) for i in range(4)]
-    post(client, inbound(phone_number_id, WA, *msgs))
+    deliver(client, inbound(phone_number_id, WA, *msgs))
     texts = [m["text"] for m in page(client, phone_number_id).json["messages"]]
     assert texts == ["line 3", "line 2", "line 1", "line 0"]
 
@@ -64,7 +62,7 @@ def test_a_batch_in_one_webhook_keeps_its_order(client: Client, phone_number_id:
 def test_the_control_finds_a_conversation_by_any_spelling_of_the_number(
     client: Client, phone_number_id: str, spelling: str
 ) -> None:
-    post(client, inbound(phone_number_id, WA, message("text", {"body": "hello"}, wa_id=WA)))
+    deliver(client, inbound(phone_number_id, WA, message("text", {"body": "hello"}, wa_id=WA)))
     assert [m["text"] for m in page(client, phone_number_id, spelling).json["messages"]] == ["hello"]
 
 
@@ -75,7 +73,7 @@ def test_the_configured_business_number_is_the_default(client: Client) -> None:
 
 
 def test_history_hides_internal_bookkeeping(client: Client, phone_number_id: str) -> None:
-    post(client, inbound(phone_number_id, WA, message("hologram", {"x": 1}, wa_id=WA)))
+    deliver(client, inbound(phone_number_id, WA, message("hologram", {"x": 1}, wa_id=WA)))
     [shown] = page(client, phone_number_id).json["messages"]
     assert shown["kind"] == "unsupported"
     assert not {"raw", "sortKey", "conversationId", "_etag", "_rid", "type"} & set(shown)

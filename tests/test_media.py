@@ -26,9 +26,10 @@ from shared.media.names import inbound_blob_name
 from shared.services import Services
 from shared.storage.names import MEDIA_INBOUND_QUEUE
 from shared.whatsapp.graph_client import GraphClient
+from tests.api import deliver, messages, send_message
 from tests.conftest import Queues
 from tests.media_files import docx, exe, jpeg, pdf, png
-from tests.payloads import inbound, message, new_wamid, signed
+from tests.payloads import inbound, message, new_wamid
 
 WA = "447700900123"
 TOKEN = "test-access-token"
@@ -174,28 +175,16 @@ def meta(httpserver: HTTPServer, services: Services) -> MetaMedia:
     return MetaMedia(httpserver, services)
 
 
-def customer_writes(client: Client, phone_number_id: str, *messages: dict[str, Any]) -> None:
-    body, headers = signed(
-        inbound(phone_number_id, WA, *(messages or [message("text", {"body": "hi"}, wa_id=WA)]))
-    )
-    assert client.post("/api/whatsapp/webhook", data=body, headers=headers).status_code == 200
+def customer_writes(client: Client, phone_number_id: str, *sent: dict[str, Any]) -> None:
+    deliver(client, inbound(phone_number_id, WA, *(sent or [message("text", {"body": "hi"}, wa_id=WA)])))
 
 
 def send(client: Client, phone_number_id: str, **body: Any) -> Any:
-    return client.post(
-        f"/api/conversations/{WA}/messages",
-        query_string={"phoneNumberId": phone_number_id},
-        data=json.dumps(body),
-        headers={"Content-Type": "application/json"},
-    )
+    return send_message(client, phone_number_id, WA, **body)
 
 
 def history(client: Client, phone_number_id: str) -> list[dict[str, Any]]:
-    response = client.get(
-        f"/api/conversations/{WA}/messages", query_string={"phoneNumberId": phone_number_id}
-    )
-    messages: list[dict[str, Any]] = response.json["messages"]
-    return messages
+    return messages(client, phone_number_id, WA)
 
 
 def test_an_uploaded_image_is_sent_by_meta_media_id_and_kept_as_a_blob(

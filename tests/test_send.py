@@ -18,6 +18,7 @@ from werkzeug.test import Client
 from shared.conversations.documents import conversation_id
 from shared.services import Services
 from shared.whatsapp.graph_client import GraphClient
+from tests.api import deliver, messages, send_message
 from tests.payloads import envelope, inbound, message, signed, status
 
 WA = "447700900123"
@@ -80,24 +81,15 @@ def meta(httpserver: HTTPServer, services: Services) -> Iterator[Meta]:
 
 
 def customer_writes(client: Client, phone_number_id: str, ts: str | None = None) -> None:
-    body, headers = signed(inbound(phone_number_id, WA, message("text", {"body": "Hi!"}, wa_id=WA, ts=ts)))
-    assert client.post("/api/whatsapp/webhook", data=body, headers=headers).status_code == 200
+    deliver(client, inbound(phone_number_id, WA, message("text", {"body": "Hi!"}, wa_id=WA, ts=ts)))
 
 
-def send(client: Client, phone_number_id: str, customer: str = WA, **body: Any) -> Any:
-    return client.post(
-        f"/api/conversations/{customer}/messages",
-        query_string={"phoneNumberId": phone_number_id},
-        data=json.dumps(body),
-        headers={"Content-Type": "application/json"},
-    )
+def send(client: Client, phone_number_id: str, **body: Any) -> Any:
+    return send_message(client, phone_number_id, WA, **body)
 
 
 def outbound(client: Client, phone_number_id: str) -> list[dict[str, Any]]:
-    response = client.get(
-        f"/api/conversations/{WA}/messages", query_string={"phoneNumberId": phone_number_id}
-    )
-    return [m for m in response.json["messages"] if m["direction"] == "outbound"]
+    return [m for m in messages(client, phone_number_id, WA) if m["direction"] == "outbound"]
 
 
 # --- inside the window ------------------------------------------------------------------------
