@@ -52,7 +52,10 @@ function retryAfter(header: string | null): number | undefined {
 /** The ApiError for a non-2xx answer, from its JSON body when it has the documented shape. */
 export function errorFromAnswer(status: number, body: unknown, retryAfterHeader: string | null): ApiError {
   if (isErrorBody(body)) {
-    return new ApiError(status, body.error.code, body.error.message, body.message, retryAfter(retryAfterHeader));
+    // The body carries the wait too: browsers cannot read Retry-After from another origin.
+    const inBody = (body.error as { retryAfterSeconds?: unknown }).retryAfterSeconds;
+    const wait = typeof inBody === "number" && inBody >= 0 ? inBody : retryAfter(retryAfterHeader);
+    return new ApiError(status, body.error.code, body.error.message, body.message, wait);
   }
   return new ApiError(status, "unexpected_answer", `HTTP ${status}`, undefined, retryAfter(retryAfterHeader));
 }

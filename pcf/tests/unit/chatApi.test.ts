@@ -98,6 +98,16 @@ describe("the API client", () => {
     expect(error).toMatchObject({ status: 429, code: "rate_limited", serverMessage: "WhatsApp is rate limiting sends", retryAfterSeconds: 5, storedMessage: failed });
   });
 
+  it("reads the wait from the error body, since browsers cannot see Retry-After across origins", async () => {
+    const { fetchImpl } = fakeFetch([
+      json(429, { error: { code: "rate_limited", message: "slow down", retryAfterSeconds: 60 }, message: { id: "x" } }),
+    ]);
+    const error = await new ChatApi({ baseUrl: "https://wa.example.com", tokens: noSignIn, fetchImpl })
+      .send("15551234567", { type: "text", text: "Hi" })
+      .catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: "rate_limited", retryAfterSeconds: 60 });
+  });
+
   it("reports an answer without the documented error body by its status", async () => {
     const { fetchImpl } = fakeFetch([new Response("<html>Bad gateway</html>", { status: 502 })]);
     await expect(new ChatApi({ baseUrl: "https://wa.example.com", tokens: noSignIn, fetchImpl }).session("1")).rejects.toMatchObject({
