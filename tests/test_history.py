@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import pytest
 from werkzeug.test import Client
 
+from shared.services import Services
 from tests.api import deliver
 from tests.payloads import inbound, message, now_ts
 
@@ -106,3 +108,31 @@ def test_session_is_inactive_for_a_customer_who_never_wrote(client: Client, phon
 
 def test_session_refuses_garbage_customer_ids(client: Client) -> None:
     assert client.get("/api/conversations/%3Cscript%3E/session").status_code == 400
+
+
+def test_a_poll_with_the_cursor_returns_only_new_messages_and_new_ticks(
+    client: Client, services: Services, phone_number_id: str
+) -> None:
+    from shared.conversations.documents import conversation_id
+
+    deliver(client, inbound(phone_number_id, WA, message("text", {"body": "first"}, wa_id=WA)))
+    first = page(client, phone_number_id).json
+    cursor = first["pollCursor"]
+    assert cursor.isdigit()
+    time.sleep(1.1)  # the store's clock has one-second resolution
+    quiet = page(client, phone_number_id, changedSince=cursor).json["messages"]
+    # Nothing new: at most the cursor's own second comes again (inclusive, so nothing is ever missed).
+    assert {m["id"] for m in quiet} <= {m["id"] for m in first["messages"]}
+
+    deliver(client, inbound(phone_number_id, WA, message("text", {"body": "second"}, wa_id=WA)))
+    conv = conversation_id(phone_number_id, WA)
+    first_id = first["messages"][0]["id"]
+    services.store.update(conv, first_id, lambda doc: {**doc, "text": "first (edited)"} if doc else None)
+    polled = page(client, phone_number_id, changedSince=cursor).json
+    assert sorted(m["text"] for m in polled["messages"]) == ["first (edited)", "second"]
+    assert int(polled["pollCursor"]) >= int(cursor)
+
+
+def test_a_bad_poll_cursor_is_a_400(client: Client) -> None:
+    response = client.get(f"/api/conversations/{WA}/messages", query_string={"changedSince": "yesterday"})
+    assert response.status_code == 400

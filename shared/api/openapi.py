@@ -133,6 +133,14 @@ def build_document() -> dict[str, Any]:
                             "schema": {"type": "string"},
                             "description": "The `next` cursor of the previous page.",
                         },
+                        {
+                            "name": "changedSince",
+                            "in": "query",
+                            "required": False,
+                            "schema": {"type": "string", "pattern": "^[0-9]+$"},
+                            "description": "A `pollCursor` from an earlier answer: only messages written or "
+                            "changed since then (up to `limit`), newest first.",
+                        },
                     ],
                     "responses": {
                         "200": _json(MessagesPage, "A page of messages."),

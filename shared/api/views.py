@@ -56,6 +56,11 @@ class MessageView(ApiModel):
 class MessagesPage(ApiModel):
     messages: list[MessageView] = Field(description="Newest first.")
     next: str | None = Field(description="Pass as `before` for the next (older) page; null on the last page.")
+    poll_cursor: str = Field(
+        alias="pollCursor",
+        description="Pass as `changedSince` to get only the messages written or changed since this answer "
+        "(new messages and new ticks): one small request per poll.",
+    )
 
 
 ErrorCode = Literal[

@@ -45,6 +45,11 @@ class ConversationStore(Protocol):
         """Messages newest first by `sortKey`, strictly before the `before` sort key when given."""
         ...
 
+    def list_changed(self, partition: str, since: int, limit: int) -> list[Doc]:
+        """Messages written or changed at or after `since` (the store's own clock, Unix seconds),
+        newest first; each carries that time as `_ts`."""
+        ...
+
 
 class QueuePublisher(Protocol):
     def send(self, queue: str, message: BaseModel) -> None: ...

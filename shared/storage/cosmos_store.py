@@ -114,6 +114,15 @@ class CosmosConversationStore:
         )
         return found[0] if found else None
 
+    def list_changed(self, partition: str, since: int, limit: int) -> list[Doc]:
+        # `_ts` is Cosmos's own write time, so no clock of ours can skew a poll; it is indexed by default.
+        return self._query(
+            partition,
+            "SELECT TOP @limit * FROM c WHERE c.conversationId = @partition AND c.type = 'message' "
+            "AND c._ts >= @since ORDER BY c.sortKey DESC",
+            [{"name": "@limit", "value": limit}, {"name": "@since", "value": since}],
+        )
+
     def list_messages(self, partition: str, limit: int, before: str | None) -> list[Doc]:
         # Keyset pagination on sortKey: cheap at any depth, unlike OFFSET (which the emulator lacks too).
         where = "c.conversationId = @partition AND c.type = 'message'"
