@@ -45,12 +45,13 @@ export class ChatApi {
     return this.request<SessionStatus>({ method: "GET", path: this.conversation(customer, "session"), timeoutMs: READ_TIMEOUT_MS });
   }
 
-  /** A page of history, newest first; `before` is the previous page's `next`. */
-  messages(customer: string, page: { limit: number; before?: string }): Promise<MessagesPage> {
+  /** A page of history, newest first; `before` is the previous page's `next`; `changedSince` a
+   * `pollCursor`, for only what was written or changed since. */
+  messages(customer: string, page: { limit: number; before?: string; changedSince?: string }): Promise<MessagesPage> {
     return this.request<MessagesPage>({
       method: "GET",
       path: this.conversation(customer, "messages"),
-      query: { limit: String(page.limit), before: page.before },
+      query: { limit: String(page.limit), before: page.before, changedSince: page.changedSince },
       timeoutMs: READ_TIMEOUT_MS,
     });
   }

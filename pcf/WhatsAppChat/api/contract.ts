@@ -74,6 +74,8 @@ export interface MessagesPage {
   messages: ChatMessage[];
   /** Pass as `before` for the next (older) page; null on the last page. */
   next: string | null;
+  /** Pass as `changedSince` to get only what was written or changed since this answer. */
+  pollCursor?: string;
 }
 
 export interface SendMessageCommand {

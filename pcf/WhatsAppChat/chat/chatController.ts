@@ -74,15 +74,22 @@ export class ChatController {
     await this.load();
   }
 
-  /** A background poll: the newest few messages; the session only when a newer customer message shows up. */
+  /**
+   * A background poll: what changed since the last answer (new messages and new ticks) when the API
+   * gave a `pollCursor`, else the newest few; the session only when a newer customer message shows up.
+   */
   async poll(): Promise<void> {
     const state = this.deps.state();
     if (this.polling || state.loading || !state.loaded) return;
     this.polling = true;
     const { api, customer } = this.deps;
     try {
-      let page = await api.messages(customer, { limit: POLL_SIZE });
-      if (pollMissedMessages(this.deps.state().timeline, page, POLL_SIZE)) {
+      const cursor = state.pollCursor;
+      let page =
+        cursor !== undefined
+          ? await api.messages(customer, { limit: PAGE_SIZE, changedSince: cursor })
+          : await api.messages(customer, { limit: POLL_SIZE });
+      if (cursor === undefined && pollMissedMessages(this.deps.state().timeline, page, POLL_SIZE)) {
         page = await api.messages(customer, { limit: PAGE_SIZE });
       }
       const known = this.deps.state();

@@ -10,6 +10,8 @@ export interface ChatState {
   timeline: Timeline;
   /** The cursor for older messages; null when the oldest is held. */
   olderCursor: string | null;
+  /** Where the next poll starts: the API's `pollCursor` from the last load or poll. */
+  pollCursor?: string;
   loaded: boolean;
   loading: boolean;
   loadingOlder: boolean;
@@ -70,7 +72,8 @@ export function chatReducer(state: ChatState, action: ChatAction): ChatState {
       const timeline = mergePage(state.timeline, action.page.messages, "latest", action.now);
       // The first page's cursor reaches back from the oldest message held; later refreshes keep it.
       const olderCursor = state.loaded ? state.olderCursor : action.page.next;
-      return { ...state, session: action.session, timeline, olderCursor, loaded: true, loading: false, notice: undefined, pollProblem: undefined };
+      const pollCursor = action.page.pollCursor ?? state.pollCursor;
+      return { ...state, session: action.session, timeline, olderCursor, pollCursor, loaded: true, loading: false, notice: undefined, pollProblem: undefined };
     }
     case "loadFailed":
       return { ...state, loading: false, notice: action.notice };
@@ -78,6 +81,7 @@ export function chatReducer(state: ChatState, action: ChatAction): ChatState {
       return {
         ...state,
         timeline: mergePage(state.timeline, action.page.messages, "latest", action.now),
+        pollCursor: action.page.pollCursor ?? state.pollCursor,
         session: action.session ?? state.session,
         pollProblem: undefined,
       };

@@ -30,8 +30,9 @@ class ScriptedApi implements ChatService {
     return Promise.resolve(this.session_);
   }
 
-  messages(_: string, request: { limit: number; before?: string }): Promise<MessagesPage> {
-    this.asked.push(`messages limit=${request.limit}${request.before ? ` before=${request.before}` : ""}`);
+  messages(_: string, request: { limit: number; before?: string; changedSince?: string }): Promise<MessagesPage> {
+    const since = request.changedSince ? ` changedSince=${request.changedSince}` : "";
+    this.asked.push(`messages limit=${request.limit}${request.before ? ` before=${request.before}` : ""}${since}`);
     return Promise.resolve(this.pages.shift() ?? page([]));
   }
 
@@ -161,6 +162,25 @@ describe("polling while the panel is visible", () => {
     const { controller, state } = panel(api);
     await controller.load();
     await controller.poll();
+    expect(state().timeline[0]?.status).toBe("read");
+  });
+
+  it("asks only for what changed since the last answer when the API gives a poll cursor", async () => {
+    const api = new ScriptedApi();
+    const reply = message({ id: "r", status: "sent", timestamp: "2026-03-02T09:00:00Z" });
+    api.pages = [
+      { ...page([reply]), pollCursor: "1700000000" },
+      { ...page([{ ...reply, status: "read" }]), pollCursor: "1700000005" },
+      { ...page([]), pollCursor: "1700000005" },
+    ];
+    const { controller, state } = panel(api);
+    await controller.load();
+    await controller.poll();
+    await controller.poll();
+    expect(api.asked.slice(-2)).toEqual([
+      `messages limit=${PAGE_SIZE} changedSince=1700000000`,
+      `messages limit=${PAGE_SIZE} changedSince=1700000005`,
+    ]);
     expect(state().timeline[0]?.status).toBe("read");
   });
 
