@@ -32,12 +32,14 @@ def parse_iso(value: str) -> datetime:
     return datetime.fromisoformat(value.replace("Z", "+00:00"))
 
 
+# camelCase aliases for everything the app stores or queues; Python attributes stay snake_case.
+CAMEL_CASE = ConfigDict(alias_generator=AliasGenerator(alias=to_camel), populate_by_name=True)
+
+
 class Document(BaseModel):
     """camelCase on the wire and in Cosmos, snake_case in Python."""
 
-    model_config = ConfigDict(
-        alias_generator=AliasGenerator(alias=to_camel), populate_by_name=True, extra="ignore"
-    )
+    model_config = ConfigDict(**CAMEL_CASE, extra="ignore")
 
     def to_document(self) -> dict[str, Any]:
         return self.model_dump(by_alias=True, exclude_none=True, mode="json")

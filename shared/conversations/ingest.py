@@ -184,7 +184,7 @@ class WebhookIngest:
             log.info("duplicate delivery of %s; completing its follow-up work", doc.wamid, extra=extra)
         if doc.direction == "outbound":
             receipt = self.store.read(doc.conversation_id, ReceiptDocument.id_for(doc.wamid or doc.id))
-            stored = self.store.read(doc.conversation_id, doc.id)
+            stored = self.store.read(doc.conversation_id, doc.id) if receipt else None
             if receipt and stored:
                 apply_receipt(self.store, stored, receipt)
         elif doc.kind != "system":

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from pydantic import AliasGenerator, BaseModel, ConfigDict
-from pydantic.alias_generators import to_camel
+from pydantic import BaseModel
+
+from shared.conversations.documents import CAMEL_CASE
 
 
 class QueueMessage(BaseModel):
-    model_config = ConfigDict(alias_generator=AliasGenerator(alias=to_camel), populate_by_name=True)
+    model_config = CAMEL_CASE
 
 
 class MirrorRequest(QueueMessage):

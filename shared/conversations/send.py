@@ -23,7 +23,7 @@ from shared.conversations.documents import (
 )
 from shared.conversations.inbound import preview, sort_key
 from shared.conversations.ingest import Clock, apply_receipt, utc_now
-from shared.conversations.ports import ConversationStore, Doc, MediaStore, QueuePublisher
+from shared.conversations.ports import ConversationStore, Doc, MediaStore, QueuePublisher, StoredMedia
 from shared.conversations.queue_messages import MirrorRequest
 from shared.conversations.session_window import is_active
 from shared.storage.names import DATAVERSE_MIRROR_QUEUE
@@ -56,6 +56,7 @@ class OutboundMedia:
 
     info: MediaInfo
     blob_name: str | None = None
+    stored: StoredMedia | None = None  # our blob, as read when checked; its bytes are read when uploaded
 
 
 class SessionInactive(Exception):
@@ -143,13 +144,13 @@ class SendMessage:
             sha256=stored.metadata.get("sha256"),
             filename=command.filename or (stored.metadata.get("filename") if kind == "document" else None),
         )
-        return OutboundMedia(info, blob_name)
+        return OutboundMedia(info, blob_name, stored)
 
     def _upload_to_meta(self, phone_number_id: str, media: OutboundMedia) -> str:
-        assert media.blob_name is not None
-        stored = self.media.open(media.blob_name)
+        stored = media.stored
+        assert stored is not None, "only our own blobs are uploaded to Meta"
         content = b"".join(stored.chunks)
-        filename = media.info.filename or media.blob_name.rsplit("/", 1)[-1]
+        filename = media.info.filename or (media.blob_name or "file").rsplit("/", 1)[-1]
         return self.sender.upload_media(phone_number_id, content, stored.content_type, filename)
 
     def __call__(
