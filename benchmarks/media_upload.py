@@ -77,7 +77,7 @@ def run_case(case: str) -> dict[str, float]:
         before = current_rss_mb()
         reset_peak()
         start = time.perf_counter()
-        response = upload_media(body, headers, None, services)
+        response = upload_media(body, headers, {}, None, services)
         elapsed = time.perf_counter() - start
         assert response.status == 201, response.body
         return {"seconds": elapsed, "extra_mb": peak_rss_mb() - before}

@@ -2,7 +2,7 @@
 
 import azure.functions as func
 
-from functions.http import to_http
+from functions.http import query, to_http
 from shared.api.media import upload_media as handle_upload
 from shared.conversations.queue_messages import MediaCopyRequest
 from shared.media.inbound_copy import CopyInboundMedia
@@ -17,7 +17,9 @@ bp = func.Blueprint()  # type: ignore[no-untyped-call]
 def upload_media(req: func.HttpRequest) -> func.HttpResponse:
     # The request's headers look up names case-insensitively, as HTTP wants: pass them as they are.
     return to_http(
-        handle_upload(req.get_body(), req.headers, req.headers.get("Authorization"), get_services())
+        handle_upload(
+            req.get_body(), req.headers, query(req), req.headers.get("Authorization"), get_services()
+        )
     )
 
 

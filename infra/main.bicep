@@ -36,6 +36,12 @@ param whatsappAccessToken string = ''
 @description('Default business phone number id (WhatsApp Manager > Phone numbers).')
 param whatsappPhoneNumberId string
 
+@description('Comma-separated business phone number ids agents may use; empty = only whatsappPhoneNumberId.')
+param whatsappPhoneNumberIds string = ''
+
+@description('Comma-separated hosts that may receive the access token when a customer\'s file is downloaded.')
+param whatsappMediaHosts string = 'lookaside.fbsbx.com'
+
 @description('Graph API version the code is pinned to; status payload shapes differ by version.')
 param whatsappApiVersion string = 'v23.0'
 
@@ -55,8 +61,15 @@ param authAudience string = ''
 @description('App role an agent must hold; empty = any user of the tenant.')
 param authRequiredRole string = 'WhatsApp.Agent'
 
-@description('Minutes a read URL handed out for a media blob stays valid.')
+@description('Minutes a read URL handed out for a media blob stays valid (a user delegation SAS; at most a day).')
+@minValue(1)
+@maxValue(1440)
 param mediaUrlMinutes int = 60
+
+@description('Seconds an agent\'s access to a record, as Dataverse decided it, is remembered.')
+@minValue(0)
+@maxValue(3600)
+param accessCacheSeconds int = 300
 
 // ---- Dataverse mirror --------------------------------------------------------------------------
 @description('Dataverse environment URL, e.g. https://contoso.crm.dynamics.com; empty = mirror disabled.')
@@ -188,6 +201,8 @@ module functionApp 'app/function-app.bicep' = {
     keyVaultUri: keyVault.outputs.uri
     dataverseSecretStored: !empty(dataverseClientSecret)
     whatsappPhoneNumberId: whatsappPhoneNumberId
+    whatsappPhoneNumberIds: empty(whatsappPhoneNumberIds) ? whatsappPhoneNumberId : whatsappPhoneNumberIds
+    whatsappMediaHosts: whatsappMediaHosts
     whatsappApiVersion: whatsappApiVersion
     whatsappGraphBaseUrl: whatsappGraphBaseUrl
     allowedOrigins: allowedOrigins
@@ -195,6 +210,7 @@ module functionApp 'app/function-app.bicep' = {
     authAudience: authAudience
     authRequiredRole: authRequiredRole
     mediaUrlMinutes: mediaUrlMinutes
+    accessCacheSeconds: accessCacheSeconds
     dataverseUrl: dataverseUrl
     dataverseTenantId: empty(dataverseTenantId) ? tenant().tenantId : dataverseTenantId
     dataverseClientId: dataverseClientId

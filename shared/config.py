@@ -2,14 +2,23 @@
 
 from __future__ import annotations
 
+import logging
 from functools import lru_cache
 from urllib.parse import urlsplit
 
-from pydantic import AliasChoices, Field, SecretStr, field_validator
+from pydantic import AliasChoices, Field, PrivateAttr, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+log = logging.getLogger(__name__)
 
 GRAPH_BASE_URL = "https://graph.facebook.com"
 LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
+# Where Meta's media lookup sends downloads (WhatsApp Cloud API, "Download media": lookaside.fbsbx.com).
+META_MEDIA_HOSTS = "lookaside.fbsbx.com"
+# What App Service leaves in a setting whose Key Vault reference it could not resolve.
+KEY_VAULT_REFERENCE = "@Microsoft.KeyVault("
+# A user delegation SAS cannot outlive its key (7 days at most); a day is plenty for a chat panel.
+MAX_MEDIA_URL_MINUTES = 24 * 60
 
 
 class Settings(BaseSettings):
@@ -21,6 +30,10 @@ class Settings(BaseSettings):
     WHATSAPP_APP_SECRET: SecretStr = SecretStr("")
     WHATSAPP_ACCESS_TOKEN: SecretStr = SecretStr("")
     WHATSAPP_PHONE_NUMBER_ID: str = ""
+    # The business numbers this deployment serves (comma-separated); empty = every number (local use).
+    WHATSAPP_PHONE_NUMBER_IDS: str = ""
+    # Hosts that may receive the access token when a customer's file is downloaded (comma-separated).
+    WHATSAPP_MEDIA_HOSTS: str = META_MEDIA_HOSTS
     WHATSAPP_GRAPH_BASE_URL: str = GRAPH_BASE_URL
     # Pinned: the shape of status webhooks changes between Graph versions (v24 dropped `conversation`).
     WHATSAPP_API_VERSION: str = "v23.0"
@@ -41,7 +54,8 @@ class Settings(BaseSettings):
         ),
     )
     MEDIA_CONTAINER: str = "media"
-    MEDIA_URL_MINUTES: int = 60  # how long a read URL handed out for a blob stays valid
+    # How long a read URL handed out for a blob stays valid: 1 to MAX_MEDIA_URL_MINUTES (capped).
+    MEDIA_URL_MINUTES: int = 60
 
     DATAVERSE_URL: str = ""  # absent = mirror disabled
     DATAVERSE_TENANT_ID: str = ""
@@ -58,11 +72,75 @@ class Settings(BaseSettings):
     AUTH_REQUIRED_ROLE: str = ""  # an app role the agent must hold; empty = any user of the tenant
     AUTH_DISABLED: bool = False  # only the local host sets this by default
     AUTH_AUTHORITY: str = "https://login.microsoftonline.com"
+    # How long an agent's access to (record, customer), as Dataverse decided it, is remembered.
+    ACCESS_CACHE_SECONDS: int = Field(default=300, ge=0, le=3600)
+
+    # Set by App Service on every Function App: their presence means "running in Azure".
+    WEBSITE_SITE_NAME: str = ""
+    WEBSITE_INSTANCE_ID: str = ""
+
+    _unresolved: tuple[str, ...] = PrivateAttr(default=())
 
     @field_validator("COSMOS_KEY", "DATAVERSE_CLIENT_SECRET", mode="before")
     @classmethod
     def _empty_is_absent(cls, value: object) -> object:
         return None if value == "" else value
+
+    @field_validator("MEDIA_URL_MINUTES", mode="after")
+    @classmethod
+    def _capped_url_lifetime(cls, value: int) -> int:
+        capped = min(max(value, 1), MAX_MEDIA_URL_MINUTES)
+        if capped != value:
+            log.warning(
+                "MEDIA_URL_MINUTES=%d is outside 1..%d; using %d", value, MAX_MEDIA_URL_MINUTES, capped
+            )
+        return capped
+
+    @model_validator(mode="after")
+    def _unresolved_references_are_unset(self) -> Settings:
+        """A Key Vault reference App Service could not resolve stays in the setting as its literal
+        text, which names the vault: used as a key, anyone could sign with it. It counts as unset."""
+        unresolved = []
+        for name, value in list(self.__dict__.items()):
+            if isinstance(value, SecretStr) and value.get_secret_value().strip().startswith(
+                KEY_VAULT_REFERENCE
+            ):
+                unresolved.append(name)
+                setattr(
+                    self, name, None if name in ("COSMOS_KEY", "DATAVERSE_CLIENT_SECRET") else SecretStr("")
+                )
+        self._unresolved = tuple(unresolved)
+        return self
+
+    @property
+    def unresolved_secrets(self) -> tuple[str, ...]:
+        """The secret settings that hold an unresolved Key Vault reference (counted as unset)."""
+        return self._unresolved
+
+    @property
+    def runs_in_azure(self) -> bool:
+        return bool(self.WEBSITE_SITE_NAME.strip() or self.WEBSITE_INSTANCE_ID.strip())
+
+    @property
+    def record_checks_on(self) -> bool:
+        """Dataverse decides which conversations an agent may see wherever it is configured and
+        sign-in is on; elsewhere any agent with the app role sees every conversation."""
+        return bool(self.DATAVERSE_URL.strip()) and not self.AUTH_DISABLED
+
+    @property
+    def phone_number_ids(self) -> frozenset[str]:
+        """The business numbers agents may use; empty = any (local use only: start-up warns)."""
+        return frozenset(n.strip() for n in self.WHATSAPP_PHONE_NUMBER_IDS.split(",") if n.strip())
+
+    @property
+    def media_download_hosts(self) -> frozenset[str]:
+        """Hosts a customer's file may be fetched from with the access token. The local sandbox's
+        host is added only when the Graph base URL itself is on this machine."""
+        hosts = {h.strip().lower() for h in self.WHATSAPP_MEDIA_HOSTS.split(",") if h.strip()}
+        graph_host = (urlsplit(self.WHATSAPP_GRAPH_BASE_URL).hostname or "").lower()
+        if graph_host in LOOPBACK_HOSTS:
+            hosts.add(graph_host)
+        return frozenset(hosts)
 
     @property
     def cosmos_is_local_emulator(self) -> bool:

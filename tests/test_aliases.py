@@ -64,4 +64,4 @@ def test_an_id_revealed_by_metas_answer_becomes_an_alias(
     assert sent.json["customerId"] == actual
     deliver(client, envelope(phone_number_id, statuses=[status("wamid.ALIAS", "read", actual)]))
     shown = get(client, phone_number_id, asked, "messages")["messages"]  # the record's number, resolved
-    assert [(m["id"], m["status"]) for m in shown] == [("a-1", "read")]
+    assert [(m["id"], m["status"]) for m in shown] == [("out:a-1", "read")]

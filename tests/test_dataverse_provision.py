@@ -133,7 +133,9 @@ def test_the_command_line_reports_and_exits_non_zero_on_refusal(
 ) -> None:
     client = dataverse.client()
     assert main(["--url", dataverse.url, "--prefix", "contoso"], client=client) == 0
-    assert "create table contoso_whatsappmessage" in capsys.readouterr().out
+    said = capsys.readouterr().out
+    assert "create table contoso_whatsappmessage" in said
+    assert "prvActOnBehalfOfAnotherUser" in said  # the agents' record checks need it
     dataverse.entities["contoso_whatsappmessage"]["IsActivity"] = False
     assert main(["--url", dataverse.url, "--prefix", "contoso"], client=client) == 1
     assert "not an activity" in capsys.readouterr().err

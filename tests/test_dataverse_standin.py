@@ -2,6 +2,16 @@
 Dataverse where the mirror depends on it: PATCH creates then updates by id, `If-None-Match: *`
 refuses to overwrite, columns must exist in the table's metadata, lookups by phone return 0, 1 or 2
 records, 429 carries `Retry-After`, a revoked token gets 401. The other Dataverse tests import it.
+
+Impersonation (`CallerObjectId`, as the access checks read records as the agent) follows Microsoft's
+documented rules: the application user needs prvActOnBehalfOfAnotherUser, and a read is allowed
+only if the impersonated user may read the row
+(https://learn.microsoft.com/power-apps/developer/data-platform/webapi/impersonate-another-user-web-api);
+refusals use the documented codes 0x80040220 (missing privilege) and 0x80048306 (access check
+failed), a missing row 0x80040217
+(https://learn.microsoft.com/troubleshoot/power-platform/dataverse/user-permissions/client-errors).
+An object id that is no Dataverse user is not documented; it is answered here as a missing
+`systemuser` (404 0x80040217), and the app refuses the agent whatever the code.
 """
 
 from __future__ import annotations
@@ -89,8 +99,25 @@ def _label_of(value: Any) -> str | None:
     return str(labels[0]["Label"]) if labels else None
 
 
+# Columns of contact and lead the app reads ($select names anything else: 400, as Dataverse does).
+_RECORD_COLUMNS = {
+    "contacts": {"contactid", "mobilephone", "telephone1", "telephone2", "statecode", "fullname"},
+    "leads": {"leadid", "mobilephone", "telephone1", "telephone2", "statecode", "fullname", "subject"},
+}
+APP_USER_ID = "9d5e1c0a-3b7f-4e21-8a6c-5f4d3e2b1a09"
+
+
+@dataclass
+class DataverseUser:
+    """A user the app may impersonate: which rows of each table their roles and sharing let them read
+    (`None`: the table's read privilege at organisation depth; a set: just those rows)."""
+
+    systemuserid: str
+    reads: dict[str, set[str] | None] = field(default_factory=dict)
+
+
 class DataverseStandIn:
-    """Dataverse as far as the mirror and provisioning use it, in memory."""
+    """Dataverse as far as the mirror, provisioning and the access checks use it, in memory."""
 
     def __init__(self, server: HTTPServer, prefix: str = "wa", *, has_leads: bool = True):
         self.server = server
@@ -103,6 +130,8 @@ class DataverseStandIn:
         self.seen: list[Seen] = []
         self.published: list[str] = []
         self.lock = threading.RLock()
+        self.users: dict[str, DataverseUser] = {}  # by Entra object id
+        self.app_may_impersonate = True
         server.expect_request(re.compile(r"^/api/data/v9\.2/.*")).respond_with_handler(self.handle)
 
     @property
@@ -133,10 +162,17 @@ class DataverseStandIn:
                 key: new_id,
                 "mobilephone": mobile,
                 "telephone1": phone,
+                "telephone2": None,
                 "statecode": 0,
                 **extra,
             }
         return new_id
+
+    def add_user(self, object_id: str, **reads: set[str] | None) -> DataverseUser:
+        """`add_user(oid, contacts={id1}, leads=None)`: reads contact id1 and every lead."""
+        user = DataverseUser(str(uuid.uuid4()), dict(reads))
+        self.users[object_id] = user
+        return user
 
     def throttle(self, times: int, retry_after: str = "2") -> None:
         """The next `times` requests hit the service protection limit (number of requests)."""
@@ -216,8 +252,7 @@ class DataverseStandIn:
             if request.method == "PATCH":
                 return self._upsert(request, match["set"], match["id"].lower(), body)
             if request.method == "GET":
-                row = self._known_set(match["set"]) and self.rows[match["set"]].get(match["id"].lower())
-                return Response(json.dumps(row), content_type="application/json") if row else self._no_row()
+                return self._read_row(request, match["set"], match["id"].lower())
         if request.method == "GET" and re.fullmatch(r"[a-z_]+", path):
             return self._query(request, path)
         return error(404, "0x8006088a", f"Resource not found for the segment '{path}'.")
@@ -230,6 +265,59 @@ class DataverseStandIn:
         if entity_set == "contacts":
             return True
         return any(e["EntitySetName"] == entity_set for e in self.entities.values())
+
+    def _read_row(self, request: Request, entity_set: str, row_id: str) -> Response:
+        if not self._known_set(entity_set):
+            return error(404, "0x8006088a", f"Resource not found for the segment '{entity_set}'.")
+        caller = request.headers.get("CallerObjectId")
+        if caller is not None:
+            refused = self._impersonation_refusal(caller, entity_set, row_id)
+            if refused is not None:
+                return refused
+        row = self.rows[entity_set].get(row_id)
+        if not row:
+            return self._no_row()
+        select = request.args.get("$select")
+        if select:
+            fields = select.split(",")
+            known = _RECORD_COLUMNS.get(entity_set)
+            unknown = [f for f in fields if known is not None and f not in known]
+            if unknown:
+                return error(
+                    400,
+                    "0x80060888",
+                    f"Could not find a property named '{unknown[0]}' on type '{CRM}.{entity_set[:-1]}'.",
+                )
+            row = {k: row.get(k) for k in fields}
+        return Response(json.dumps(row), content_type="application/json")
+
+    def _impersonation_refusal(self, caller: str, entity_set: str, row_id: str) -> Response | None:
+        if not self.app_may_impersonate:
+            return error(
+                403,
+                "0x80040220",
+                f"Principal user (Id={APP_USER_ID}, type=8, roleCount=1, privilegeCount=602) is missing "
+                "prvActOnBehalfOfAnotherUser privilege (Id=26ec2d50-3ad6-4f0a-8b3b-9e4c3b0f6d8e)",
+            )
+        user = self.users.get(caller)
+        if user is None:
+            return error(404, "0x80040217", f"systemuser With Id = {caller} Does Not Exist")
+        entity = entity_set[:-1]
+        if entity_set not in user.reads:
+            return error(
+                403,
+                "0x80040220",
+                f"Principal user (Id={user.systemuserid}, type=8) is missing prvRead{entity.title()} privilege",
+            )
+        visible = user.reads[entity_set]
+        if visible is not None and row_id in self.rows[entity_set] and row_id not in visible:
+            return error(
+                403,
+                "0x80048306",
+                f"Principal with ID {user.systemuserid} does not have ReadAccess right(s) for record with "
+                f"ID {row_id} of entity {entity}.",
+            )
+        return None
 
     def _no_row(self) -> Response:
         return error(404, "0x80040217", "Entity Does Not Exist")
@@ -415,6 +503,27 @@ def test_the_standin_refuses_what_dataverse_refuses(standin: DataverseStandIn) -
     }
     assert raw(standin, "PATCH", path, json=bind).status_code == 404
     assert raw(standin, "PATCH", path, json={"subject": "z"}, bearer="forged").status_code == 401
+
+
+def test_the_standin_reads_a_record_as_the_impersonated_user_only(standin: DataverseStandIn) -> None:
+    mine, theirs = standin.add_contact(mobilephone="+1"), standin.add_contact(mobilephone="+2")
+    standin.add_user("agent-a", contacts={mine})
+    standin.add_user("agent-b", leads=None)
+
+    def read(row: str, caller: str, select: str = "mobilephone") -> requests.Response:
+        return raw(
+            standin, "GET", f"contacts({row})", params={"$select": select}, headers={"CallerObjectId": caller}
+        )
+
+    assert read(mine, "agent-a").json() == {"mobilephone": "+1"}
+    assert read(theirs, "agent-a").json()["error"]["code"] == "0x80048306"  # shared with someone else
+    assert read(mine, "agent-b").json()["error"]["code"] == "0x80040220"  # no read privilege on contact
+    assert read(mine, "stranger").status_code == 404
+    assert read(mine, "agent-a", "nosuchcolumn").status_code == 400
+    standin.app_may_impersonate = False
+    refused = read(mine, "agent-a")
+    assert refused.status_code == 403
+    assert "prvActOnBehalfOfAnotherUser" in refused.json()["error"]["message"]
 
 
 def test_the_standin_finds_contacts_by_phone_with_zero_one_or_two_matches(standin: DataverseStandIn) -> None:

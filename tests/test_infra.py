@@ -40,6 +40,8 @@ NOT_SET_IN_AZURE = {
     "AUTH_DISABLED": "skips the Entra ID token check; only the local host sets it",
     "COSMOS_KEY": "its absence selects the managed identity, and the account has key auth disabled",
     "AZURE_WEBJOBS_STORAGE": "a connection string needs an account key; Azure uses AzureWebJobsStorage__*",
+    "WEBSITE_SITE_NAME": "App Service sets it on every app; the code reads it to know it runs in Azure",
+    "WEBSITE_INSTANCE_ID": "App Service sets it on every instance, for the same reason",
 }
 KEY_VAULT_REFERENCE = "@Microsoft.KeyVault(SecretUri="
 ROLE_IDS = {

@@ -104,7 +104,8 @@ def test_a_text_inside_the_window_goes_to_meta_and_shows_as_accepted(
         client, phone_number_id, type="text", text="Your parcel ships today.", clientMessageId="c-1"
     )
     assert response.status_code == 202, response.text
-    assert response.json["id"] == "c-1"
+    assert response.json["clientMessageId"] == "c-1"
+    assert response.json["id"] == "out:c-1"  # a document id no control can collide with
     assert response.json["wamid"] == "wamid.ABC"
     assert response.json["status"] == "accepted"
 
@@ -116,7 +117,7 @@ def test_a_text_inside_the_window_goes_to_meta_and_shows_as_accepted(
         "to": WA,
         "type": "text",
         "text": {"body": "Your parcel ships today.", "preview_url": False},
-        "biz_opaque_callback_data": "c-1",
+        "biz_opaque_callback_data": "out:c-1",
     }
     [shown] = outbound(client, phone_number_id)
     assert shown["text"] == "Your parcel ships today."
@@ -181,7 +182,7 @@ def test_each_message_type_is_sent_in_metas_shape(
         "messaging_product": "whatsapp",
         "recipient_type": "individual",
         "to": WA,
-        "biz_opaque_callback_data": "m-1",
+        "biz_opaque_callback_data": "out:m-1",
         **sent,
     }
 
@@ -193,7 +194,7 @@ def test_the_regarding_record_is_kept_with_the_message(
     meta.accepts(phone_number_id)
     regarding = {"entity": "contact", "id": "6d1b8c6e-3f1a-4a47-9a59-8a3e5d2f6a11"}
     send(client, phone_number_id, type="text", text="hi", regarding=regarding, clientMessageId="r-1")
-    stored = services.store.read(conversation_id(phone_number_id, WA), "r-1")
+    stored = services.store.read(conversation_id(phone_number_id, WA), "out:r-1")
     assert stored is not None
     assert stored["regarding"] == regarding
     conversation = services.store.read(conversation_id(phone_number_id, WA), "conversation")
@@ -258,7 +259,7 @@ def test_a_status_naming_our_message_finds_it_even_without_a_recorded_wamid(
     services.store.update(
         conv, "lost-1", lambda doc: {**doc, "wamid": None} if doc else None
     )  # as if we crashed
-    item = {**status("wamid.LOST", "read", WA), "biz_opaque_callback_data": "lost-1"}
+    item = {**status("wamid.LOST", "read", WA), "biz_opaque_callback_data": "out:lost-1"}
     body, headers = signed(envelope(phone_number_id, statuses=[item]))
     client.post("/api/whatsapp/webhook", data=body, headers=headers)
     [shown] = outbound(client, phone_number_id)
@@ -413,7 +414,7 @@ def test_no_answer_from_meta_is_never_retried_so_nothing_is_sent_twice(
     again = send(client, phone_number_id, type="text", text="hi", clientMessageId="slow-1")
     assert again.status_code == 202  # the agent's retry is a replay, never a second send
     assert len(meta.received) == 1
-    item = {**status("wamid.LATE", "delivered", WA), "biz_opaque_callback_data": "slow-1"}
+    item = {**status("wamid.LATE", "delivered", WA), "biz_opaque_callback_data": "out:slow-1"}
     body, headers = signed(envelope(phone_number_id, statuses=[item]))
     client.post("/api/whatsapp/webhook", data=body, headers=headers)
     assert outbound(client, phone_number_id)[0]["status"] == "delivered"

@@ -19,6 +19,8 @@ param keyVaultUri string
 param dataverseSecretStored bool = false
 
 param whatsappPhoneNumberId string
+param whatsappPhoneNumberIds string
+param whatsappMediaHosts string
 param whatsappApiVersion string
 param whatsappGraphBaseUrl string
 param allowedOrigins string
@@ -26,6 +28,7 @@ param authTenantId string
 param authAudience string
 param authRequiredRole string
 param mediaUrlMinutes int
+param accessCacheSeconds int
 param dataverseUrl string
 param dataverseTenantId string
 param dataverseClientId string
@@ -104,6 +107,14 @@ var appSettings = [
     value: whatsappPhoneNumberId
   }
   {
+    name: 'WHATSAPP_PHONE_NUMBER_IDS'
+    value: whatsappPhoneNumberIds
+  }
+  {
+    name: 'WHATSAPP_MEDIA_HOSTS'
+    value: whatsappMediaHosts
+  }
+  {
     name: 'WHATSAPP_GRAPH_BASE_URL'
     value: whatsappGraphBaseUrl
   }
@@ -133,6 +144,10 @@ var appSettings = [
   {
     name: 'MEDIA_URL_MINUTES'
     value: string(mediaUrlMinutes)
+  }
+  {
+    name: 'ACCESS_CACHE_SECONDS'
+    value: string(accessCacheSeconds)
   }
 
   {

@@ -8,48 +8,29 @@ import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from shared.api.guard import caller
-from shared.api.responses import ApiResponse, error_response, json_response
+from shared.api.guard import BadRequest, conversation_request, guarded
+from shared.api.responses import ApiResponse, json_response
 from shared.api.views import MessageView
-from shared.conversations.aliases import known_customer
-from shared.conversations.customer_id import InvalidCustomerId, normalise_customer_id
+from shared.auth.entra import Principal
 from shared.conversations.documents import SessionDocument, conversation_id
-from shared.conversations.ports import StoreUnavailable
 from shared.conversations.session_window import is_active
 from shared.services import Services
 
 DEFAULT_PAGE = 50
 MAX_PAGE = 200
-_SORT_KEY = re.compile(r"\d{11}-\d{20}")
-
-
-class BadRequest(ValueError):
-    pass
-
-
-def resolve_customer(customer: str, params: Mapping[str, str], services: Services) -> tuple[str, str]:
-    """(business phone number id, customer id) from the route and `?phoneNumberId=`."""
-    try:
-        customer_id = normalise_customer_id(customer)
-    except InvalidCustomerId as error:
-        raise BadRequest(str(error)) from error
-    number = params.get("phoneNumberId") or services.settings.WHATSAPP_PHONE_NUMBER_ID
-    if not number:
-        raise BadRequest("phoneNumberId is required (no WHATSAPP_PHONE_NUMBER_ID is configured)")
-    if not number.isdigit():
-        raise BadRequest("phoneNumberId must be the business number's numeric id from Meta")
-    return number, known_customer(services.store, number, customer_id)
-
-
-def _conversation(customer: str, params: Mapping[str, str], services: Services) -> str:
-    return conversation_id(*resolve_customer(customer, params, services))
+# ASCII digits only (`str.isdigit` also accepts `²` and other scripts' digits, which `int` refuses).
+_PAGE_SIZE = re.compile(r"[0-9]{1,3}")
+# A pollCursor is Cosmos's `_ts` (Unix seconds): 12 digits reach the year 33658.
+_POLL_CURSOR = re.compile(r"[0-9]{1,12}")
+_SORT_KEY = re.compile(r"[0-9]{11}-[0-9]{20}")
+_MAX_CURSOR = 64  # an encoded sort key is 44 characters
 
 
 def _page_size(params: Mapping[str, str]) -> int:
     raw = params.get("limit")
     if raw is None or raw == "":
         return DEFAULT_PAGE
-    if not raw.isdigit() or not 1 <= int(raw) <= MAX_PAGE:
+    if not _PAGE_SIZE.fullmatch(raw) or not 1 <= int(raw) <= MAX_PAGE:
         raise BadRequest(f"limit must be a whole number from 1 to {MAX_PAGE}")
     return int(raw)
 
@@ -59,6 +40,8 @@ def encode_cursor(sort_key: str) -> str:
 
 
 def decode_cursor(cursor: str) -> str:
+    if len(cursor) > _MAX_CURSOR or not cursor.isascii():
+        raise BadRequest("before is not a cursor this API returned")
     try:
         value = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
     except (binascii.Error, UnicodeDecodeError, ValueError) as error:
@@ -80,23 +63,13 @@ def media_urls(services: Services) -> Callable[[str], str]:
     return lambda blob_name: services.media.read_url(blob_name, services.settings.MEDIA_URL_MINUTES)
 
 
-def _read(authorization: str | None, services: Services, answer: Callable[[], ApiResponse]) -> ApiResponse:
-    """What both reads share: the agent's token first, then 400 for bad input, 503 for a store down."""
-    if isinstance(agent := caller(authorization, services.settings), ApiResponse):
-        return agent
-    try:
-        return answer()
-    except BadRequest as error:
-        return error_response(400, "invalid_request", str(error))
-    except StoreUnavailable:
-        return error_response(503, "store_unavailable", "Conversation storage is unavailable; try again.")
-
-
 def session_status(
     customer: str, params: Mapping[str, str], authorization: str | None, services: Services
 ) -> ApiResponse:
-    def answer() -> ApiResponse:
-        found = services.store.read(_conversation(customer, params, services), "session")
+    def answer(agent: Principal) -> ApiResponse:
+        request = conversation_request(agent, customer, params, services)
+        conv = conversation_id(request.phone_number_id, request.customer_id)
+        found = services.store.read(conv, "session")
         session = SessionDocument.model_validate(found) if found else None
         active = is_active(session, services.clock())
         return json_response(
@@ -108,7 +81,7 @@ def session_status(
             },
         )
 
-    return _read(authorization, services, answer)
+    return guarded(authorization, services, answer)
 
 
 def _poll_cursor(rows: list[dict[str, Any]], since: int = 0) -> str:
@@ -121,7 +94,7 @@ def _since(params: Mapping[str, str]) -> int | None:
     raw = params.get("changedSince")
     if raw is None or raw == "":
         return None
-    if not raw.isdigit():
+    if not _POLL_CURSOR.fullmatch(raw):
         raise BadRequest("changedSince is not a pollCursor this API returned")
     return int(raw)
 
@@ -129,8 +102,9 @@ def _since(params: Mapping[str, str]) -> int | None:
 def history(
     customer: str, params: Mapping[str, str], authorization: str | None, services: Services
 ) -> ApiResponse:
-    def answer() -> ApiResponse:
-        conv = _conversation(customer, params, services)
+    def answer(agent: Principal) -> ApiResponse:
+        request = conversation_request(agent, customer, params, services)
+        conv = conversation_id(request.phone_number_id, request.customer_id)
         limit = _page_size(params)
         since = _since(params)
         if since is not None:  # a poll: only what changed, new messages and new ticks alike
@@ -149,4 +123,4 @@ def history(
             },
         )
 
-    return _read(authorization, services, answer)
+    return guarded(authorization, services, answer)

@@ -14,8 +14,9 @@ from python_multipart import MultipartParser
 from python_multipart.exceptions import FormParserError
 from python_multipart.multipart import parse_options_header
 
-from shared.api.guard import caller
+from shared.api.guard import guarded, record_request
 from shared.api.responses import ApiResponse, error_response, json_response
+from shared.auth.entra import Principal
 from shared.conversations.ports import StoreUnavailable
 from shared.media.rules import LARGEST, MediaRejected
 from shared.media.upload import upload
@@ -98,10 +99,20 @@ def _multipart_file(body: bytes, content_type: str) -> tuple[BinaryIO, str]:
 
 
 def upload_media(
-    body: bytes, headers: Mapping[str, str], authorization: str | None, services: Services
+    body: bytes,
+    headers: Mapping[str, str],
+    params: Mapping[str, str],
+    authorization: str | None,
+    services: Services,
 ) -> ApiResponse:
-    if isinstance(agent := caller(authorization, services.settings), ApiResponse):
-        return agent
+    def answer(agent: Principal) -> ApiResponse:
+        record_request(agent, params, services)  # the panel's record: the agent must be able to read it
+        return _upload(body, headers, services)
+
+    return guarded(authorization, services, answer)
+
+
+def _upload(body: bytes, headers: Mapping[str, str], services: Services) -> ApiResponse:
     content_type = headers.get("Content-Type", "")
     try:
         if content_type.lower().startswith("multipart/form-data"):

@@ -24,7 +24,9 @@ from shared.api.views import (
     SessionStatus,
     UploadResult,
 )
+from shared.api.guard import REGARDING_PARAM
 from shared.conversations.commands import SendMessageCommand
+from shared.conversations.documents import GUID_PATTERN
 
 DOCUMENT = Path(__file__).with_name("openapi.json")
 REF = "#/components/schemas/{model}"
@@ -60,13 +62,34 @@ PHONE_NUMBER_ID = {
     "name": "phoneNumberId",
     "in": "query",
     "required": False,
-    "description": "The business number's id in Meta; defaults to the configured one.",
-    "schema": {"type": "string", "pattern": "^[0-9]+$"},
+    "description": "The business number's id in Meta; defaults to the configured one. Must be one of "
+    "WHATSAPP_PHONE_NUMBER_IDS where that is set (else 403 `not_allowed`).",
+    "schema": {"type": "string", "pattern": "^[0-9]{1,20}$"},
 }
+# Named once, referenced by every agent route.
+REGARDING_PARAMETER = {
+    "name": REGARDING_PARAM,
+    "in": "query",
+    "required": False,
+    "description": "The Contact or Lead the chat panel is on, `contact:<id>` or `lead:<id>` (the id a GUID). "
+    "Required wherever Dataverse is configured: the agent must be able to read that record in Dynamics 365 "
+    "(asked as the agent), and the customer's number must be one of its phones (mobile, business, home); "
+    "else 403 `not_allowed` with the reason.",
+    "schema": {"type": "string", "pattern": f"^(contact|lead):{GUID_PATTERN.strip('^$')}$"},
+}
+REGARDING = {"$ref": "#/components/parameters/regarding"}
 AUTH_ERRORS = {
     "401": _error("No valid Entra ID token.", {"WWW-Authenticate": {"schema": {"type": "string"}}}),
-    "403": _error("The agent lacks the required app role."),
-    "503": _error("Authentication is not configured, or storage is unavailable."),
+    "403": _error(
+        "`forbidden`: the agent lacks the required app role; `not_allowed`: Dynamics 365 does not let this "
+        "agent read the record, the customer's number is not on it, or this business number is not served."
+    ),
+    "503": _error(
+        "`not_configured` (an unresolved secret, or the Dataverse user lacks the Delegate role), "
+        "`auth_not_configured`, `access_check_unavailable` (Dataverse could not be asked; Retry-After), "
+        "or `store_unavailable`.",
+        {"Retry-After": {"schema": {"type": "string"}}},
+    ),
 }
 BAD_REQUEST = {"400": _error("The customer id, a parameter or the body is invalid; the message says which.")}
 RETRY_AFTER = {"Retry-After": {"schema": {"type": "string"}}}
@@ -103,7 +126,7 @@ def build_document() -> dict[str, Any]:
                     "operationId": "get_session",
                     "summary": "Is the customer's 24-hour window open?",
                     "security": secured,
-                    "parameters": [CUSTOMER, PHONE_NUMBER_ID],
+                    "parameters": [CUSTOMER, PHONE_NUMBER_ID, REGARDING],
                     "responses": {
                         "200": _json(SessionStatus, "The window's state."),
                         **BAD_REQUEST,
@@ -119,25 +142,26 @@ def build_document() -> dict[str, Any]:
                     "parameters": [
                         CUSTOMER,
                         PHONE_NUMBER_ID,
+                        REGARDING,
                         {
                             "name": "limit",
                             "in": "query",
                             "required": False,
-                            "schema": {"type": "string", "pattern": "^[0-9]+$"},
+                            "schema": {"type": "string", "pattern": "^[0-9]{1,3}$"},
                             "description": f"Page size, 1 to {MAX_PAGE} (default {DEFAULT_PAGE}).",
                         },
                         {
                             "name": "before",
                             "in": "query",
                             "required": False,
-                            "schema": {"type": "string"},
+                            "schema": {"type": "string", "maxLength": 64},
                             "description": "The `next` cursor of the previous page.",
                         },
                         {
                             "name": "changedSince",
                             "in": "query",
                             "required": False,
-                            "schema": {"type": "string", "pattern": "^[0-9]+$"},
+                            "schema": {"type": "string", "pattern": "^[0-9]{1,12}$"},
                             "description": "A `pollCursor` from an earlier answer: only messages written or "
                             "changed since then (up to `limit`), newest first.",
                         },
@@ -153,7 +177,7 @@ def build_document() -> dict[str, Any]:
                     "summary": "Send a session message (text, or media by https URL) to the customer.",
                     "description": "Only inside the 24-hour window. One `clientMessageId` sends once.",
                     "security": secured,
-                    "parameters": [CUSTOMER, PHONE_NUMBER_ID],
+                    "parameters": [CUSTOMER, PHONE_NUMBER_ID, REGARDING],
                     "requestBody": {
                         "required": True,
                         "content": {"application/json": {"schema": _ref(SendMessageCommand)}},
@@ -162,7 +186,11 @@ def build_document() -> dict[str, Any]:
                         "202": _json(MessageView, "Accepted by WhatsApp (or a replay of an earlier send)."),
                         **BAD_REQUEST,
                         **AUTH_ERRORS,
-                        "409": _error("The 24-hour window is closed: only templates may be sent."),
+                        "409": _error(
+                            "`session_inactive`: the 24-hour window is closed, only templates may be sent; "
+                            "`client_message_id_reused`: this clientMessageId was sent before with another "
+                            "body, and nothing was sent."
+                        ),
                         "422": _json(SendFailure, "WhatsApp refused the message, with its reason."),
                         "429": _json(SendFailure, "WhatsApp is rate limiting; retry later.", RETRY_AFTER),
                         "502": _json(
@@ -180,13 +208,14 @@ def build_document() -> dict[str, Any]:
                     "summary": "Upload a file for the media URL box, checked against WhatsApp's rules.",
                     "security": secured,
                     "parameters": [
+                        REGARDING,
                         {
                             "name": "X-Filename",
                             "in": "header",
                             "required": False,
                             "description": "The file's name, for a raw (non-multipart) body.",
                             "schema": {"type": "string"},
-                        }
+                        },
                     ],
                     "requestBody": {
                         "required": True,
@@ -234,6 +263,7 @@ def build_document() -> dict[str, Any]:
         },
         "components": {
             "schemas": schemas["$defs"],
+            "parameters": {"regarding": REGARDING_PARAMETER},
             "securitySchemes": {
                 "entraId": {
                     "type": "http",

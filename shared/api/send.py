@@ -7,13 +7,15 @@ from collections.abc import Mapping
 
 from pydantic import ValidationError
 
-from shared.api.conversations import BadRequest, media_urls, message_view, resolve_customer
-from shared.api.guard import caller
+from shared.api.conversations import media_urls, message_view
+from shared.api.guard import BadRequest, conversation_request, guarded
 from shared.api.responses import ApiResponse, error_response, json_response
+from shared.auth.entra import Principal
 from shared.conversations.commands import SendMessageCommand
 from shared.conversations.documents import MessageError
 from shared.conversations.ports import StoreUnavailable
 from shared.conversations.send import (
+    ClientMessageIdReused,
     InvalidMedia,
     SendFailed,
     SendMessage,
@@ -82,29 +84,47 @@ def failure_response(error: MessageError, message: dict[str, object]) -> ApiResp
     )
 
 
+def _command(body: bytes) -> SendMessageCommand:
+    try:
+        return SendMessageCommand.model_validate_json(body)
+    except ValidationError as error:
+        if any(e["type"] == "json_invalid" for e in error.errors()):
+            raise BadRequest("The body is not valid JSON.") from None
+        raise BadRequest(_validation_message(error)) from None
+
+
 def send_message(
     customer: str, params: Mapping[str, str], body: bytes, authorization: str | None, services: Services
 ) -> ApiResponse:
-    if isinstance(agent := caller(authorization, services.settings), ApiResponse):
-        return agent
-    try:
-        command = SendMessageCommand.model_validate_json(body)
-        phone_number_id, customer_id = resolve_customer(customer, params, services)
-    except StoreUnavailable:
-        return error_response(
-            503, "store_unavailable", "Conversation storage is unavailable; nothing was sent."
-        )
-    except BadRequest as error:
-        return error_response(400, "invalid_request", str(error))
-    except ValidationError as error:
-        if any(e["type"] == "json_invalid" for e in error.errors()):
-            return error_response(400, "invalid_request", "The body is not valid JSON.")
-        return error_response(400, "invalid_request", _validation_message(error))
+    def answer(agent: Principal) -> ApiResponse:
+        command = _command(body)
+        request = conversation_request(agent, customer, params, services, command.regarding)
+        if command.regarding is None and request.regarding is not None:
+            command = command.model_copy(update={"regarding": request.regarding})
+        return _send(request.phone_number_id, request.customer_id, command, agent, services)
+
+    return guarded(authorization, services, answer)
+
+
+def _send(
+    phone_number_id: str,
+    customer_id: str,
+    command: SendMessageCommand,
+    agent: Principal,
+    services: Services,
+) -> ApiResponse:
     use_case = SendMessage(services.store, services.queue, services.sender, services.media, services.clock)
     try:
         stored, _ = use_case(phone_number_id, customer_id, command, agent.object_id)
     except SessionInactive:
         return error_response(409, "session_inactive", WINDOW_CLOSED_MESSAGE)
+    except ClientMessageIdReused:
+        return error_response(
+            409,
+            "client_message_id_reused",
+            "This clientMessageId was already used for a different message; nothing was sent. "
+            "Use a new clientMessageId for a new message.",
+        )
     except InvalidMedia as error:
         return error_response(400, "invalid_request", str(error))
     except SendFailed as failure:

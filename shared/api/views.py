@@ -51,6 +51,9 @@ class MessageView(ApiModel):
     error: MessageError | None = None
     sent_by: str | None = Field(default=None, alias="sentBy")
     regarding: Regarding | None = None
+    client_message_id: str | None = Field(
+        default=None, alias="clientMessageId", description="Outbound: the control's idempotency key."
+    )
 
 
 class MessagesPage(ApiModel):
@@ -80,6 +83,10 @@ ErrorCode = Literal[
     "auth_not_configured",
     "auth_unavailable",
     "not_found",
+    "not_allowed",
+    "not_configured",
+    "access_check_unavailable",
+    "client_message_id_reused",
 ]
 
 

@@ -85,6 +85,14 @@ class AuthError(Exception):
 def authenticate(authorization: str | None, settings: Settings) -> Principal:
     """The caller of a D365-facing route, from its `Authorization` header; raises AuthError to refuse."""
     if settings.AUTH_DISABLED:
+        if settings.runs_in_azure:
+            # Only the local host may skip sign-in: in Azure it would open every conversation to anyone.
+            raise AuthError(
+                503,
+                "auth_not_configured",
+                "Sign-in cannot be disabled in Azure: remove AUTH_DISABLED and set AUTH_TENANT_ID and "
+                "AUTH_AUDIENCE.",
+            )
         return LOCAL_PRINCIPAL
     audiences = tuple(settings.auth_audiences)
     if not settings.AUTH_TENANT_ID.strip() or not audiences:

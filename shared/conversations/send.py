@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 import uuid
 from dataclasses import dataclass
@@ -23,7 +25,14 @@ from shared.conversations.documents import (
 )
 from shared.conversations.inbound import preview, sort_key
 from shared.conversations.ingest import Clock, apply_receipt, utc_now
-from shared.conversations.ports import ConversationStore, Doc, MediaStore, QueuePublisher, StoredMedia
+from shared.conversations.ports import (
+    ConversationStore,
+    Doc,
+    MediaStore,
+    QueuePublisher,
+    StoredMedia,
+    UnsafeBlobName,
+)
 from shared.conversations.queue_messages import MirrorRequest
 from shared.conversations.session_window import is_active
 from shared.storage.names import DATAVERSE_MIRROR_QUEUE
@@ -57,6 +66,26 @@ class OutboundMedia:
     info: MediaInfo
     blob_name: str | None = None
     stored: StoredMedia | None = None  # our blob, as read when checked; its bytes are read when uploaded
+
+
+# Outbound messages live under `out:<clientMessageId>`: no id a control sends can then collide with a
+# wamid, the `session` and `conversation` documents, or a `receipt:`.
+OUTBOUND_ID_PREFIX = "out:"
+
+
+def outbound_message_id(client_message_id: str | None) -> str:
+    return document_id(OUTBOUND_ID_PREFIX + (client_message_id or str(uuid.uuid4())))
+
+
+def request_hash(phone_number_id: str, customer_id: str, command: SendMessageCommand) -> str:
+    """What a clientMessageId stands for: the same id must always mean the same message."""
+    asked = command.model_dump(mode="json", by_alias=True, exclude_none=True, exclude={"client_message_id"})
+    canonical = json.dumps([phone_number_id, customer_id, asked], sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+class ClientMessageIdReused(Exception):
+    """The clientMessageId was sent before with another body: refused before Meta is called."""
 
 
 class SessionInactive(Exception):
@@ -121,7 +150,10 @@ class SendMessage:
         history keeps the blob, not a URL that expires); any other https URL by link."""
         if command.type == "text" or not command.media_url:
             return None
-        blob_name = self.media.blob_name_of(command.media_url)
+        try:
+            blob_name = self.media.blob_name_of(command.media_url)
+        except UnsafeBlobName as error:
+            raise InvalidMedia("mediaUrl does not name one of our uploads") from error
         if blob_name is None:
             if not command.media_url.startswith("https://"):
                 raise InvalidMedia(
@@ -165,11 +197,14 @@ class SendMessage:
             raise SessionInactive(conv)
 
         media = self._media(command)
-        message_id = document_id(command.client_message_id or str(uuid.uuid4()))
+        message_id = outbound_message_id(command.client_message_id)
         draft = self._draft(conv, phone_number_id, customer_id, command, message_id, sent_by, now, media)
         if not self.store.create(draft.to_document()):
             existing = self.store.read(conv, message_id)
             assert existing is not None
+            if existing.get("requestHash") != draft.request_hash:
+                log.warning("clientMessageId %s reused with another body", command.client_message_id)
+                raise ClientMessageIdReused(message_id)
             if not self._may_retry(existing):
                 log.info(
                     "replayed send %s",
@@ -236,6 +271,8 @@ class SendMessage:
             status_times={"accepted": iso(now)},
             sent_by=sent_by,
             regarding=command.regarding,
+            client_message_id=command.client_message_id,
+            request_hash=request_hash(phone_number_id, customer_id, command),
         )
 
     @staticmethod

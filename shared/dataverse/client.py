@@ -137,8 +137,13 @@ class DataverseClient:
             raise
         return True
 
-    def get(self, path: str, params: Mapping[str, str] | None = None) -> dict[str, Any]:
-        response = self.request("GET", path, params=params)
+    def get(
+        self,
+        path: str,
+        params: Mapping[str, str] | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> dict[str, Any]:
+        response = self.request("GET", path, params=params, headers=headers)
         payload: dict[str, Any] = response.json()
         return payload
 

@@ -267,6 +267,15 @@ class SchemaProvisioner:
         )
 
 
+# The chat panel's routes read the panel's record *as the agent* (CallerObjectId), which only an
+# application user holding prvActOnBehalfOfAnotherUser may do (docs/dataverse.md, "Who sees what").
+APPLICATION_USER_NEEDS = (
+    "the app's application user also needs the Delegate role (prvActOnBehalfOfAnotherUser) and Read "
+    "on Contact and Lead at Organization depth: the chat panel's routes read the agent's record as the "
+    "agent, and without it they answer 503 not_configured"
+)
+
+
 def main(argv: Sequence[str] | None = None, client: DataverseClient | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m shared.dataverse.provision",
@@ -296,6 +305,7 @@ def main(argv: Sequence[str] | None = None, client: DataverseClient | None = Non
     except (ProvisioningError, DataverseError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
+    print(APPLICATION_USER_NEEDS)
     return 0
 
 

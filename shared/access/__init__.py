@@ -1,0 +1,1 @@
+"""Who may see which conversation: Dynamics 365 decides, the app asks and remembers for a while."""
