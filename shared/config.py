@@ -22,7 +22,7 @@ MAX_MEDIA_URL_MINUTES = 24 * 60
 
 
 class Settings(BaseSettings):
-    """Every setting DESIGN.md names; names match the environment variables exactly."""
+    """Every setting the README's table names; names match the environment variables exactly."""
 
     model_config = SettingsConfigDict(case_sensitive=True, extra="ignore", populate_by_name=True)
 

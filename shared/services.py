@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Protocol
 
+from shared.access.records import AccessPolicy
 from shared.config import Settings, get_settings
 from shared.conversations.ingest import Clock, utc_now
 from shared.conversations.ports import ConversationStore, MediaStore, QueuePublisher
@@ -25,6 +26,8 @@ class Services:
     sender: WhatsAppApi
     media: MediaStore
     clock: Clock = utc_now
+    # None where Dataverse is not configured or sign-in is off: any agent sees every conversation.
+    access: AccessPolicy | None = None
 
 
 def _queues(settings: Settings) -> QueuePublisher:
@@ -37,6 +40,25 @@ def _queues(settings: Settings) -> QueuePublisher:
     if announce_mirror_state(settings):
         return publisher
     return WithoutQueues(publisher, frozenset({DATAVERSE_MIRROR_QUEUE}))
+
+
+def _access(settings: Settings) -> AccessPolicy | None:
+    """Dataverse decides which records an agent may see, wherever it is configured and sign-in is on."""
+    if not settings.record_checks_on:
+        return None
+    from shared.dataverse.client import DataverseClient
+    from shared.dataverse.record_access import DataverseRecords
+    from shared.dataverse.tokens import token_provider_for
+
+    # An agent is waiting: a few quick attempts, never the mirror's minutes of patience.
+    client = DataverseClient(
+        settings.DATAVERSE_URL,
+        token_provider_for(settings),
+        timeout=(3.05, 10.0),
+        max_attempts=3,
+        retry_budget_seconds=5.0,
+    )
+    return AccessPolicy(DataverseRecords(client), grant_seconds=settings.ACCESS_CACHE_SECONDS)
 
 
 @lru_cache(maxsize=1)
@@ -55,8 +77,10 @@ def get_services() -> Services:
             settings.WHATSAPP_GRAPH_BASE_URL,
             settings.WHATSAPP_API_VERSION,
             settings.WHATSAPP_ACCESS_TOKEN.get_secret_value(),
+            media_hosts=settings.media_download_hosts,
         ),
         media=BlobMediaStore(blob_service(settings), settings.MEDIA_CONTAINER),
+        access=_access(settings),
     )
 
 

@@ -307,7 +307,8 @@ class DataverseStandIn:
             return error(
                 403,
                 "0x80040220",
-                f"Principal user (Id={user.systemuserid}, type=8) is missing prvRead{entity.title()} privilege",
+                f"Principal user (Id={user.systemuserid}, type=8) is missing prvRead{entity.title()} "
+                "privilege",
             )
         visible = user.reads[entity_set]
         if visible is not None and row_id in self.rows[entity_set] and row_id not in visible:

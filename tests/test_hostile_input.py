@@ -59,7 +59,9 @@ def test_an_unresolved_key_vault_reference_counts_as_unset(name: str) -> None:
     assert value is None or value.get_secret_value() == ""
     assert found.unresolved_secrets == (name,)
     (level, line), *_ = security_warnings(found)
-    assert level == logging.ERROR and name in line and "Key Vault" in line
+    assert level == logging.ERROR
+    assert name in line
+    assert "Key Vault" in line
     assert "kv-abc123" not in line  # the log names the setting, not the vault
 
 
@@ -157,8 +159,10 @@ def test_a_client_message_id_named_like_a_document_cannot_touch_it(
         assert response.status_code == 202, response.text
         assert response.json["id"] == f"out:{reserved}"
     conv = conversation_id(phone_number_id, WA)
-    assert services.store.read(conv, "session")["type"] == "session"  # type: ignore[index]
-    assert services.store.read(conv, "conversation")["type"] == "conversation"  # type: ignore[index]
+    for document in ("session", "conversation"):
+        found = services.store.read(conv, document)
+        assert found is not None
+        assert found["type"] == document
 
 
 # --- 8. odd but well-formed parameters are 400 --------------------------------------------------------
@@ -209,7 +213,7 @@ def test_a_regarding_id_that_is_not_a_guid_is_400(
 
 # --- never a 5xx -------------------------------------------------------------------------------------
 
-_text = st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=60)
+_text = st.text(alphabet=st.characters(codec="utf-8", exclude_categories=["Cs"]), max_size=60)
 _param_values = st.one_of(
     _text,
     st.integers(min_value=-(10**30), max_value=10**30).map(str),

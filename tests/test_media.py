@@ -210,7 +210,7 @@ def test_an_uploaded_image_is_sent_by_meta_media_id_and_kept_as_a_blob(
     assert form == {"messaging_product": "whatsapp", "type": "image/png"}
     [sent] = meta.sends()
     assert sent["image"] == {"id": "media-1", "caption": "your receipt"}
-    stored = services.store.read(conversation_id(phone_number_id, WA), "img-1")
+    stored = services.store.read(conversation_id(phone_number_id, WA), "out:img-1")
     assert stored is not None
     assert stored["media"]["blobName"] == uploaded["blobName"]
     assert "url" not in stored["media"]  # history keeps the blob, never a URL that expires

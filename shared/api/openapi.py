@@ -15,6 +15,7 @@ from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
 from shared.api.conversations import DEFAULT_PAGE, MAX_PAGE
+from shared.api.guard import REGARDING_PARAM
 from shared.api.views import (
     ErrorResponse,
     Health,
@@ -24,7 +25,6 @@ from shared.api.views import (
     SessionStatus,
     UploadResult,
 )
-from shared.api.guard import REGARDING_PARAM
 from shared.conversations.commands import SendMessageCommand
 from shared.conversations.documents import GUID_PATTERN
 

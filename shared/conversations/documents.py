@@ -1,11 +1,11 @@
-"""The documents of the `conversations` container (DESIGN.md), one partition per conversation."""
+"""The documents of the `conversations` container (README: "Data in Cosmos DB"), one partition each."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import AliasGenerator, BaseModel, ConfigDict, Field
+from pydantic import AliasGenerator, BaseModel, ConfigDict, Field, StringConstraints
 from pydantic.alias_generators import to_camel
 
 Direction = Literal["inbound", "outbound"]
@@ -56,6 +56,7 @@ class MediaInfo(Document):
     blob_name: str | None = None
     url: str | None = None  # an external link as sent, or (in API answers only) a fresh read URL
     status: str | None = None  # inbound copies: "stored", or "unavailable" once Meta no longer has it
+    unavailable_reason: str | None = None  # why an inbound copy is "unavailable" (gone, refused URL)
 
 
 class MessageError(Document):
@@ -65,9 +66,20 @@ class MessageError(Document):
     retryable: bool | None = None  # nothing went out and the cause may pass: the same send may be retried
 
 
+# A Dataverse row id exactly as the Web API writes it: it ends up in OData paths (`contacts(<id>)`,
+# `@odata.bind`), so nothing else may pass. Stored and compared in lower case.
+GUID_PATTERN = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
+
+
 class Regarding(Document):
+    """The Contact or Lead a message is about (the record the chat panel sits on)."""
+
     entity: Literal["contact", "lead"]
-    id: str
+    id: Annotated[str, StringConstraints(pattern=GUID_PATTERN, to_lower=True)]
+
+    def to_param(self) -> str:
+        """As the `regarding` query parameter writes it: `contact:<id>`."""
+        return f"{self.entity}:{self.id}"
 
 
 class MessageDocument(Document):
@@ -93,6 +105,10 @@ class MessageDocument(Document):
     error: MessageError | None = None
     sent_by: str | None = None
     regarding: Regarding | None = None
+    # Outbound only: the control's idempotency key, and a hash of what it asked to send with it, so
+    # the same key with another body is refused instead of sending the new one under the old record.
+    client_message_id: str | None = None
+    request_hash: str | None = None
     raw: dict[str, Any] | None = None  # only for what the code does not model
 
 

@@ -16,6 +16,11 @@ class StoreUnavailable(Exception):
     """A store or queue could not be reached or refused the write: the caller should answer 5xx and retry."""
 
 
+class UnsafeBlobName(ValueError):
+    """A URL into our media container names something other than an agent's upload (`..`, encoded
+    slashes, another folder): refused, so a send can never make the app read any other blob."""
+
+
 class ConversationStore(Protocol):
     def create(self, document: Doc) -> bool:
         """Writes a new document; False (and no change) when one with that id exists."""
@@ -63,11 +68,13 @@ class MediaStore(Protocol):
     def put(
         self, blob_name: str, data: bytes | Iterable[bytes], content_type: str, metadata: dict[str, str]
     ) -> None:
-        """Writes the blob (replacing one of that name); an iterable is streamed block by block."""
+        """Writes the blob (replacing one of that name); an iterable is streamed block by block.
+
+        Stored as an attachment, with `content_type` only if WhatsApp accepts it (else opaque bytes)."""
         ...
 
     def read_url(self, blob_name: str, minutes: int) -> str:
-        """A read-only URL for the blob that expires after `minutes`."""
+        """A read-only URL for the blob that expires after `minutes` and downloads it as an attachment."""
         ...
 
     def open(self, blob_name: str) -> StoredMedia:
@@ -75,7 +82,9 @@ class MediaStore(Protocol):
         ...
 
     def blob_name_of(self, url: str) -> str | None:
-        """The blob a URL points at, when it is one of ours; None for any other URL."""
+        """The upload a URL points at, when it is one of ours; None for any other URL.
+
+        Raises UnsafeBlobName for a URL into our container that is not a plain `outbound/...` name."""
         ...
 
     def delete(self, blob_name: str) -> None: ...

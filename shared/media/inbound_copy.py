@@ -26,10 +26,17 @@ MAX_INBOUND = LARGEST + 1024 * 1024
 GONE_CODES = frozenset({100, 131052})
 
 
+class MediaUrlRefused(ValueError):
+    """Meta's lookup named a download URL the access token must not be sent to: the file is marked
+    unavailable (a retry would get the same answer), and nothing was requested."""
+
+
 class MediaSource(Protocol):
     def media_location(self, media_id: str, phone_number_id: str | None = None) -> MediaLocation: ...
 
-    def download(self, url: str, chunk_size: int = ...) -> Iterator[bytes]: ...
+    def download(self, url: str, chunk_size: int = ...) -> Iterator[bytes]:
+        """The file's bytes; raises MediaUrlRefused, before any request, for a URL not to be trusted."""
+        ...
 
 
 class MediaIntegrityError(Exception):
@@ -89,15 +96,22 @@ class CopyInboundMedia:
             record_meta_error(error.code, "media")
             if error.code in GONE_CODES or error.http_status == 404:
                 log.warning("Meta no longer has media %s: %s", request.meta_media_id, error, extra=extra)
-                self._record(request, {"status": "unavailable"})
+                reason = f"Meta no longer has this file (error {error.code or error.http_status})"
+                self._record(request, {"status": "unavailable", "unavailableReason": reason})
                 return "unavailable"
             raise
+        try:
+            chunks = self.source.download(location.url)
+        except MediaUrlRefused as refused:
+            log.warning("media %s not downloaded: %s", request.meta_media_id, refused, extra=extra)
+            self._record(request, {"status": "unavailable", "unavailableReason": str(refused)})
+            return "unavailable"
         mime_type = location.mime_type or request.mime_type or "application/octet-stream"
         blob_name = inbound_blob_name(
             request.conversation_id, request.id, mime_type, parse_iso(message.timestamp)
         )
         limit = min(MAX_INBOUND, (location.file_size or MAX_INBOUND) + 1)
-        stream = _Counted(self.source.download(location.url), limit)
+        stream = _Counted(chunks, limit)
         self.media.put(blob_name, stream, mime_type, {"metaMediaId": request.meta_media_id})
         expected = request.sha256 or location.sha256
         if (location.file_size is not None and stream.size != location.file_size) or (

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import re
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import unquote, urlsplit
@@ -17,17 +18,28 @@ from azure.storage.blob import (
     generate_blob_sas,
 )
 
-from shared.conversations.ports import StoredMedia, StoreUnavailable
+from shared.conversations.ports import StoredMedia, StoreUnavailable, UnsafeBlobName
+from shared.media.names import attachment, is_outbound_blob_name, served_type, served_type_of_name
 
 _CLOCK_SKEW = timedelta(minutes=5)
-_DELEGATION_KEY_LIFETIME = timedelta(hours=6)
+# A delegation key is reused for this long beyond the longest URL signed with it.
+_DELEGATION_KEY_REUSE = timedelta(hours=6)
+# Azure refuses a key that expires more than 7 days from now; keep clear of that edge.
+_DELEGATION_KEY_MAX = timedelta(days=7) - _CLOCK_SKEW
+# An encoded slash or backslash would be decoded by Blob Storage into another path.
+_ENCODED_SEPARATOR = re.compile(r"%(2f|5c)", re.IGNORECASE)
 CHUNK = 4 * 1024 * 1024
 
 
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
 class BlobMediaStore:
-    def __init__(self, service: BlobServiceClient, container: str):
+    def __init__(self, service: BlobServiceClient, container: str, clock: Callable[[], datetime] = _utc_now):
         self.service = service
         self.container = service.get_container_client(container)
+        self.clock = clock
         self._delegation: UserDelegationKey | None = None
         self._delegation_expires = datetime.min.replace(tzinfo=UTC)
         self._lock = threading.Lock()
@@ -39,7 +51,11 @@ class BlobMediaStore:
             self.container.get_blob_client(blob_name).upload_blob(
                 data,  # an iterable is staged in blocks: memory stays bounded for large files
                 overwrite=True,
-                content_settings=ContentSettings(content_type=content_type),
+                # Served as a download, typed only if WhatsApp accepts the type: a customer's
+                # text/html must never render as a page on the storage account's origin.
+                content_settings=ContentSettings(
+                    content_type=served_type(content_type), content_disposition=attachment(blob_name)
+                ),
                 metadata=metadata,
                 max_concurrency=1,
             )
@@ -83,7 +99,8 @@ class BlobMediaStore:
         )
 
     def read_url(self, blob_name: str, minutes: int) -> str:
-        now = datetime.now(UTC)
+        now = self.clock()
+        expiry = now + timedelta(minutes=minutes)
         blob = self.container.get_blob_client(blob_name)
         common: dict[str, Any] = {
             "account_name": self.service.account_name,
@@ -91,27 +108,35 @@ class BlobMediaStore:
             "blob_name": blob_name,
             "permission": BlobSasPermissions(read=True),
             "start": now - _CLOCK_SKEW,
-            "expiry": now + timedelta(minutes=minutes),
+            # rscd/rsct: the answer is a download of a safe type whatever the blob was stored with
+            # (blobs written before this rule included).
+            "content_disposition": attachment(blob_name),
+            "content_type": served_type_of_name(blob_name),
         }
         account_key = getattr(self.service.credential, "account_key", None)
         if account_key:  # a connection string with a key (Azurite): an account-key SAS
-            token = generate_blob_sas(account_key=account_key, **common)
-        else:  # managed identity, no shared keys: a user delegation SAS
-            token = generate_blob_sas(user_delegation_key=self._delegation_key(now), **common)
+            token = generate_blob_sas(account_key=account_key, expiry=expiry, **common)
+        else:  # managed identity, no shared keys: a user delegation SAS, which dies with its key
+            key, key_expires = self._delegation_key(now, expiry)
+            token = generate_blob_sas(user_delegation_key=key, expiry=min(expiry, key_expires), **common)
         return f"{blob.url}?{token}"
 
-    def _delegation_key(self, now: datetime) -> UserDelegationKey:
+    def _delegation_key(self, now: datetime, sas_expiry: datetime) -> tuple[UserDelegationKey, datetime]:
+        """A key that outlives the SAS about to be signed (Azure allows 7 days), reused while it does."""
+        longest = now + _DELEGATION_KEY_MAX
         with self._lock:
-            if self._delegation is None or self._delegation_expires - now < timedelta(hours=1):
-                expires = now + _DELEGATION_KEY_LIFETIME
+            if self._delegation is None or self._delegation_expires < min(sas_expiry, longest):
+                expires = min(max(sas_expiry, now) + _DELEGATION_KEY_REUSE, longest)
                 try:
                     self._delegation = self.service.get_user_delegation_key(now - _CLOCK_SKEW, expires)
                 except AzureError as error:
                     raise StoreUnavailable("could not get a user delegation key for media URLs") from error
                 self._delegation_expires = expires
-            return self._delegation
+            return self._delegation, self._delegation_expires
 
     def blob_name_of(self, url: str) -> str | None:
+        """The upload a URL names; None for a URL outside our container. A name that is not a plain
+        `outbound/...` path raises UnsafeBlobName: `..%2F` would otherwise reach any blob."""
         prefix = urlsplit(self.container.url)
         target = urlsplit(url)
         if (target.scheme, target.netloc) != (prefix.scheme, prefix.netloc):
@@ -119,5 +144,8 @@ class BlobMediaStore:
         container_path = prefix.path.rstrip("/") + "/"
         if not target.path.startswith(container_path):
             return None
-        name = unquote(target.path[len(container_path) :])
-        return name or None
+        raw = target.path[len(container_path) :]
+        name = unquote(raw)  # bytes that are not UTF-8 become U+FFFD, which no upload's name holds
+        if _ENCODED_SEPARATOR.search(raw) or not is_outbound_blob_name(name):
+            raise UnsafeBlobName("mediaUrl points into the media container but not at an upload")
+        return name

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any, TypeVar
+from urllib.parse import urlsplit
 
 import requests
 from pydantic import BaseModel, ValidationError
@@ -20,6 +21,8 @@ from tenacity import (
     wait_random_exponential,
 )
 
+from shared.config import LOOPBACK_HOSTS, META_MEDIA_HOSTS
+from shared.media.inbound_copy import MediaUrlRefused
 from shared.whatsapp.graph_errors import GraphError
 from shared.whatsapp.graph_models import MediaLocation, SendMessageRequest, SendMessageResponse, UploadedMedia
 
@@ -49,6 +52,37 @@ def _worth_retrying(error: BaseException) -> bool:
     return isinstance(error, GraphError) and error.transient
 
 
+def default_media_hosts(base_url: str) -> frozenset[str]:
+    """Meta's documented download host, plus the Graph host itself when it is this machine (the
+    sandbox): the same rule as `Settings.media_download_hosts`."""
+    hosts = {host.strip().lower() for host in META_MEDIA_HOSTS.split(",") if host.strip()}
+    graph_host = (urlsplit(base_url).hostname or "").lower()
+    return frozenset(hosts | ({graph_host} & LOOPBACK_HOSTS))
+
+
+def media_url_refusal(url: str, allowed_hosts: frozenset[str]) -> str | None:
+    """Why the access token must not be sent to `url`, or None when it may: https (plain http only
+    on this machine) to an allowed host, on its usual port, with no user name in the way."""
+    if not url.isascii() or not url.isprintable() or "\\" in url or " " in url:
+        return "the download URL holds characters a URL may not"
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        return "the download URL cannot be parsed"
+    host = (parts.hostname or "").lower()
+    local = host in LOOPBACK_HOSTS
+    if "@" in parts.netloc:
+        return "the download URL carries a user name"
+    if parts.scheme != "https" and not (parts.scheme == "http" and local):
+        return f"the download URL is not https ({parts.scheme[:10] or 'no scheme'})"
+    if host not in allowed_hosts:
+        return f"the download URL's host {host[:100]!r} is not an allowed media host"
+    if port not in (None, 443) and not local:
+        return f"the download URL uses port {port}"
+    return None
+
+
 class GraphClient:
     def __init__(
         self,
@@ -61,7 +95,10 @@ class GraphClient:
         max_attempts: int = 4,
         retry_budget_seconds: float = 10.0,
         sleep: Callable[[float], None] = time.sleep,
+        media_hosts: Iterable[str] | None = None,
     ):
+        """`media_hosts`: where a customer's file may be downloaded with the token (None: Meta's own
+        download host, and the Graph host when it is this machine)."""
         self.base_url = base_url.rstrip("/")
         self.api_version = api_version
         self._token = access_token
@@ -70,6 +107,11 @@ class GraphClient:
         self.max_attempts = max_attempts
         self.retry_budget_seconds = retry_budget_seconds
         self.sleep = sleep
+        self.media_hosts = (
+            default_media_hosts(self.base_url)
+            if media_hosts is None
+            else frozenset(host.strip().lower() for host in media_hosts)
+        )
 
     def __repr__(self) -> str:  # never show the token
         return f"GraphClient({self.base_url}/{self.api_version})"
@@ -124,7 +166,17 @@ class GraphClient:
         return location
 
     def download(self, url: str, chunk_size: int = 1024 * 1024) -> Iterator[bytes]:
-        """Streams a media URL's bytes (the bearer token is required); memory stays at one chunk."""
+        """Streams a media URL's bytes with the bearer token; memory stays at one chunk.
+
+        The URL comes from Meta's answer, so it is checked here, where the token is: anything but
+        https to an allowed media host raises MediaUrlRefused at once, before any request."""
+        refusal = media_url_refusal(url, self.media_hosts)
+        if refusal is not None:
+            raise MediaUrlRefused(refusal)
+        return self._stream(url, chunk_size)
+
+    def _stream(self, url: str, chunk_size: int) -> Iterator[bytes]:
+        # requests drops the Authorization header itself if a redirect leaves the host.
         response = self._request("GET", url, stream=True)
         if response.status_code != 200:
             raise GraphError.from_response(response.status_code, _json_or_none(response))
