@@ -39,8 +39,10 @@ def _run(args: argparse.Namespace) -> int:
     from devhost.host import LocalFunctionsHost, QueueRules
     from devhost.provision import provision
     from shared.config import get_settings
+    from shared.log_redaction import install_log_redaction
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    install_log_redaction()  # Meta's handshake URL carries the verify token
     logging.getLogger("azure").setLevel(logging.WARNING)
     settings = get_settings()
     with LocalStack(DEV_PORTS) as stack:

@@ -14,7 +14,7 @@ import json
 import logging
 import re
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 from functools import cache
@@ -26,13 +26,18 @@ from azure.functions.decorators.http import HttpTrigger
 from azure.functions.decorators.queue import QueueTrigger
 from azure.functions.queue import QueueMessage as TriggerQueueMessage
 from azure.storage.queue import QueueClient, QueueMessage
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 from werkzeug.routing import Map, Rule
-from werkzeug.serving import BaseWSGIServer, make_server
+from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
+
+from shared.api.webhook import MAX_BODY_BYTES as WEBHOOK_MAX_BODY_BYTES
+from shared.log_redaction import redact
 
 log = logging.getLogger("devhost")
 WsgiApp = Callable[..., Iterable[bytes]]
+# Functions whose request bodies are capped here, before they are read (the app checks again).
+BODY_LIMITS: Mapping[str, int] = {"whatsapp_webhook": WEBHOOK_MAX_BODY_BYTES}
 
 
 def _timespan(value: str | None, default: float) -> float:
@@ -90,10 +95,16 @@ def _werkzeug_route(route: str) -> str:
     return "/api/" + re.sub(r"\{([^}]+)\}", convert, route.strip("/"))
 
 
+def _json_error(status: int, code: str, message: str) -> Response:
+    body = json.dumps({"error": {"code": code, "message": message}})
+    return Response(body, status=status, mimetype="application/json")
+
+
 class HttpFunctions:
     """WSGI application over the app's HTTP triggers. Function keys are not enforced (as with Core Tools)."""
 
-    def __init__(self, functions: Iterable[Any]):
+    def __init__(self, functions: Iterable[Any], body_limits: Mapping[str, int] = BODY_LIMITS):
+        self.body_limits = body_limits
         self.handlers: dict[str, tuple[Callable[..., Any], str]] = {}
         rules = []
         for function in functions:
@@ -112,16 +123,24 @@ class HttpFunctions:
         try:
             endpoint, route_params = self.url_map.bind_to_environ(environ).match()
         except HTTPException as error:
-            body = json.dumps({"error": {"code": "not_found", "message": error.description}})
-            return Response(body, status=error.code, mimetype="application/json")(environ, start_response)
+            return _json_error(error.code or 404, "not_found", str(error.description))(
+                environ, start_response
+            )
         handler, arg_name = self.handlers[endpoint]
+        # werkzeug refuses a longer Content-Length before reading a byte, and stops a chunked body at it.
+        request.max_content_length = self.body_limits.get(endpoint)
+        try:
+            body = request.get_data()
+        except RequestEntityTooLarge:
+            too_large = f"The body is larger than {request.max_content_length} bytes."
+            return _json_error(413, "payload_too_large", too_large)(environ, start_response)
         http_request = func.HttpRequest(
             method=request.method,
             url=request.url,
             headers=dict(request.headers),
             params=dict(request.args),
             route_params=route_params,
-            body=request.get_data(),
+            body=body,
         )
         try:
             result: func.HttpResponse = _call(handler, {arg_name: http_request})
@@ -136,6 +155,14 @@ class HttpFunctions:
             result.get_body(), status=result.status_code, headers=headers, content_type=content_type
         )
         return response(environ, start_response)
+
+
+class RedactingRequestHandler(WSGIRequestHandler):
+    """werkzeug logs each request line with its query string; Meta's handshake puts our verify token
+    there. Redacted here, whatever logging is configured (werkzeug may add a handler of its own)."""
+
+    def log(self, type: str, message: str, *args: Any) -> None:
+        super().log(type, "%s", redact(message % args if args else message))
 
 
 class Cors:
@@ -285,7 +312,11 @@ class LocalFunctionsHost:
     ):
         functions = functions_of(app)
         self.server: BaseWSGIServer = make_server(
-            host, port, Cors(HttpFunctions(functions), allowed_origins), threaded=True
+            host,
+            port,
+            Cors(HttpFunctions(functions), allowed_origins),
+            threaded=True,
+            request_handler=RedactingRequestHandler,
         )
         self.workers = [
             QueueWorker(binding, connection_strings[binding.connection], rules)

@@ -11,6 +11,10 @@ Log records keep their `extra={...}` fields: each becomes a customDimension of t
 (`customDimensions.wamid`, `customDimensions.conversationId`, `customDimensions.metaErrorCode`, values as
 strings; `None` values are dropped). The metrics land in `customMetrics` under the names below.
 docs/monitoring.md has the KQL; infra/app/alerts.bicep alerts on `META_ERRORS`.
+
+Meta's verification handshake carries our verify token in its query string: the root logger's handlers
+get a filter that redacts it (always, telemetry or not), and request spans get their URL attributes
+redacted as they start (`shared/log_redaction.py`).
 """
 
 from __future__ import annotations
@@ -21,8 +25,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
+from shared.log_redaction import install_log_redaction, redacted_url_attributes
+
 if TYPE_CHECKING:
     from opentelemetry.metrics import Counter, Histogram, Meter, MeterProvider
+    from opentelemetry.sdk.trace import SpanProcessor
+    from opentelemetry.trace import TracerProvider
 
 CONNECTION_STRING_SETTING = "APPLICATIONINSIGHTS_CONNECTION_STRING"
 METER_NAME = "whatsapp_d365"
@@ -55,16 +63,21 @@ class _Instruments:
 
 
 _instruments: _Instruments | None = None
+_redacting_provider: object | None = None  # the tracer provider that already has the URL redaction
 
 
 def configure_telemetry(
-    environ: Mapping[str, str] | None = None, meter_provider: MeterProvider | None = None
+    environ: Mapping[str, str] | None = None,
+    meter_provider: MeterProvider | None = None,
+    tracer_provider: TracerProvider | None = None,
 ) -> bool:
     """Turns telemetry on where Application Insights is configured; True when it is on. Safe to call twice.
 
-    `meter_provider` replaces the global one (tests read the metrics from an in-memory reader).
+    `meter_provider` and `tracer_provider` replace the global ones (tests read what is recorded in
+    memory).
     """
     global _instruments
+    install_log_redaction()  # the worker's and the exporter's handlers are on the root logger by now
     if _instruments is not None:
         return True
     env = os.environ if environ is None else environ
@@ -74,14 +87,16 @@ def configure_telemetry(
 
     try:
         # Imported only here: the OpenTelemetry SDK and the exporter cost cold-start time.
-        from opentelemetry import metrics
+        from opentelemetry import metrics, trace
 
         if meter_provider is None:
             if not _sdk_meter_provider_installed():
                 from azure.monitor.opentelemetry import configure_azure_monitor
 
                 configure_azure_monitor(connection_string=connection_string)
+                install_log_redaction()  # configure_azure_monitor added its log handler just now
             meter_provider = metrics.get_meter_provider()
+        install_span_redaction(trace.get_tracer_provider() if tracer_provider is None else tracer_provider)
     except Exception:  # telemetry must never keep the app from starting
         log.exception("Application Insights telemetry is off: it could not be configured")
         return False
@@ -90,6 +105,39 @@ def configure_telemetry(
         logger.setLevel(max(logger.level, logging.WARNING))
     _instruments = _create_instruments(meter_provider.get_meter(METER_NAME))
     return True
+
+
+def install_span_redaction(provider: object) -> bool:
+    """Registers `redacting_span_processor()` on an SDK tracer provider (once); False for any other."""
+    global _redacting_provider
+    from opentelemetry.sdk.trace import TracerProvider as SdkTracerProvider
+
+    if not isinstance(provider, SdkTracerProvider):
+        return False
+    if provider is not _redacting_provider:
+        provider.add_span_processor(redacting_span_processor())
+        _redacting_provider = provider
+    return True
+
+
+def redacting_span_processor() -> SpanProcessor:
+    """A span processor that redacts the verify token from a span's URL attributes when it starts.
+
+    A processor may still set attributes in `on_start`, and exporters only read them at the end, so
+    the order among processors does not matter. Attributes set after the start are not seen: HTTP
+    server instrumentations pass the URL when they start the span. Built here so that OpenTelemetry is
+    imported only where telemetry is on.
+    """
+    from opentelemetry.context import Context
+    from opentelemetry.sdk.trace import Span
+    from opentelemetry.sdk.trace import SpanProcessor as SdkSpanProcessor
+
+    class RedactVerifyTokenInUrls(SdkSpanProcessor):
+        def on_start(self, span: Span, parent_context: Context | None = None) -> None:
+            for key, value in redacted_url_attributes(span.attributes or {}).items():
+                span.set_attribute(key, value)
+
+    return RedactVerifyTokenInUrls()
 
 
 def reset_telemetry() -> None:

@@ -17,6 +17,9 @@ from shared.whatsapp.webhook_models import WebhookPayload, parse_changes
 
 log = logging.getLogger(__name__)
 RETRY_AFTER_SECONDS = "30"
+# Meta: "Payloads can be up to 3 MB" (batches of up to 1000 updates). Anything past this cap is not
+# Meta, and is refused before we spend an HMAC (and memory for parsing) on it.
+MAX_BODY_BYTES = 8 * 1024 * 1024
 
 
 def verify(params: Mapping[str, str], services: Services) -> ApiResponse:
@@ -43,6 +46,9 @@ def _describe(error: ValidationError) -> str:
 
 def receive(body: bytes, signature: str | None, services: Services) -> ApiResponse:
     """Answers 200 only once everything is stored; 5xx when a store is down, so Meta retries."""
+    if len(body) > MAX_BODY_BYTES:
+        log.warning("webhook refused: %d bytes, more than the %d accepted", len(body), MAX_BODY_BYTES)
+        return error_response(413, "payload_too_large", f"The body is larger than {MAX_BODY_BYTES} bytes.")
     secret = services.settings.WHATSAPP_APP_SECRET.get_secret_value()
     if not secret:
         log.error("WHATSAPP_APP_SECRET is not set: cannot check webhook signatures")

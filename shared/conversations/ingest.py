@@ -26,7 +26,7 @@ from shared.conversations.documents import (
 from shared.conversations.inbound import customer_of, message_document, preview
 from shared.conversations.ports import ConversationStore, Doc, QueuePublisher
 from shared.conversations.queue_messages import MediaCopyRequest, MirrorRequest
-from shared.conversations.session_window import refreshed_session
+from shared.conversations.session_window import refreshed_session, window_start
 from shared.conversations.status import StatusState, advance, merge
 from shared.storage.names import DATAVERSE_MIRROR_QUEUE, MEDIA_INBOUND_QUEUE
 from shared.telemetry import record_message
@@ -205,8 +205,16 @@ class WebhookIngest:
             )
 
     def _refresh_session(self, doc: MessageDocument) -> None:
-        inbound_at = parse_iso(doc.timestamp)
+        sent_at = parse_iso(doc.timestamp)
         now = self.clock()
+        inbound_at = window_start(sent_at, now)
+        if inbound_at != sent_at:
+            log.warning(
+                "message is dated %s, ahead of the clock (%s): the window opens from now, not from then",
+                doc.timestamp,
+                iso(now),
+                extra={"wamid": doc.wamid, "conversationId": doc.conversation_id},
+            )
 
         def change(current: Doc | None) -> Doc | None:
             session = SessionDocument.model_validate(current) if current else None

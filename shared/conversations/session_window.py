@@ -7,6 +7,16 @@ from datetime import datetime, timedelta
 from shared.conversations.documents import SessionDocument, iso, parse_iso
 
 WINDOW = timedelta(hours=24)
+# How far ahead of our clock a message's timestamp may be and still count (clock skew between Meta
+# and us). Beyond it the date is not believed for the window: a message dated next month would
+# otherwise keep the window open, and let agents write, for a month.
+MAX_CLOCK_SKEW = timedelta(minutes=5)
+
+
+def window_start(sent_at: datetime, now: datetime) -> datetime:
+    """The moment a customer's message opens the window from: its own time, or `now` when that time is
+    further ahead of the clock than skew explains."""
+    return now if sent_at - now > MAX_CLOCK_SKEW else sent_at
 
 
 def refreshed_session(
