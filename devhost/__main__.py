@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 
 from devhost.local_settings import load_local_settings, settings_file
 from devhost.sandbox import WhatsAppSandbox, inbound_text_webhook, new_wamid
-from devhost.stack import DEV_PORTS, ROOT, LocalStack
+from devhost.stack import DEV_PORTS, ISOLATED_APP_PORT, ISOLATED_PORTS, ROOT, LocalStack
 from shared.config import LOOPBACK_HOSTS
 from shared.whatsapp.signature import SIGNATURE_HEADER, sign
 
@@ -44,8 +44,16 @@ def _run(args: argparse.Namespace) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     install_log_redaction()  # Meta's handshake URL carries the verify token
     logging.getLogger("azure").setLevel(logging.WARNING)
+    stack = LocalStack(DEV_PORTS)
+    port = args.port or 7071
+    if args.isolated:
+        # Its own in-memory emulators, app and sandbox ports: never `make run`'s, never the tests'.
+        stack = LocalStack(ISOLATED_PORTS, data_dir=None)
+        port = args.port or ISOLATED_APP_PORT
+        os.environ.update(stack.environment)
+        os.environ["WHATSAPP_GRAPH_BASE_URL"] = f"http://127.0.0.1:{port + 1}"
     settings = get_settings()
-    with LocalStack(DEV_PORTS) as stack:
+    with stack:
         if stack.started:
             print(f"started {len(stack.started)} emulator(s); they stop when this command ends")
         provision(settings)
@@ -55,7 +63,7 @@ def _run(args: argparse.Namespace) -> int:
             app,
             {"AzureWebJobsStorage": os.environ["AzureWebJobsStorage"]},
             QueueRules.from_host_json(ROOT / "host.json"),
-            port=args.port,
+            port=port,
             allowed_origins=settings.allowed_origins,
         )
         sandbox = None
@@ -149,7 +157,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m devhost")
     commands = parser.add_subparsers(dest="command", required=True)
     run = commands.add_parser("run", help="start the emulators (if needed) and serve the app")
-    run.add_argument("--port", type=int, default=7071)
+    run.add_argument("--port", type=int, default=0, help="default 7071; with --isolated, 27071")
+    run.add_argument(
+        "--isolated",
+        action="store_true",
+        help="in-memory emulators and ports of its own (27071, sandbox 27072; TEST_PORT_OFFSET moves them)",
+    )
     run.set_defaults(handler=_run)
     says = commands.add_parser("customer-says", help="post a signed inbound text webhook, as Meta would")
     says.add_argument("--wa", required=True, help="the customer's WhatsApp number, digits")

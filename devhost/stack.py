@@ -38,6 +38,12 @@ _OFFSET = int(os.environ.get("TEST_PORT_OFFSET", "0"))
 TEST_PORTS = StackPorts(
     blob=20000 + _OFFSET, queue=20001 + _OFFSET, table=20002 + _OFFSET, cosmos=28081 + _OFFSET
 )
+# `python -m devhost run --isolated` (the chat panel's browser journey): in memory, on ports of its
+# own, so it runs beside `make run` and beside the Python tests.
+ISOLATED_PORTS = StackPorts(
+    blob=20050 + _OFFSET, queue=20051 + _OFFSET, table=20052 + _OFFSET, cosmos=28131 + _OFFSET
+)
+ISOLATED_APP_PORT = 27071 + _OFFSET  # the WhatsApp sandbox listens on the next port
 
 
 def storage_connection_string(ports: StackPorts) -> str:

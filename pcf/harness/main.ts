@@ -1,9 +1,12 @@
 /**
  * A test page for the control outside D365: it builds the PCF context a form would pass (the phone
  * column and the control's properties, dev mode on) and renders what the real control's updateView
- * returns. Query: ?phone=15551234567&api=http://127.0.0.1:7071/api&poll=2&height=720
+ * returns. Query: ?phone=15551234567&api=http://127.0.0.1:7071/api&poll=2&height=720, and optionally
+ * record=lead:<guid> (the form's record; `none` for a host that names none; default a contact) and
+ * theme=dark (D365's dark theme, as the platform passes it).
  */
 import * as ReactDOM from "react-dom";
+import { webDarkTheme } from "@fluentui/react-components";
 import type { IInputs } from "../WhatsAppChat/generated/ManifestTypes";
 import { WhatsAppChat } from "../WhatsAppChat/index";
 
@@ -31,10 +34,16 @@ const parameters: IInputs = {
   devMode: { raw: "on" } as ComponentFramework.PropertyTypes.EnumProperty<"off" | "on">,
 };
 
+const record = query.get("record") ?? "contact:3f2504e0-4f89-11d3-9a0c-0305e82c3301";
+const [entityTypeName, entityId] = record.split(":");
+const dark = query.get("theme") === "dark";
+if (dark) document.body.dataset.theme = "dark";
+
 // Only what the control reads; a form passes much more.
 const context = {
   parameters,
-  mode: { contextInfo: { entityTypeName: "contact", entityId: "3f2504e0-4f89-11d3-9a0c-0305e82c3301" } },
+  mode: record === "none" ? {} : { contextInfo: { entityTypeName, entityId } },
+  fluentDesignLanguage: dark ? { tokenTheme: webDarkTheme } : undefined,
   userSettings: { userId: "{00000000-0000-0000-0000-000000000001}" },
   webAPI: { retrieveRecord: () => Promise.reject(new Error("no Dataverse in the harness")) },
 } as unknown as ComponentFramework.Context<IInputs>;

@@ -1,5 +1,5 @@
 import { ApiError, errorFromAnswer } from "./apiError";
-import type { ChatMessage, MessagesPage, SendMessageCommand, SessionStatus, UploadResult } from "./contract";
+import type { ChatMessage, MessagesPage, Regarding, SendMessageCommand, SessionStatus, UploadResult } from "./contract";
 import type { TokenSource } from "../auth/tokenSource";
 
 export interface ChatApiOptions {
@@ -22,16 +22,26 @@ export function apiRoot(baseUrl: string): string {
   return trimmed.endsWith("/api") ? trimmed : `${trimmed}/api`;
 }
 
+/** The record the panel sits on, as the API's `regarding` parameter: `contact:<guid>` or `lead:<guid>`. */
+export function regardingParameter(regarding: Regarding | undefined): string | undefined {
+  return regarding ? `${regarding.entity}:${regarding.id.toLowerCase()}` : undefined;
+}
+
 interface RequestPlan {
   method: "GET" | "POST";
   path: string;
+  /** Every agent route takes it; the API checks the agent may see this record (absent without a record). */
+  regarding: Regarding | undefined;
   query?: Record<string, string | undefined>;
   body?: BodyInit;
   contentType?: string;
   timeoutMs: number;
 }
 
-/** The chat panel's calls to the HTTP API: session, history, send, upload. */
+/**
+ * The chat panel's calls to the HTTP API: session, history, send, upload. Each carries `regarding`,
+ * the record the panel sits on, so the API can check the agent may see it (and the number is its).
+ */
 export class ChatApi {
   private readonly root: string;
   private readonly fetchImpl: typeof fetch;
@@ -41,25 +51,28 @@ export class ChatApi {
     this.fetchImpl = options.fetchImpl ?? ((input, init) => fetch(input, init));
   }
 
-  session(customer: string): Promise<SessionStatus> {
-    return this.request<SessionStatus>({ method: "GET", path: this.conversation(customer, "session"), timeoutMs: READ_TIMEOUT_MS });
+  session(customer: string, regarding?: Regarding): Promise<SessionStatus> {
+    return this.request<SessionStatus>({ method: "GET", path: this.conversation(customer, "session"), regarding, timeoutMs: READ_TIMEOUT_MS });
   }
 
   /** A page of history, newest first; `before` is the previous page's `next`; `changedSince` a
    * `pollCursor`, for only what was written or changed since. */
-  messages(customer: string, page: { limit: number; before?: string; changedSince?: string }): Promise<MessagesPage> {
+  messages(customer: string, page: { limit: number; before?: string; changedSince?: string }, regarding?: Regarding): Promise<MessagesPage> {
     return this.request<MessagesPage>({
       method: "GET",
       path: this.conversation(customer, "messages"),
+      regarding,
       query: { limit: String(page.limit), before: page.before, changedSince: page.changedSince },
       timeoutMs: READ_TIMEOUT_MS,
     });
   }
 
+  /** The record goes in the query from the body's `regarding`, so the two are always the same. */
   send(customer: string, command: SendMessageCommand): Promise<ChatMessage> {
     return this.request<ChatMessage>({
       method: "POST",
       path: this.conversation(customer, "messages"),
+      regarding: command.regarding,
       body: JSON.stringify(command),
       contentType: "application/json",
       timeoutMs: SEND_TIMEOUT_MS,
@@ -72,10 +85,10 @@ export class ChatApi {
   }
 
   /** A multipart upload (field `file`), as a browser form sends it. */
-  upload(file: Blob, filename: string): Promise<UploadResult> {
+  upload(file: Blob, filename: string, regarding?: Regarding): Promise<UploadResult> {
     const form = new FormData();
     form.append("file", file, filename);
-    return this.request<UploadResult>({ method: "POST", path: "/media", body: form, timeoutMs: UPLOAD_TIMEOUT_MS });
+    return this.request<UploadResult>({ method: "POST", path: "/media", regarding, body: form, timeoutMs: UPLOAD_TIMEOUT_MS });
   }
 
   private conversation(customer: string, leaf: "session" | "messages"): string {
@@ -84,11 +97,13 @@ export class ChatApi {
 
   private url(plan: RequestPlan): string {
     const query = new URLSearchParams();
-    const withNumber = plan.path.startsWith("/conversations/") ? { phoneNumberId: this.options.phoneNumberId, ...plan.query } : plan.query;
-    for (const [name, value] of Object.entries(withNumber ?? {})) {
+    const number = plan.path.startsWith("/conversations/") ? { phoneNumberId: this.options.phoneNumberId } : {};
+    const all = { ...number, regarding: regardingParameter(plan.regarding), ...plan.query };
+    for (const [name, value] of Object.entries(all)) {
       if (value !== undefined && value !== "") query.set(name, value);
     }
-    const search = query.toString();
+    // `regarding=contact:<guid>` as the API documents it: a colon needs no escaping in a query.
+    const search = query.toString().replace(/%3A/gi, ":");
     return `${this.root}${plan.path}${search ? `?${search}` : ""}`;
   }
 

@@ -41,8 +41,10 @@ export interface MessageError {
   retryable?: boolean | null;
 }
 
+/** The D365 record a conversation is about: the record the panel sits on. */
 export interface Regarding {
   entity: "contact" | "lead";
+  /** The record's GUID, lower case, without braces. */
   id: string;
 }
 
@@ -98,8 +100,38 @@ export interface UploadResult {
   filename: string;
 }
 
-/** Every error body: `{"error": {"code", "message"}}`; failed sends also carry the message as stored. */
+/** The `code` of the API's error answers to the panel (openapi.json's enumeration). */
+export type ApiErrorCode =
+  | "invalid_request"
+  | "session_inactive"
+  | "rejected_by_whatsapp"
+  | "rate_limited"
+  | "whatsapp_auth_failed"
+  | "whatsapp_unavailable"
+  | "whatsapp_no_answer"
+  | "empty_file"
+  | "file_too_large"
+  | "unsupported_media_type"
+  | "store_unavailable"
+  | "unauthenticated"
+  | "forbidden"
+  | "auth_not_configured"
+  | "auth_unavailable"
+  | "not_found"
+  // Record-level authorisation (issue 10): every agent route takes `regarding`.
+  /** 403: the agent may not read the record in Dynamics 365, the customer's number is not one of the
+   * record's phone numbers, or this deployment does not serve the business number; `message` says which. */
+  | "not_allowed"
+  /** 503: the app's secrets are not set up (an operator's job); asking again later is fine. */
+  | "not_configured"
+  /** 503: Dynamics 365 could not be asked whether the agent may see the record; transient. */
+  | "access_check_unavailable"
+  /** 409: this clientMessageId was sent before with a different body. */
+  | "client_message_id_reused";
+
+/** Every error body: `{"error": {"code", "message"}}`; failed sends also carry the message as stored.
+ * `code` is one of {@link ApiErrorCode}, or one added later (the panel words unknown codes generically). */
 export interface ErrorBody {
-  error: { code: string; message: string };
+  error: { code: ApiErrorCode | (string & Record<never, never>); message: string };
   message?: ChatMessage;
 }

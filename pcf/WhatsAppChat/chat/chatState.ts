@@ -14,6 +14,8 @@ export interface ChatState {
   pollCursor?: string;
   loaded: boolean;
   loading: boolean;
+  /** The last load (or Refresh) failed, so there is nothing to wait for until the next one. */
+  loadFailed: boolean;
   loadingOlder: boolean;
   sending: boolean;
   uploading: boolean;
@@ -22,6 +24,11 @@ export interface ChatState {
   notice?: AgentNotice;
   /** A background poll that failed; cleared by the next one that works. */
   pollProblem?: AgentNotice;
+  /**
+   * The API will not show this conversation to this agent on this record (403 `not_allowed`): nothing
+   * of it shows, the composer is gone and polling stops. A Refresh that works clears it.
+   */
+  refused?: AgentNotice;
 }
 
 export const INITIAL_STATE: ChatState = {
@@ -29,6 +36,7 @@ export const INITIAL_STATE: ChatState = {
   olderCursor: null,
   loaded: false,
   loading: false,
+  loadFailed: false,
   loadingOlder: false,
   sending: false,
   uploading: false,
@@ -50,11 +58,12 @@ export type ChatAction =
   | { type: "uploadStarted" }
   | { type: "uploaded"; upload: SendableUpload }
   | { type: "uploadFailed"; notice: AgentNotice }
-  | { type: "sendStarted"; attemptId: string }
+  | { type: "sendStarted"; attemptId: string; attemptFor: string }
   | { type: "sent"; message: ChatMessage; now: Date }
   | { type: "sendFailed"; attemptId: string; error: unknown; notice: AgentNotice; now: Date }
   | { type: "draftIncomplete"; notice: AgentNotice }
-  | { type: "noticeDismissed" };
+  | { type: "noticeDismissed" }
+  | { type: "refused"; notice: AgentNotice };
 
 function withStoredFailure(timeline: Timeline, error: unknown, now: Date): Timeline {
   const stored = (error as Partial<ApiError> | undefined)?.storedMessage;
@@ -67,17 +76,18 @@ export function chatReducer(state: ChatState, action: ChatAction): ChatState {
       // Another phone number: another conversation. What the agent typed stays.
       return { ...INITIAL_STATE, draft: state.draft };
     case "loadStarted":
-      return { ...state, loading: true };
+      return { ...state, loading: true, loadFailed: false };
     case "loaded": {
       const timeline = mergePage(state.timeline, action.page.messages, "latest", action.now);
       // The first page's cursor reaches back from the oldest message held; later refreshes keep it.
       const olderCursor = state.loaded ? state.olderCursor : action.page.next;
       const pollCursor = action.page.pollCursor ?? state.pollCursor;
-      return { ...state, session: action.session, timeline, olderCursor, pollCursor, loaded: true, loading: false, notice: undefined, pollProblem: undefined };
+      return { ...state, session: action.session, timeline, olderCursor, pollCursor, loaded: true, loading: false, notice: undefined, pollProblem: undefined, refused: undefined };
     }
     case "loadFailed":
-      return { ...state, loading: false, notice: action.notice };
+      return { ...state, loading: false, loadFailed: true, notice: action.notice };
     case "polled":
+      if (state.refused) return state; // asked before the refusal: nothing of it shows
       return {
         ...state,
         timeline: mergePage(state.timeline, action.page.messages, "latest", action.now),
@@ -90,6 +100,7 @@ export function chatReducer(state: ChatState, action: ChatAction): ChatState {
     case "olderStarted":
       return { ...state, loadingOlder: true };
     case "olderLoaded":
+      if (state.refused) return state;
       return {
         ...state,
         timeline: mergePage(state.timeline, action.page.messages, "older", action.now),
@@ -109,7 +120,7 @@ export function chatReducer(state: ChatState, action: ChatAction): ChatState {
     case "uploadFailed":
       return { ...state, uploading: false, notice: action.notice };
     case "sendStarted":
-      return { ...state, sending: true, notice: undefined, draft: { ...state.draft, attemptId: action.attemptId } };
+      return { ...state, sending: true, notice: undefined, draft: { ...state.draft, attemptId: action.attemptId, attemptFor: action.attemptFor } };
     case "sent":
       // Accepted by WhatsApp: the draft has done its job.
       return { ...state, sending: false, draft: { ...EMPTY_DRAFT, mediaType: state.draft.mediaType }, timeline: upsertMessage(state.timeline, action.message, action.now) };
@@ -129,5 +140,14 @@ export function chatReducer(state: ChatState, action: ChatAction): ChatState {
       return { ...state, notice: action.notice };
     case "noticeDismissed":
       return { ...state, notice: undefined };
+    case "refused":
+      // Not for this agent, or not this record's number: drop what was shown and stop asking. What
+      // they typed stays theirs (a Refresh that works brings the composer back with it).
+      return { ...INITIAL_STATE, draft: state.draft, refused: action.notice };
   }
+}
+
+/** Whether background polls may run: a loaded conversation, not being reloaded, that the API has not refused. */
+export function canPoll(state: ChatState): boolean {
+  return state.loaded && !state.loading && state.refused === undefined;
 }

@@ -2,6 +2,7 @@ import * as React from "react";
 import { FluentProvider, type Theme, makeStyles, tokens, webLightTheme } from "@fluentui/react-components";
 import type { Regarding } from "../api/contract";
 import type { ChatService } from "../chat/chatController";
+import { canPoll } from "../chat/chatState";
 import { useChat } from "../hooks/useChat";
 import { useInterval, useNow } from "../hooks/useInterval";
 import { useVisible } from "../hooks/useVisible";
@@ -12,6 +13,7 @@ import { Composer } from "./Composer";
 import { MessageList } from "./MessageList";
 import { NoticeBar } from "./NoticeBar";
 import { PanelHeader } from "./PanelHeader";
+import { Refused } from "./Refused";
 import { WindowClosed } from "./WindowClosed";
 
 const useStyles = makeStyles({
@@ -72,19 +74,39 @@ function Chat({ customer, api, regarding, devMode, pollIntervalMs }: ChatPanelPr
   const now = useNow(30_000, state.session?.expiresAt);
   const reply = replyWindow(state.session, now);
 
-  const polling = visible && state.loaded;
-  useInterval(actions.poll, pollIntervalMs, polling);
+  // Never before a load worked, nor once the API refused the record (403 not_allowed).
+  const pollable = canPoll(state);
+  useInterval(actions.poll, pollIntervalMs, visible && pollable);
   // Back in view (the form tab selected again, the browser tab in front): catch up at once.
   const wasVisible = React.useRef(visible);
   React.useEffect(() => {
-    if (visible && !wasVisible.current && state.loaded) actions.poll();
+    if (visible && !wasVisible.current && pollable) actions.poll();
     wasVisible.current = visible;
-  }, [visible, state.loaded, actions]);
+  }, [visible, pollable, actions]);
 
+  const header = (
+    <PanelHeader
+      customer={customer}
+      devMode={devMode ?? false}
+      replyWindow={reply}
+      refused={state.refused !== undefined}
+      now={now}
+      refreshing={state.loading}
+      onRefresh={actions.refresh}
+    />
+  );
+  if (state.refused) {
+    return (
+      <div className={styles.panel} ref={panel} data-testid="whatsapp-chat">
+        {header}
+        <Refused notice={state.refused} keptDraft={state.draft.text} />
+      </div>
+    );
+  }
   const notice = state.notice ?? state.pollProblem;
   return (
     <div className={styles.panel} ref={panel} data-testid="whatsapp-chat">
-      <PanelHeader customer={customer} devMode={devMode ?? false} replyWindow={reply} now={now} refreshing={state.loading} onRefresh={actions.refresh} />
+      {header}
       {notice && (
         <NoticeBar
           notice={notice}
@@ -96,6 +118,7 @@ function Chat({ customer, api, regarding, devMode, pollIntervalMs }: ChatPanelPr
         messages={readingOrder(state.timeline)}
         now={now}
         loaded={state.loaded}
+        loadFailed={state.loadFailed}
         hasOlder={state.olderCursor !== null}
         loadingOlder={state.loadingOlder}
         onLoadOlder={actions.loadOlder}

@@ -33,6 +33,8 @@ export interface MessageListProps {
   messages: readonly ChatMessage[];
   now: Date;
   loaded: boolean;
+  /** The last load failed (the notice above says why): nothing is on its way. */
+  loadFailed?: boolean;
   hasOlder: boolean;
   loadingOlder: boolean;
   onLoadOlder: () => void;
@@ -41,7 +43,7 @@ export interface MessageListProps {
 const NEAR_BOTTOM_PX = 80;
 
 /** The chat history, oldest at the top; it follows new messages while the agent reads the bottom. */
-export function MessageList({ messages, now, loaded, hasOlder, loadingOlder, onLoadOlder }: MessageListProps): React.ReactElement {
+export function MessageList({ messages, now, loaded, loadFailed, hasOlder, loadingOlder, onLoadOlder }: MessageListProps): React.ReactElement {
   const styles = useStyles();
   const list = React.useRef<HTMLDivElement>(null);
   const atBottom = React.useRef(true);
@@ -78,7 +80,8 @@ export function MessageList({ messages, now, loaded, hasOlder, loadingOlder, onL
           {loadingOlder ? "Loading…" : "Show older messages"}
         </Button>
       )}
-      {!loaded && <Spinner className={styles.empty} size="small" label="Loading the chat…" />}
+      {!loaded && !loadFailed && <Spinner className={styles.empty} size="small" label="Loading the chat…" />}
+      {!loaded && loadFailed && <div className={styles.empty}>The chat isn&apos;t loaded.</div>}
       {loaded && messages.length === 0 && <div className={styles.empty}>No messages with this customer yet.</div>}
       {messages.map((message, index) => (
         <React.Fragment key={message.id}>

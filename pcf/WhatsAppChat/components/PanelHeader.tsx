@@ -16,7 +16,8 @@ const useStyles = makeStyles({
   phone: { color: tokens.colorNeutralForeground3, fontSize: tokens.fontSizeBase200 },
 });
 
-function windowBadge(reply: ReplyWindow, now: Date): { text: string; color: "success" | "danger" | "informative" } {
+function windowBadge(reply: ReplyWindow, now: Date, refused: boolean): { text: string; color: "success" | "danger" | "informative" } {
+  if (refused) return { text: "Not available", color: "danger" };
   switch (reply.state) {
     case "open":
       return { text: reply.closesAt ? `Session open · ${remaining(now, reply.closesAt)} left` : "Session open", color: "success" };
@@ -32,15 +33,17 @@ export interface PanelHeaderProps {
   /** Talking to a local API without sign-in: said on screen, so it is never missed on a real form. */
   devMode: boolean;
   replyWindow: ReplyWindow;
+  /** The API refused this record to this agent: no session to speak of. */
+  refused?: boolean;
   now: Date;
   refreshing: boolean;
   onRefresh: () => void;
 }
 
 /** Who the chat is with, whether the 24-hour session is open, and Refresh. */
-export function PanelHeader({ customer, devMode, replyWindow, now, refreshing, onRefresh }: PanelHeaderProps): React.ReactElement {
+export function PanelHeader({ customer, devMode, replyWindow, refused, now, refreshing, onRefresh }: PanelHeaderProps): React.ReactElement {
   const styles = useStyles();
-  const badge = windowBadge(replyWindow, now);
+  const badge = windowBadge(replyWindow, now, refused ?? false);
   return (
     <div className={styles.header}>
       <div className={styles.who}>
@@ -52,7 +55,7 @@ export function PanelHeader({ customer, devMode, replyWindow, now, refreshing, o
           Dev
         </Badge>
       )}
-      <Badge appearance="tint" color={badge.color} data-window={replyWindow.state}>
+      <Badge appearance="tint" color={badge.color} data-window={refused ? "refused" : replyWindow.state}>
         {badge.text}
       </Badge>
       <Button size="small" onClick={onRefresh} disabled={refreshing}>

@@ -19,6 +19,11 @@ export interface Draft {
    * throttling): sending the same draft again reuses it, so the API sends at most once.
    */
   attemptId?: string;
+  /**
+   * What that attempt sent ({@link attemptKey}): the id goes again only with exactly this message, for
+   * the API answers an id sent before with another body with 409 `client_message_id_reused`.
+   */
+  attemptFor?: string;
 }
 
 export const EMPTY_DRAFT: Draft = { text: "", mediaUrl: "", mediaType: "image", urlBoxOpen: false };
@@ -73,7 +78,7 @@ export function editDraft(draft: Draft, edit: DraftEdit): Draft {
   }
   const contentChanged =
     next.text !== draft.text || next.mediaUrl !== draft.mediaUrl || next.mediaType !== draft.mediaType;
-  return contentChanged ? { ...next, attemptId: undefined } : next;
+  return contentChanged ? { ...next, attemptId: undefined, attemptFor: undefined } : next;
 }
 
 /** Drops the attachment and keeps the text. */
@@ -91,7 +96,7 @@ export type SendableUpload = UploadResult & { kind: MediaType };
 
 /** The draft with an upload's URL in the media URL box; the send type comes from what the file is. */
 export function draftWithUpload(draft: Draft, upload: SendableUpload): Draft {
-  return { ...draft, mediaUrl: upload.mediaUrl, mediaType: upload.kind, filename: upload.filename, urlBoxOpen: true, attemptId: undefined };
+  return { ...draft, mediaUrl: upload.mediaUrl, mediaType: upload.kind, filename: upload.filename, urlBoxOpen: true, attemptId: undefined, attemptFor: undefined };
 }
 
 export function isSendable(upload: UploadResult): upload is SendableUpload {
@@ -127,6 +132,19 @@ export function sendCommand(draft: Draft, clientMessageId: string, regarding?: R
   };
 }
 
+/** What a send of this draft carries apart from its id: the customer, and the body as the API gets it. */
+export function attemptKey(draft: Draft, customer: string, regarding?: Regarding): string {
+  return JSON.stringify({ customer, body: { ...sendCommand(draft, "", regarding), clientMessageId: undefined } });
+}
+
+/**
+ * The clientMessageId to send the draft with: the unclear attempt's when exactly the same message goes
+ * again (so the API answers that attempt instead of sending twice), a new one when anything changed.
+ */
+export function attemptIdFor(draft: Draft, key: string, newId: () => string): string {
+  return draft.attemptId !== undefined && draft.attemptFor === key ? draft.attemptId : newId();
+}
+
 /** A clientMessageId in the API's pattern `^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$`. */
 export function newAttemptId(randomUuid: () => string = () => crypto.randomUUID()): string {
   return `pcf-${randomUuid()}`;
@@ -135,9 +153,23 @@ export function newAttemptId(randomUuid: () => string = () => crypto.randomUUID(
 // After these, the API may have sent the message or may send it if asked again with the same id: the
 // same id makes a second press a replay, never a second message.
 const OUTCOME_OPEN = new Set(["whatsapp_no_answer", "timeout", "network_unreachable", "rate_limited", "whatsapp_unavailable", "store_unavailable"]);
+// These refuse before the API looks at the message, so nothing is kept under the id: keeping it costs
+// nothing, and after an unclear attempt it must stay (that attempt's outcome is still open).
+const REFUSED_BEFORE_SENDING = new Set([
+  "not_allowed",
+  "not_configured",
+  "access_check_unavailable",
+  "unauthenticated",
+  "forbidden",
+  "auth_not_configured",
+  "auth_unavailable",
+]);
 
 /** The draft after a failed send: the text and attachment stay; the attempt id stays while the outcome is open. */
 export function draftAfterFailedSend(draft: Draft, attemptId: string, error: unknown): Draft {
   const code = error instanceof ApiError ? error.code : "unexpected_answer";
-  return { ...draft, attemptId: OUTCOME_OPEN.has(code) ? attemptId : undefined };
+  // After client_message_id_reused the id belongs to an earlier, different message: the next press
+  // (the changed message) gets a new one.
+  const keep = OUTCOME_OPEN.has(code) || REFUSED_BEFORE_SENDING.has(code);
+  return keep ? { ...draft, attemptId } : { ...draft, attemptId: undefined, attemptFor: undefined };
 }

@@ -16,6 +16,23 @@ export interface AgentNotice {
 }
 
 const NOTHING_SENT = "Nothing was sent, and your message is still in the box.";
+// The API says which of the three it is; this only stands in when it says nothing.
+const NOT_ALLOWED_REASONS =
+  "You may not see this record in Dynamics 365, the customer's number isn't one of its phone numbers, or this chat service doesn't serve the business number.";
+
+/** What happens next after a problem that passes by itself, per activity. */
+function tryAgain(activity: Activity): string {
+  switch (activity) {
+    case "loading":
+      return "Press Refresh in a moment.";
+    case "polling":
+      return "The panel keeps trying.";
+    case "sending":
+      return `Press Send again in a moment. ${NOTHING_SENT}`;
+    case "uploading":
+      return "Upload the file again in a moment.";
+  }
+}
 
 /** The API's message as a sentence, so more words can follow it. */
 export function sentence(text: string): string {
@@ -92,6 +109,30 @@ function wording(error: ApiError, activity: Activity): Omit<AgentNotice, "code">
       };
     case "not_found":
       return { intent: "error", title: "The chat service address is wrong.", detail: "Ask your administrator to check the control's API base URL." };
+    case "not_allowed":
+      // Final for this record: the panel shows it instead of the chat and stops asking.
+      return {
+        intent: "error",
+        title: "You can't use WhatsApp chat on this record.",
+        detail: `${sentence(server) || NOT_ALLOWED_REASONS}${activity === "sending" ? " Your message wasn't sent." : ""} If this looks wrong, ask your administrator.`,
+      };
+    case "not_configured":
+      return {
+        intent: "error",
+        title: "WhatsApp chat isn't fully set up yet.",
+        detail: `An administrator must finish setting up the chat service. ${
+          activity === "sending" ? NOTHING_SENT : activity === "polling" ? "The panel keeps trying." : "Try again later."
+        }`,
+      };
+    case "access_check_unavailable":
+      return { intent: "warning", title: "Dynamics 365 couldn't confirm that you may see this record.", detail: `This usually passes quickly. ${tryAgain(activity)}` };
+    case "client_message_id_reused":
+      // The panel sends a new id whenever the message changed, so this should never come.
+      return {
+        intent: "warning",
+        title: "An earlier attempt to send this message is still being checked.",
+        detail: "You changed the message after that attempt, so the changed text wasn't sent. Look for the earlier attempt in the chat, then press Send to send your changed text as a new message.",
+      };
     case "network_unreachable":
       return {
         intent: "error",

@@ -5,7 +5,7 @@
  */
 import { mkdirSync } from "node:fs";
 import path from "node:path";
-import type { Locator, Page } from "playwright-core";
+import type { Locator, Page, Route } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildHarness } from "../../harness/build.mjs";
 import { type Chromium, launchChromium } from "./chromium";
@@ -18,12 +18,16 @@ const SCREENSHOT = path.join(OUTPUT, "chat-panel.png");
 // A customer of this run only: +1 555 then seven digits of the clock.
 const CUSTOMER = `1555${String(Date.now()).slice(-7)}`;
 const WINDOW_CLOSED = "You can only reply within 24 hours of the customer's last message.";
+// The record the harness puts the panel on (harness/main.ts), as the API's `regarding` parameter.
+const RECORD = "contact:3f2504e0-4f89-11d3-9a0c-0305e82c3301";
 
 let app: LocalApp;
 let harness: Awaited<ReturnType<typeof serveHarness>>;
 let browser: Chromium;
 let page: Page;
 const pageErrors: string[] = [];
+/** Every request the panel made to the API: method and URL. */
+const apiRequests: { method: string; url: string }[] = [];
 
 const panel = (): Locator => page.getByTestId("whatsapp-chat");
 const bubbles = (direction: "inbound" | "outbound", text: string): Locator => panel().locator(`[data-direction=${direction}]`, { hasText: text });
@@ -46,6 +50,9 @@ beforeAll(async () => {
   browser = await launchChromium();
   page = browser.context.pages()[0] ?? (await browser.context.newPage());
   page.on("pageerror", (error) => pageErrors.push(error.message));
+  page.on("request", (request) => {
+    if (request.url().startsWith(app.apiUrl)) apiRequests.push({ method: request.method(), url: request.url() });
+  });
   page.on("console", (message) => {
     if (message.type() === "error" && /CORS|Access-Control/i.test(message.text())) pageErrors.push(message.text());
   });
@@ -146,6 +153,88 @@ describe.sequential("an agent chats with a customer on WhatsApp from the D365 fo
   it("looks right: the whole conversation in one screenshot", async () => {
     await page.getByRole("button", { name: "Dismiss" }).click({ timeout: 2_000 }).catch(() => undefined);
     await panel().screenshot({ path: SCREENSHOT });
+    expect(pageErrors).toEqual([]);
+  });
+
+  it("named the record the panel sits on in every call to the API: session, history, send and upload", () => {
+    const routes = new Set(apiRequests.map((r) => `${r.method} ${new URL(r.url).pathname.replace(CUSTOMER, "{customer}")}`));
+    expect([...routes].sort()).toEqual([
+      "GET /api/conversations/{customer}/messages",
+      "GET /api/conversations/{customer}/session",
+      "POST /api/conversations/{customer}/messages",
+      "POST /api/media",
+    ]);
+    const unnamed = apiRequests.filter((r) => new URL(r.url).searchParams.get("regarding") !== RECORD);
+    expect(unnamed).toEqual([]);
+  });
+});
+
+// The API refuses a conversation with 403 not_allowed (issue 10: record-level authorisation). The
+// local app serves only the sandbox's business number, so asking about another is a real refusal; a
+// record the agent may not read needs Dataverse, so there the browser answers as the API would.
+describe.sequential("an agent on a record they may not use", () => {
+  const refused = (): Locator => page.getByTestId("chat-refused");
+
+  /** Requests the panel makes from now on for this customer (and, if given, about this business number). */
+  function countRequests(customer: string, businessNumber?: string): () => number {
+    const from = apiRequests.length;
+    const about = (url: string): boolean =>
+      url.includes(`/conversations/${customer}/`) && (!businessNumber || new URL(url).searchParams.get("phoneNumberId") === businessNumber);
+    return () => apiRequests.slice(from).filter((r) => about(r.url)).length;
+  }
+
+  it("on opening, refused by the real app: its reason instead of the chat, no spinner, no composer, and no polling", async () => {
+    const notServed = "999000111222333";
+    expect(notServed).not.toBe(app.businessNumber);
+    const asked = countRequests(CUSTOMER, notServed);
+    const url = `${harness.origin}/?phone=${CUSTOMER}&api=${encodeURIComponent(app.apiUrl)}&poll=2&height=480&phoneNumberId=${notServed}`;
+    await page.goto(url);
+    await refused().waitFor();
+    expect(await refused().textContent()).toContain("You can't use WhatsApp chat on this record.");
+    expect(await refused().textContent()).toContain(`This app does not serve the business number ${notServed}.`);
+    expect(await refused().locator("[data-problem-code]").getAttribute("data-problem-code")).toBe("not_allowed");
+    expect(await panel().getByText("Not available").isVisible()).toBe(true);
+    expect(await page.getByTestId("composer").count()).toBe(0);
+    expect(await page.getByRole("log", { name: "Chat history" }).count()).toBe(0);
+    expect(await page.getByText("Loading the chat…").count()).toBe(0);
+    const afterRefusal = asked();
+    expect(afterRefusal).toBe(2); // the session and the first page, together
+    await page.waitForTimeout(5_000); // two and a half poll intervals
+    expect(asked()).toBe(afterRefusal);
+    await panel().screenshot({ path: path.join(OUTPUT, "chat-panel-refused.png") });
+
+    await page.goto(`${url}&theme=dark`);
+    await refused().waitFor();
+    await panel().screenshot({ path: path.join(OUTPUT, "chat-panel-refused-dark.png") });
+  });
+
+  it("refused mid-chat (access to the contact taken away): the chat goes, the unsent message stays readable, polling stops", async () => {
+    const reason = "You can't read this contact in Dynamics 365 (it isn't shared with you).";
+    const refusal = (route: Route): Promise<void> =>
+      route.fulfill({
+        status: 403,
+        contentType: "application/json",
+        headers: { "Access-Control-Allow-Origin": harness.origin },
+        body: JSON.stringify({ error: { code: "not_allowed", message: reason } }),
+      });
+    await page.goto(`${harness.origin}/?phone=${CUSTOMER}&api=${encodeURIComponent(app.apiUrl)}&poll=2&height=560`);
+    await page.getByTestId("composer").waitFor();
+    await messageBox().fill("One more thing about your parcel");
+    const toRefuse = (url: URL): boolean => url.pathname.includes(`/conversations/${CUSTOMER}/`);
+    await page.route(toRefuse, refusal);
+    const asked = countRequests(CUSTOMER);
+    await sendButton().click();
+    await refused().waitFor();
+    expect(await refused().textContent()).toContain(reason);
+    expect(await refused().textContent()).toContain("Your message wasn't sent.");
+    expect(await page.getByRole("textbox", { name: "Your unsent message" }).inputValue()).toBe("One more thing about your parcel");
+    expect(await page.getByTestId("composer").count()).toBe(0);
+    expect(await panel().locator("[data-direction]").count()).toBe(0);
+    const afterRefusal = asked();
+    await page.waitForTimeout(5_000);
+    expect(asked()).toBe(afterRefusal);
+    await panel().screenshot({ path: path.join(OUTPUT, "chat-panel-refused-send.png") });
+    await page.unroute(toRefuse, refusal);
     expect(pageErrors).toEqual([]);
   });
 });

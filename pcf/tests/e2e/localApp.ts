@@ -1,6 +1,7 @@
 /**
- * The real local app, started as `make run` starts it: `python -m devhost run` from the repository
- * root (emulators, the Functions app on 127.0.0.1:7071, the WhatsApp sandbox on 127.0.0.1:7072).
+ * The real local app, started as `make run` starts it but isolated: `python -m devhost run --isolated`
+ * from the repository root (in-memory emulators, the Functions app on 127.0.0.1:27071 and the WhatsApp
+ * sandbox on 127.0.0.1:27072, both moved by TEST_PORT_OFFSET), so the journey runs beside `make run`.
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { createWriteStream, existsSync, readFileSync } from "node:fs";
@@ -9,13 +10,24 @@ import path from "node:path";
 
 export const REPO_ROOT = path.resolve(__dirname, "../../..");
 const PYTHON = path.join(REPO_ROOT, ".venv/bin/python");
-export const APP_PORT = 7071;
-export const SANDBOX_PORT = 7072;
+const OFFSET = Number(process.env.TEST_PORT_OFFSET ?? "0");
+export const APP_PORT = 27071 + OFFSET;
+export const SANDBOX_PORT = APP_PORT + 1;
 
 export interface LocalApp {
   apiUrl: string;
   sandboxUrl: string;
+  /** The business number the app serves (the sandbox's); any other is refused with 403 not_allowed. */
+  businessNumber: string;
   stop(): Promise<void>;
+}
+
+/** A setting as the app reads it: the environment, else local.settings.json, else the sample (devhost/local_settings.py). */
+function localSetting(name: string): string {
+  const own = path.join(REPO_ROOT, "local.settings.json");
+  const file = existsSync(own) ? own : path.join(REPO_ROOT, "local.settings.sample.json");
+  const values = (JSON.parse(readFileSync(file, "utf8")) as { Values: Record<string, string> }).Values;
+  return process.env[name] ?? values[name] ?? "";
 }
 
 function portAnswers(port: number): Promise<boolean> {
@@ -53,13 +65,16 @@ export async function startLocalApp(options: { allowedOrigin: string; logFile: s
   if (!existsSync(PYTHON)) throw new Error(`${PYTHON} is missing: run \`make install\` in ${REPO_ROOT} first.`);
   for (const port of [APP_PORT, SANDBOX_PORT]) {
     if (await portAnswers(port)) {
-      throw new Error(`Something already listens on 127.0.0.1:${port} (is \`make run\` running?). The e2e test starts its own app there; stop it first.`);
+      throw new Error(`Something already listens on 127.0.0.1:${port}: another journey? Set TEST_PORT_OFFSET to move this one.`);
     }
   }
   const log = createWriteStream(options.logFile);
-  const child = spawn(PYTHON, ["-m", "devhost", "run"], {
+  // Serve only the sandbox's number, as a deployment does, so another number is refused (403 not_allowed).
+  const businessNumber = localSetting("WHATSAPP_PHONE_NUMBER_ID");
+  const served = localSetting("WHATSAPP_PHONE_NUMBER_IDS") || businessNumber;
+  const child = spawn(PYTHON, ["-m", "devhost", "run", "--isolated"], {
     cwd: REPO_ROOT,
-    env: { ...process.env, ALLOWED_ORIGINS: options.allowedOrigin, PYTHONUNBUFFERED: "1" },
+    env: { ...process.env, ALLOWED_ORIGINS: options.allowedOrigin, WHATSAPP_PHONE_NUMBER_IDS: served, PYTHONUNBUFFERED: "1" },
     stdio: ["ignore", "pipe", "pipe"],
   });
   child.stdout?.pipe(log);
@@ -81,7 +96,7 @@ export async function startLocalApp(options: { allowedOrigin: string; logFile: s
     }
     await new Promise((resolve) => setTimeout(resolve, 300));
   }
-  return { apiUrl, sandboxUrl: `http://127.0.0.1:${SANDBOX_PORT}`, stop };
+  return { apiUrl, sandboxUrl: `http://127.0.0.1:${SANDBOX_PORT}`, businessNumber, stop };
 }
 
 /** The customer writes, as `make customer-says` plays it: the sandbox posts Meta's signed webhook. */

@@ -58,6 +58,67 @@ describe("the API client", () => {
     ]);
   });
 
+  describe("names the record the panel sits on", () => {
+    const contact = { entity: "contact", id: "1b0c7d0e-5f2a-4c51-9f0e-6a3e2f1d2c11" } as const;
+    const stored = { id: "pcf-1", direction: "outbound", status: "accepted" };
+
+    /** The four agent routes, as the panel calls them, with or without a record. */
+    async function allFour(regarding?: typeof contact | { entity: "lead"; id: string }): Promise<Call[]> {
+      const { fetchImpl, calls } = fakeFetch([
+        json(200, { active: true, expiresAt: null, lastInboundAt: null }),
+        json(200, { messages: [], next: null }),
+        json(202, stored),
+        json(201, { mediaUrl: "u", kind: "image" }),
+      ]);
+      const api = new ChatApi({ baseUrl: "https://wa.example.com/api", tokens: noSignIn, fetchImpl, phoneNumberId: "106540352242922" });
+      await api.session("15551234567", regarding);
+      await api.messages("15551234567", { limit: 10, changedSince: "1700000000" }, regarding);
+      await api.send("15551234567", { type: "text", text: "Hi", clientMessageId: "pcf-1", ...(regarding ? { regarding } : {}) });
+      await api.upload(new Blob(["png"]), "photo.png", regarding);
+      return calls;
+    }
+
+    it("puts regarding=contact:<id> on all four calls, and the same record in Send's body", async () => {
+      const calls = await allFour(contact);
+      expect(calls.map((c) => `${c.method} ${new URL(c.url).pathname}`)).toEqual([
+        "GET /api/conversations/15551234567/session",
+        "GET /api/conversations/15551234567/messages",
+        "POST /api/conversations/15551234567/messages",
+        "POST /api/media",
+      ]);
+      for (const call of calls) {
+        expect(new URL(call.url).searchParams.getAll("regarding")).toEqual(["contact:1b0c7d0e-5f2a-4c51-9f0e-6a3e2f1d2c11"]);
+        expect(call.url).toContain("regarding=contact:1b0c7d0e-5f2a-4c51-9f0e-6a3e2f1d2c11"); // as the API documents it
+      }
+      expect(JSON.parse(calls[2]?.body as string)).toMatchObject({ regarding: contact });
+      // The other parameters are still there.
+      expect(calls[1]?.url).toBe(
+        "https://wa.example.com/api/conversations/15551234567/messages?phoneNumberId=106540352242922&regarding=contact:1b0c7d0e-5f2a-4c51-9f0e-6a3e2f1d2c11&limit=10&changedSince=1700000000",
+      );
+    });
+
+    it("writes a lead as lead:<id>, its GUID in lower case", async () => {
+      const calls = await allFour({ entity: "lead", id: "3F2504E0-4F89-11D3-9A0C-0305E82C3301" });
+      for (const call of calls) expect(new URL(call.url).searchParams.get("regarding")).toBe("lead:3f2504e0-4f89-11d3-9a0c-0305e82c3301");
+    });
+
+    it("leaves regarding out when the panel has no record", async () => {
+      const calls = await allFour(undefined);
+      expect(calls).toHaveLength(4);
+      for (const call of calls) expect(call.url).not.toContain("regarding");
+      expect(JSON.parse(calls[2]?.body as string)).not.toHaveProperty("regarding");
+    });
+  });
+
+  it("turns 403 not_allowed into its code and the API's reason", async () => {
+    const { fetchImpl } = fakeFetch([json(403, { error: { code: "not_allowed", message: "You don't have access to this contact in Dynamics 365." } })]);
+    await expect(new ChatApi({ baseUrl: "https://wa.example.com", tokens: noSignIn, fetchImpl }).session("1")).rejects.toMatchObject({
+      status: 403,
+      code: "not_allowed",
+      serverMessage: "You don't have access to this contact in Dynamics 365.",
+    });
+  });
+
   it("sends no Authorization header in dev mode", async () => {
     const { fetchImpl, calls } = fakeFetch([json(200, { active: true, expiresAt: null, lastInboundAt: null })]);
     await new ChatApi({ baseUrl: "http://127.0.0.1:7071/api", tokens: noSignIn, fetchImpl }).session("15551234567");

@@ -1,8 +1,9 @@
 import { describe, expect, it } from "vitest";
 import { ApiError } from "../../WhatsAppChat/api/apiError";
-import type { ChatMessage, MessagesPage, SendMessageCommand, SessionStatus, UploadResult } from "../../WhatsAppChat/api/contract";
+import { regardingParameter } from "../../WhatsAppChat/api/chatApi";
+import type { ChatMessage, MessagesPage, Regarding, SendMessageCommand, SessionStatus, UploadResult } from "../../WhatsAppChat/api/contract";
 import { ChatController, PAGE_SIZE, POLL_SIZE, type ChatService } from "../../WhatsAppChat/chat/chatController";
-import { type ChatState, INITIAL_STATE, chatReducer } from "../../WhatsAppChat/chat/chatState";
+import { type ChatAction, type ChatState, INITIAL_STATE, canPoll, chatReducer } from "../../WhatsAppChat/chat/chatState";
 import { editDraft } from "../../WhatsAppChat/model/draft";
 import { canReply, replyWindow } from "../../WhatsAppChat/model/sessionWindow";
 import { NOW, ids, inbound, message, page } from "./fixtures";
@@ -18,6 +19,8 @@ class ScriptedApi implements ChatService {
   uploadAnswer: UploadResult | ApiError | undefined;
   readonly asked: string[] = [];
   readonly sent: SendMessageCommand[] = [];
+  /** Each call and the record it named (`-` for none), in order. */
+  readonly records: string[] = [];
   signedIn = false;
 
   signIn(): Promise<void> {
@@ -25,24 +28,28 @@ class ScriptedApi implements ChatService {
     return Promise.resolve();
   }
 
-  session(): Promise<SessionStatus> {
+  session(_: string, regarding?: Regarding): Promise<SessionStatus> {
     this.asked.push("session");
+    this.records.push(`session ${regardingParameter(regarding) ?? "-"}`);
     return Promise.resolve(this.session_);
   }
 
-  messages(_: string, request: { limit: number; before?: string; changedSince?: string }): Promise<MessagesPage> {
+  messages(_: string, request: { limit: number; before?: string; changedSince?: string }, regarding?: Regarding): Promise<MessagesPage> {
     const since = request.changedSince ? ` changedSince=${request.changedSince}` : "";
     this.asked.push(`messages limit=${request.limit}${request.before ? ` before=${request.before}` : ""}${since}`);
+    this.records.push(`messages ${regardingParameter(regarding) ?? "-"}`);
     return Promise.resolve(this.pages.shift() ?? page([]));
   }
 
   send(_: string, command: SendMessageCommand): Promise<ChatMessage> {
     this.sent.push(command);
+    this.records.push(`send ${regardingParameter(command.regarding) ?? "-"}`);
     const answer = this.sendAnswers.shift() ?? message({ id: command.clientMessageId, status: "accepted", text: command.text });
     return answer instanceof ApiError ? Promise.reject(answer) : Promise.resolve(answer);
   }
 
-  upload(): Promise<UploadResult> {
+  upload(_: Blob, __: string, regarding?: Regarding): Promise<UploadResult> {
+    this.records.push(`upload ${regardingParameter(regarding) ?? "-"}`);
     const answer = this.uploadAnswer;
     if (!answer) return Promise.reject(new Error("no upload scripted"));
     return answer instanceof ApiError ? Promise.reject(answer) : Promise.resolve(answer);
@@ -50,15 +57,20 @@ class ScriptedApi implements ChatService {
 }
 
 /** A panel without React: the controller and the reducer, as the component wires them. */
-function panel(api: ScriptedApi): { controller: ChatController; state: () => ChatState; type: (text: string) => void } {
+function panel(
+  api: ScriptedApi,
+  regarding?: Regarding,
+): { controller: ChatController; state: () => ChatState; type: (text: string) => void; dispatch: (action: ChatAction) => void } {
   let state = INITIAL_STATE;
   let attempt = 0;
+  const dispatch = (action: ChatAction): void => {
+    state = chatReducer(state, action);
+  };
   const controller = new ChatController({
     api,
     customer: "+1 555 123 4567",
-    dispatch: (action) => {
-      state = chatReducer(state, action);
-    },
+    regarding,
+    dispatch,
     state: () => state,
     now: () => NOW,
     attemptId: () => `pcf-${++attempt}`,
@@ -66,7 +78,7 @@ function panel(api: ScriptedApi): { controller: ChatController; state: () => Cha
   const type = (text: string): void => {
     state = chatReducer(state, { type: "draftChanged", draft: editDraft(state.draft, { text }) });
   };
-  return { controller, state: () => state, type };
+  return { controller, state: () => state, type, dispatch };
 }
 
 describe("opening the panel", () => {
@@ -101,7 +113,7 @@ describe("opening the panel", () => {
   it("offers Sign in when Entra ID needs the agent, and loads the chat once they have signed in", async () => {
     const api = new ScriptedApi();
     const session = api.session.bind(api);
-    api.session = () => (api.signedIn ? session() : Promise.reject(ApiError.client("sign_in_required", "interaction_required")));
+    api.session = (customer) => (api.signedIn ? session(customer) : Promise.reject(ApiError.client("sign_in_required", "interaction_required")));
     const { controller, state } = panel(api);
     await controller.load();
     expect(state().notice).toMatchObject({ title: "Sign in to use WhatsApp chat.", action: "sign_in" });
@@ -247,6 +259,50 @@ describe("sending", () => {
     expect(state().draft.text).toBe("");
   });
 
+  it("a message changed after an unclear failure goes with a new clientMessageId, never the unclear attempt's", async () => {
+    const api = new ScriptedApi();
+    api.sendAnswers = [new ApiError(504, "whatsapp_no_answer", "no answer", message({ id: "pcf-1", status: "accepted" }))];
+    const { controller, type } = panel(api, CONTACT);
+    await controller.load();
+    type("Your refund is on its way");
+    await controller.send();
+    type("Your refund is on its way (about 3 days)");
+    await controller.send();
+    expect(api.sent.map((c) => [c.clientMessageId, c.text])).toEqual([
+      ["pcf-1", "Your refund is on its way"],
+      ["pcf-2", "Your refund is on its way (about 3 days)"],
+    ]);
+  });
+
+  it("compares what is sent, not how the draft was edited: a changed text keeping the old id still gets a new one", async () => {
+    const api = new ScriptedApi();
+    api.sendAnswers = [ApiError.client("timeout", "no answer within 60 s")];
+    const { controller, state, type, dispatch } = panel(api, CONTACT);
+    await controller.load();
+    type("Hello");
+    await controller.send();
+    expect(state().draft.attemptId).toBe("pcf-1");
+    // A change that bypasses editDraft (which would drop the id) keeps attemptId on the draft.
+    dispatch({ type: "draftChanged", draft: { ...state().draft, text: "Hello again" } });
+    await controller.send();
+    expect(api.sent.map((c) => c.clientMessageId)).toEqual(["pcf-1", "pcf-2"]);
+  });
+
+  it("words client_message_id_reused should it come, checks the chat for the earlier attempt, and sends the new text with a new id", async () => {
+    const api = new ScriptedApi();
+    api.sendAnswers = [new ApiError(409, "client_message_id_reused", "clientMessageId pcf-1 was used before for a different message")];
+    const { controller, state, type } = panel(api, CONTACT);
+    await controller.load();
+    type("Changed text");
+    api.asked.length = 0;
+    await controller.send();
+    expect(state().notice).toMatchObject({ code: "client_message_id_reused", title: "An earlier attempt to send this message is still being checked." });
+    expect(state().draft.text).toBe("Changed text");
+    expect(api.asked).toEqual([`messages limit=${POLL_SIZE}`]); // the history, to show what became of the earlier one
+    await controller.send();
+    expect(api.sent.map((c) => c.clientMessageId)).toEqual(["pcf-1", "pcf-2"]);
+  });
+
   it("shows WhatsApp's refusal on the stored message, and the next press is a new message", async () => {
     const api = new ScriptedApi();
     const refused = message({ id: "pcf-1", status: "failed", error: { code: 131026, title: "Message undeliverable" } });
@@ -347,5 +403,137 @@ describe("another customer", () => {
     controller.stop();
     await loading;
     expect(state().timeline).toEqual([]);
+  });
+});
+
+const CONTACT: Regarding = { entity: "contact", id: "1b0c7d0e-5f2a-4c51-9f0e-6a3e2f1d2c11" };
+const NOT_ALLOWED = (): ApiError =>
+  new ApiError(403, "not_allowed", "You don't have access to this contact in Dynamics 365.");
+
+describe("the record the panel sits on", () => {
+  it("is named on every call: load, poll, older messages, upload and send (query and body alike)", async () => {
+    const api = new ScriptedApi();
+    api.pages = [page([inbound({ id: "hi", timestamp: "2026-03-02T09:00:00Z" })], "c1")];
+    api.uploadAnswer = { mediaUrl: "https://x/p.png", blobName: "p.png", mimeType: "image/png", kind: "image", size: 1, sha256: "a", filename: "p.png" };
+    const { controller, type } = panel(api, CONTACT);
+    await controller.load();
+    await controller.poll();
+    await controller.loadOlder();
+    await controller.upload(new File(["png"], "p.png"));
+    type("Here it is");
+    await controller.send();
+    const named = "contact:1b0c7d0e-5f2a-4c51-9f0e-6a3e2f1d2c11";
+    expect(api.records).toEqual([`session ${named}`, `messages ${named}`, `messages ${named}`, `messages ${named}`, `upload ${named}`, `send ${named}`]);
+    expect(api.sent[0]?.regarding).toEqual(CONTACT);
+  });
+
+  it("is left out when the host names no record (the harness, dev mode)", async () => {
+    const api = new ScriptedApi();
+    const { controller, type } = panel(api);
+    await controller.load();
+    await controller.poll();
+    type("Hi");
+    await controller.send();
+    expect(api.records).toEqual(["session -", "messages -", "messages -", "send -"]);
+    expect(api.sent[0]).not.toHaveProperty("regarding");
+  });
+});
+
+describe("a record the agent may not use (403 not_allowed)", () => {
+  it("on opening: says why in the API's words instead of the chat, with nothing loading and no composer", async () => {
+    const api = new ScriptedApi();
+    api.session = () => Promise.reject(NOT_ALLOWED());
+    const { controller, state } = panel(api, CONTACT);
+    await controller.load();
+    expect(state().refused).toMatchObject({
+      code: "not_allowed",
+      intent: "error",
+      title: "You can't use WhatsApp chat on this record.",
+      detail: expect.stringContaining("You don't have access to this contact in Dynamics 365.") as string,
+    });
+    expect(state()).toMatchObject({ loading: false, loaded: false, sending: false });
+    expect(state().notice).toBeUndefined();
+    expect(canReply(replyWindow(state().session, NOW))).toBe(false);
+    expect(canPoll(state())).toBe(false);
+  });
+
+  it("after a poll is refused: what was shown goes, and the panel stops asking", async () => {
+    const api = new ScriptedApi();
+    api.pages = [{ ...page([inbound({ id: "hi", timestamp: "2026-03-02T09:00:00Z" })]), pollCursor: "1" }];
+    const { controller, state } = panel(api, CONTACT);
+    await controller.load();
+    expect(canPoll(state())).toBe(true);
+    api.messages = () => {
+      api.asked.push("messages");
+      return Promise.reject(NOT_ALLOWED());
+    };
+    await controller.poll();
+    expect(state().refused?.title).toBe("You can't use WhatsApp chat on this record.");
+    expect(state().timeline).toEqual([]);
+    expect(state().pollProblem).toBeUndefined();
+    const asked = api.asked.length;
+    for (let i = 0; i < 5; i += 1) await controller.poll();
+    expect(api.asked).toHaveLength(asked);
+    expect(canPoll(state())).toBe(false);
+  });
+
+  it("a refused send says nothing was sent and keeps what was typed; Send, upload and older pages stay quiet", async () => {
+    const api = new ScriptedApi();
+    api.sendAnswers = [NOT_ALLOWED()];
+    const { controller, state, type } = panel(api, CONTACT);
+    await controller.load();
+    type("Hello");
+    await controller.send();
+    expect(state().refused?.detail).toContain("Your message wasn't sent.");
+    expect(state()).toMatchObject({ sending: false, draft: { text: "Hello" } });
+    const calls = api.records.length;
+    await controller.send();
+    await controller.upload(new File(["png"], "p.png"));
+    await controller.loadOlder();
+    expect(api.records).toHaveLength(calls);
+  });
+
+  it("a poll answered after the refusal shows nothing", () => {
+    let state = chatReducer(INITIAL_STATE, { type: "refused", notice: { intent: "error", title: "t", code: "not_allowed" } });
+    state = chatReducer(state, { type: "polled", page: page([inbound({ id: "late" })]), now: NOW });
+    expect(state.timeline).toEqual([]);
+  });
+
+  it("a Refresh that works (access granted meanwhile) brings the chat back", async () => {
+    const api = new ScriptedApi();
+    const session = api.session.bind(api);
+    api.session = () => Promise.reject(NOT_ALLOWED());
+    const { controller, state } = panel(api, CONTACT);
+    await controller.load();
+    api.session = session;
+    await controller.load();
+    expect(state().refused).toBeUndefined();
+    expect(canPoll(state())).toBe(true);
+  });
+});
+
+describe("the set-up and access-check outages (503)", () => {
+  it("not_configured on opening says an administrator must finish set-up, and nothing spins", async () => {
+    const api = new ScriptedApi();
+    api.session = () => Promise.reject(new ApiError(503, "not_configured", "WHATSAPP_ACCESS_TOKEN is not set"));
+    const { controller, state } = panel(api, CONTACT);
+    await controller.load();
+    expect(state().notice?.title).toBe("WhatsApp chat isn't fully set up yet.");
+    expect(state()).toMatchObject({ loading: false, loadFailed: true });
+    expect(state().refused).toBeUndefined();
+  });
+
+  it("access_check_unavailable on a poll is passing: the panel keeps polling", async () => {
+    const api = new ScriptedApi();
+    const { controller, state } = panel(api, CONTACT);
+    await controller.load();
+    const messages = api.messages.bind(api);
+    api.messages = () => Promise.reject(new ApiError(503, "access_check_unavailable", "Dataverse did not answer"));
+    await controller.poll();
+    expect(state().pollProblem?.detail).toContain("The panel keeps trying.");
+    expect(canPoll(state())).toBe(true);
+    api.messages = messages;
+    await controller.poll();
+    expect(state().pollProblem).toBeUndefined();
   });
 });

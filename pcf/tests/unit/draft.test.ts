@@ -7,6 +7,8 @@ import {
   type SendableUpload,
   draftAfterFailedSend,
   draftProblem,
+  attemptIdFor,
+  attemptKey,
   draftWithUpload,
   editDraft,
   guessMediaType,
@@ -118,6 +120,37 @@ describe("one clientMessageId per message", () => {
     const after = draftAfterFailedSend(draft, "pcf-1", new ApiError(422, "rejected_by_whatsapp", ""));
     expect(after.text).toBe("hello");
     expect(after.mediaUrl).toBe("https://cdn.example.com/a.png");
+  });
+
+  it("keeps the id after a refusal that came before anything was sent (403, 503): that id's outcome is still open", () => {
+    const draft = editDraft(EMPTY_DRAFT, { text: "hello" });
+    for (const code of ["not_allowed", "not_configured", "access_check_unavailable", "auth_unavailable"]) {
+      expect(draftAfterFailedSend(draft, "pcf-1", new ApiError(503, code, "")).attemptId).toBe("pcf-1");
+    }
+  });
+
+  it("drops the id after client_message_id_reused: it belongs to an earlier, different message", () => {
+    const pending = { ...editDraft(EMPTY_DRAFT, { text: "hello!" }), attemptId: "pcf-1", attemptFor: "k" };
+    expect(draftAfterFailedSend(pending, "pcf-1", new ApiError(409, "client_message_id_reused", ""))).toMatchObject({ attemptId: undefined, attemptFor: undefined });
+  });
+
+  it("reuses an unclear attempt's id only for exactly the same message, customer and record", () => {
+    const contact = { entity: "contact", id: "1b0c7d0e-5f2a-4c51-9f0e-6a3e2f1d2c11" } as const;
+    const draft = editDraft(EMPTY_DRAFT, { text: "hello" });
+    const key = attemptKey(draft, "15551234567", contact);
+    const pending: Draft = { ...draft, attemptId: "pcf-1", attemptFor: key };
+    const fresh = (): string => "pcf-new";
+    expect(attemptIdFor(pending, key, fresh)).toBe("pcf-1");
+    const changed: [string, string][] = [
+      ["the text", attemptKey({ ...draft, text: "hello!" }, "15551234567", contact)],
+      ["the attachment", attemptKey({ ...draft, mediaUrl: "https://cdn.example.com/a.png" }, "15551234567", contact)],
+      ["the customer", attemptKey(draft, "15557654321", contact)],
+      ["the record", attemptKey(draft, "15551234567", { entity: "lead", id: contact.id })],
+      ["no record", attemptKey(draft, "15551234567")],
+    ];
+    for (const [what, other] of changed) expect(attemptIdFor(pending, other, fresh), what).toBe("pcf-new");
+    expect(attemptIdFor(draft, key, fresh)).toBe("pcf-new"); // no unclear attempt: a new id
+    expect(attemptKey({ ...draft, urlBoxOpen: true }, "15551234567", contact)).toBe(key); // what is not sent does not count
   });
 
   it("editing the message makes it a new message with a new id", () => {

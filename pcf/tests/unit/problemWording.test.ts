@@ -24,13 +24,52 @@ describe("API errors in words an agent understands", () => {
     [503, "auth_unavailable"],
     [503, "store_unavailable"],
     [404, "not_found"],
+    // Record-level authorisation (issue 10).
+    [403, "not_allowed"],
+    [503, "not_configured"],
+    [503, "access_check_unavailable"],
+    [409, "client_message_id_reused"],
   ];
 
   it.each(apiCodes)("HTTP %i %s has its own wording, never the generic one", (status, code) => {
-    const notice = describeProblem(apiError(status, code), "sending");
-    expect(notice.code).toBe(code);
-    expect(notice.title).not.toMatch(/chat service had a problem|refused the request/);
-    expect(notice.title).not.toContain(code);
+    for (const activity of ["loading", "polling", "sending", "uploading"] as const) {
+      const notice = describeProblem(apiError(status, code), activity);
+      expect(notice.code).toBe(code);
+      expect(notice.title).not.toMatch(/chat service had a problem|refused the request/);
+      expect(notice.title).not.toContain(code);
+    }
+  });
+
+  it("not_allowed gives the API's reason (which of the three it is), is final, and says a refused send sent nothing", () => {
+    const reason = "The customer's number +44 7700 900123 is not one of this contact's phone numbers.";
+    const loading = describeProblem(apiError(403, "not_allowed", reason), "loading");
+    expect(loading).toMatchObject({ intent: "error", title: "You can't use WhatsApp chat on this record." });
+    expect(loading.detail).toBe(`${reason} If this looks wrong, ask your administrator.`);
+    expect(loading.detail).not.toMatch(/try again|refresh/i);
+    expect(describeProblem(apiError(403, "not_allowed", reason), "sending").detail).toContain("Your message wasn't sent.");
+    // Without the API's words, the three possible reasons.
+    expect(describeProblem(apiError(403, "not_allowed", ""), "loading").detail).toContain("You may not see this record in Dynamics 365");
+  });
+
+  it("not_configured says an administrator must finish set-up, and later is fine", () => {
+    const notice = describeProblem(apiError(503, "not_configured", "WHATSAPP_ACCESS_TOKEN is not set"), "loading");
+    expect(notice).toMatchObject({ intent: "error", title: "WhatsApp chat isn't fully set up yet." });
+    expect(notice.detail).toBe("An administrator must finish setting up the chat service. Try again later.");
+    expect(notice.detail).not.toContain("WHATSAPP_ACCESS_TOKEN"); // the operator's detail is not the agent's business
+    expect(describeProblem(apiError(503, "not_configured"), "sending").detail).toContain("your message is still in the box");
+  });
+
+  it("access_check_unavailable is passing: try again, in the words of what the agent was doing", () => {
+    const title = "Dynamics 365 couldn't confirm that you may see this record.";
+    expect(describeProblem(apiError(503, "access_check_unavailable"), "loading")).toMatchObject({ intent: "warning", title, detail: "This usually passes quickly. Press Refresh in a moment." });
+    expect(describeProblem(apiError(503, "access_check_unavailable"), "polling").detail).toBe("This usually passes quickly. The panel keeps trying.");
+    expect(describeProblem(apiError(503, "access_check_unavailable"), "sending").detail).toContain("Press Send again in a moment. Nothing was sent");
+  });
+
+  it("client_message_id_reused says the earlier attempt is being checked and the changed text goes as a new message", () => {
+    const notice = describeProblem(apiError(409, "client_message_id_reused"), "sending");
+    expect(notice.title).toBe("An earlier attempt to send this message is still being checked.");
+    expect(notice.detail).toContain("press Send to send your changed text as a new message");
   });
 
   it("a closed window repeats the seed's validation message and promises the draft is kept", () => {
