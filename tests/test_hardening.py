@@ -302,6 +302,21 @@ def test_a_message_dated_next_month_opens_the_window_from_now_only(
     assert getattr(warning, "wamid", None) == wamid
 
 
+def test_a_message_dated_next_month_does_not_hold_the_conversations_preview(
+    client: Client, phone_number_id: str, services: Services
+) -> None:
+    future = message("text", {"body": "from the future"}, wa_id=WA, ts=now_ts(30 * 86400))
+    post(client, inbound(phone_number_id, WA, future))
+    post(
+        client,
+        inbound(phone_number_id, WA, message("text", {"body": "a minute later"}, wa_id=WA, ts=now_ts(60))),
+    )
+    conversation = services.store.read(conversation_id(phone_number_id, WA), "conversation")
+    assert conversation is not None
+    assert conversation["lastMessagePreview"] == "a minute later"
+    assert parse_iso(conversation["lastMessageAt"]) < datetime.now(UTC) + timedelta(minutes=5)
+
+
 def test_a_message_a_little_ahead_of_the_clock_counts_as_dated(
     client: Client, phone_number_id: str, caplog: pytest.LogCaptureFixture
 ) -> None:

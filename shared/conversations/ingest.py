@@ -247,9 +247,12 @@ class WebhookIngest:
                 ):
                     if value and getattr(conv, key) != value:
                         updates[key] = value
-            if conv.last_message_at is None or parse_iso(conv.last_message_at) <= parse_iso(doc.timestamp):
+            # A message dated ahead of the clock counts as now here too: it must not keep the
+            # conversation's preview (and its place in a list by activity) until its date.
+            at = window_start(parse_iso(doc.timestamp), self.clock())
+            if conv.last_message_at is None or parse_iso(conv.last_message_at) <= at:
                 latest = {
-                    "last_message_at": doc.timestamp,
+                    "last_message_at": iso(at),
                     "last_message_preview": preview(doc),
                     "last_message_direction": doc.direction,
                 }
