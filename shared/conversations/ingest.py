@@ -23,6 +23,7 @@ from shared.conversations.documents import (
     iso,
     parse_iso,
 )
+from shared.conversations.in_context import apply_in_context
 from shared.conversations.inbound import customer_of, message_document, preview
 from shared.conversations.ports import ConversationStore, Doc, QueuePublisher
 from shared.conversations.queue_messages import MediaCopyRequest, MirrorRequest
@@ -191,6 +192,10 @@ class WebhookIngest:
             self._refresh_session(doc)
         self._touch_conversation(doc, item.contact)
         self.queue.send(DATAVERSE_MIRROR_QUEUE, MirrorRequest(conversation_id=doc.conversation_id, id=doc.id))
+        for changed in apply_in_context(self.store, doc):  # edits, revokes, reactions: their target
+            self.queue.send(
+                DATAVERSE_MIRROR_QUEUE, MirrorRequest(conversation_id=doc.conversation_id, id=changed)
+            )
         if doc.direction == "inbound" and doc.media is not None and doc.media.meta_media_id:
             self.queue.send(
                 MEDIA_INBOUND_QUEUE,
