@@ -4,6 +4,12 @@ It answers the Graph send API the way Meta does where the app can see it (bearer
 the 24-hour customer-service window, the success and error shapes of WHATSAPP-NOTES.md §5 and §7), then
 posts signed `sent`, `delivered` and `read` status webhooks to the app. Customers "write" through
 `POST /sandbox/customers/{wa_id}/messages`, which posts Meta's inbound text webhook to the app.
+
+A customer is a phone number or, for one known only by a WhatsApp username, a business-scoped user id
+(`US.13491208655302741918`, §0 [BSUID]): such a customer writes with an empty `from`/`wa_id` and
+`from_user_id`/`user_id`, is sent to with `recipient` (never `to`; `to` wins when both are given),
+and the send's answer names them in `contacts[].user_id` instead of `wa_id`. A number sent without its
+`+` gets the business number's country code prepended, as Meta does.
 """
 
 from __future__ import annotations
@@ -36,6 +42,9 @@ Json = dict[str, Any]
 WINDOW_SECONDS = 24 * 3600
 DEFAULT_PHONE_NUMBER_ID = "106540352242922"  # the example ids of Meta's webhook reference
 DISPLAY_PHONE_NUMBER = "15550783881"
+# "If the plus sign is omitted, your business phone number's country calling code is prepended"
+# (WHATSAPP-NOTES.md §5, [SEND-GUIDE]): the display number's, +1.
+BUSINESS_COUNTRY_CODE = "1"
 WABA_ID = "102290129340398"
 DEFAULT_CUSTOMER_NAME = "Local Customer"
 MEDIA_TYPES = frozenset({"image", "document", "audio", "video", "sticker"})
@@ -88,6 +97,29 @@ def _digits(number: str) -> str:
     return re.sub(r"\D", "", number)
 
 
+# Meta takes a phone number with `+`, `-`, `(`, `)` and spaces around its digits (§5, [SEND-GUIDE]).
+_PHONE = re.compile(r"\+?[0-9][0-9 ()-]{4,30}")
+# Business-scoped user ids are opaque: up to 256 letters, digits and separators, some letters (§0).
+_USER_ID = re.compile(r"(?=.*[A-Za-z])[A-Za-z0-9][A-Za-z0-9._-]{0,255}")
+
+
+def customer_key(raw: str) -> str | None:
+    """Who a customer is to the sandbox: a phone number's digits, or a business-scoped user id as it is."""
+    if _PHONE.fullmatch(raw):
+        return _digits(raw)
+    if _USER_ID.fullmatch(raw):
+        return raw
+    return None
+
+
+def _identity(key: str) -> tuple[Json, Json]:
+    """The `contacts[]` entry and the message's sender fields for this customer: a username-only
+    customer has an empty `wa_id` and `from`, and is named by `user_id` and `from_user_id` (§0, §3.2)."""
+    if key.isdigit():
+        return {"wa_id": key}, {"from": key}
+    return {"wa_id": "", "user_id": key}, {"from": "", "from_user_id": key}
+
+
 def _envelope(phone_number_id: str, value: Json, display_phone_number: str, waba_id: str) -> Json:
     metadata = {"display_phone_number": display_phone_number, "phone_number_id": phone_number_id}
     return {
@@ -117,11 +149,13 @@ def inbound_text_webhook(
     display_phone_number: str = DISPLAY_PHONE_NUMBER,
     waba_id: str = WABA_ID,
 ) -> Json:
-    """The body Meta posts when a customer sends a text (WHATSAPP-NOTES.md §3; `text.json`)."""
+    """The body Meta posts when a customer sends a text (WHATSAPP-NOTES.md §3; `text.json`); `wa_id`
+    may be a business-scoped user id (`text_v25_username_bsuid_parent_bsuid.json`, without the phone)."""
+    contact, sender = _identity(customer_key(wa_id) or wa_id)
     value = {
-        "contacts": [{"profile": {"name": name}, "wa_id": wa_id}],
+        "contacts": [{"profile": {"name": name}, **contact}],
         "messages": [
-            {"from": wa_id, "id": wamid, "timestamp": str(timestamp), "type": "text", "text": {"body": text}}
+            {**sender, "id": wamid, "timestamp": str(timestamp), "type": "text", "text": {"body": text}}
         ],
     }
     return _envelope(phone_number_id, value, display_phone_number, waba_id)
@@ -133,9 +167,16 @@ def validate_send(body: object) -> Json:
         raise _invalid("The request body must be a JSON object.")
     if body.get("messaging_product") != "whatsapp":
         raise _invalid('messaging_product must be "whatsapp".')
-    to = body.get("to")
-    if not isinstance(to, str) or not _digits(to):
+    to, recipient = body.get("to"), body.get("recipient")
+    if to is None and recipient is None:
+        raise _invalid("to (a phone number) or recipient (a business-scoped user id) is required.")
+    if to is not None and not (isinstance(to, str) and _PHONE.fullmatch(to)):
+        if isinstance(to, str) and _USER_ID.fullmatch(to):
+            # The sandbox's wording: Meta documents `recipient` for user ids, not this refusal's text.
+            raise _invalid("to must be a phone number; send a business-scoped user id in recipient.")
         raise _invalid("to must be the customer's phone number.")
+    if to is None and not (isinstance(recipient, str) and _USER_ID.fullmatch(recipient)):
+        raise _invalid("recipient must be a business-scoped user id.")
     if body.get("recipient_type", "individual") != "individual":
         raise _invalid('recipient_type must be "individual" (the sandbox has no groups).')
     kind = body.get("type", "text")  # Meta defaults the type to text
@@ -191,7 +232,9 @@ def _json_body(request: Request) -> object:
 
 @dataclass
 class SentMessage:
-    """A message the app sent, and the statuses the app has acknowledged for it so far."""
+    """A message the app sent, and the statuses the app has acknowledged for it so far.
+
+    `to` is whom it reached (a phone number's digits, or a user id); `request` is the body as sent."""
 
     wamid: str
     phone_number_id: str
@@ -201,6 +244,7 @@ class SentMessage:
     request: Json
     sent_at: int
     statuses: list[str] = field(default_factory=list)
+    user_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -243,6 +287,7 @@ class WhatsAppSandbox:
         self._lock = threading.Lock()
         self._last_inbound: dict[str, float] = {}
         self._sent: list[SentMessage] = []
+        self._well_formed: list[Json] = []
         self._faults: deque[tuple[int, Json]] = deque()
         self._media: dict[str, tuple[bytes, str]] = {}  # media id -> (bytes, mime type)
         self._status_threads: list[threading.Thread] = []
@@ -277,6 +322,13 @@ class WhatsAppSandbox:
         with self._lock:
             return list(self._sent)
 
+    @property
+    def well_formed(self) -> list[Json]:
+        """Every send body that passed the sandbox's checks, whether then sent or refused (the window,
+        an injected fault): what a test can hold against Meta's own description of a send."""
+        with self._lock:
+            return list(self._well_formed)
+
     def fail_next(self, status: int, error: Json) -> None:
         """Answer the next authorised, well-formed send with this error (e.g. 131056, 130429, a 5xx)."""
         with self._lock:
@@ -285,10 +337,10 @@ class WhatsAppSandbox:
     def customer_says(
         self, wa_id: str, text: str, name: str = DEFAULT_CUSTOMER_NAME, phone_number_id: str | None = None
     ) -> CustomerMessage:
-        """The customer writes: the window opens (or refreshes) at once, then the webhook is posted once,
-        synchronously, so the caller sees the app's answer. Raises `requests.RequestException` if the app
-        cannot be reached."""
-        wa_id = _digits(wa_id)
+        """The customer (a phone number, or a user id) writes: the window opens (or refreshes) at once,
+        then the webhook is posted once, synchronously, so the caller sees the app's answer. Raises
+        `requests.RequestException` if the app cannot be reached."""
+        wa_id = self._customer_id(wa_id)
         now = self.clock()
         with self._lock:
             self._last_inbound[wa_id] = now
@@ -309,7 +361,7 @@ class WhatsAppSandbox:
         name: str = DEFAULT_CUSTOMER_NAME,
     ) -> CustomerMessage:
         """The customer sends a file: Meta keeps it under a media id, and the webhook names only that id."""
-        wa_id = _digits(wa_id)
+        wa_id = self._customer_id(wa_id)
         now = self.clock()
         media_id = str(secrets.randbelow(10**16))
         with self._lock:
@@ -326,10 +378,18 @@ class WhatsAppSandbox:
         if kind == "document":
             media["filename"] = filename or "document"
         wamid = new_wamid()
-        message = {"from": wa_id, "id": wamid, "timestamp": str(int(now)), "type": kind, kind: media}
-        value = {"contacts": [{"profile": {"name": name}, "wa_id": wa_id}], "messages": [message]}
+        contact, sender = _identity(wa_id)
+        message = {**sender, "id": wamid, "timestamp": str(int(now)), "type": kind, kind: media}
+        value = {"contacts": [{"profile": {"name": name}, **contact}], "messages": [message]}
         response = self._post(_envelope(self.phone_number_id, value, DISPLAY_PHONE_NUMBER, WABA_ID))
         return CustomerMessage(wamid, response.status_code, response.text)
+
+    @staticmethod
+    def _customer_id(raw: str) -> str:
+        key = customer_key(raw)
+        if key is None:
+            raise ValueError(f"{raw!r} is neither a phone number nor a business-scoped user id")
+        return key
 
     def wait_for_statuses(self, timeout: float = 10.0) -> bool:
         """Block until every status webhook scheduled so far is posted (or given up); False on timeout."""
@@ -390,17 +450,32 @@ class WhatsAppSandbox:
                 raise _invalid("message_id is required to mark a message as read.")
             return _json_response(200, {"success": True})
         body = validate_send(raw)
-        wa_id = _digits(body["to"])
+        with self._lock:
+            self._well_formed.append(body)
+        by_phone = body.get("to") is not None  # `to` wins when both are given
+        customer = _digits(body["to"]) if by_phone else body["recipient"]
+        if by_phone and not body["to"].lstrip().startswith("+"):
+            customer = BUSINESS_COUNTRY_CODE + customer
+        contact = (
+            {"input": body["to"], "wa_id": customer} if by_phone else {"input": customer, "user_id": customer}
+        )
         with self._lock:
             if self._faults:
                 status, error = self._faults.popleft()
                 raise GraphError(status, error)
             now = self.clock()
-            last = self._last_inbound.get(wa_id)
+            last = self._last_inbound.get(customer)
             if last is None or now - last > WINDOW_SECONDS:
                 raise GraphError(400, RE_ENGAGEMENT)
             record = SentMessage(
-                new_wamid(), phone_number_id, body["to"], wa_id, body.get("type", "text"), body, int(now)
+                new_wamid(),
+                phone_number_id,
+                customer,
+                customer if by_phone else "",
+                body.get("type", "text"),
+                body,
+                int(now),
+                user_id=None if by_phone else customer,
             )
             self._sent.append(record)
             thread = threading.Thread(
@@ -415,7 +490,7 @@ class WhatsAppSandbox:
             200,
             {
                 "messaging_product": "whatsapp",
-                "contacts": [{"input": record.to, "wa_id": wa_id}],
+                "contacts": [contact],
                 "messages": [{"id": record.wamid}],
             },
         )
@@ -424,8 +499,10 @@ class WhatsAppSandbox:
         raw = _json_body(request)
         body = raw if isinstance(raw, dict) else {}
         text, name, number = body.get("text"), body.get("name"), body.get("phone_number_id")
-        if not _digits(wa_id) or not isinstance(text, str) or not text:
-            raise _invalid('Post {"text": "...", "name": optional} to /sandbox/customers/{digits}/messages.')
+        if customer_key(wa_id) is None or not isinstance(text, str) or not text:
+            raise _invalid(
+                'Post {"text": "...", "name": optional} to /sandbox/customers/{digits or user id}/messages.'
+            )
         if not isinstance(name, str | None) or not isinstance(number, str | None):
             raise _invalid("name and phone_number_id must be strings.")
         try:
@@ -440,8 +517,12 @@ class WhatsAppSandbox:
         with self._lock:
             sent = [asdict(record) for record in self._sent]
             customers = [
-                {"wa_id": wa_id, "last_message_at": int(at), "window_closes_at": int(at + WINDOW_SECONDS)}
-                for wa_id, at in self._last_inbound.items()
+                {
+                    **_identity(key)[0],
+                    "last_message_at": int(at),
+                    "window_closes_at": int(at + WINDOW_SECONDS),
+                }
+                for key, at in self._last_inbound.items()
             ]
         return _json_response(200, {"messages": sent, "customers": customers})
 
@@ -497,7 +578,7 @@ class WhatsAppSandbox:
     def _customer_media(self, request: Request, wa_id: str) -> Response:
         """The customer sends a file: raw body with Content-Type, optional X-Caption and X-Filename."""
         mime_type = request.mimetype
-        if not _digits(wa_id) or not request.data or not mime_type:
+        if customer_key(wa_id) is None or not request.data or not mime_type:
             raise _invalid(
                 "Post the file's bytes with its Content-Type to /sandbox/customers/{digits}/media."
             )
@@ -534,8 +615,10 @@ class WhatsAppSandbox:
                 "id": record.wamid,
                 "status": step,
                 "timestamp": str(int(self.clock())),
-                "recipient_id": record.wa_id,
+                "recipient_id": record.wa_id,  # empty for a user id, named in recipient_user_id (§3.5)
             }
+            if record.user_id:
+                status["recipient_user_id"] = record.user_id
             if step != "read":  # pricing rides on sent and one of delivered/read
                 if graph_version < 24:  # v24 dropped `conversation` outside free-entry-point windows
                     status["conversation"] = {"id": conversation_id, "origin": {"type": "service"}}

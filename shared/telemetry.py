@@ -10,7 +10,8 @@ creates its instruments. Anywhere else with a connection string it configures Az
 Log records keep their `extra={...}` fields: each becomes a customDimension of the same name
 (`customDimensions.wamid`, `customDimensions.conversationId`, `customDimensions.metaErrorCode`, values as
 strings; `None` values are dropped). The metrics land in `customMetrics` under the names below.
-docs/monitoring.md has the KQL; infra/app/alerts.bicep alerts on `META_ERRORS`.
+docs/monitoring.md has the KQL; infra/app/alerts.bicep alerts on `META_ERRORS`. Meta's account, number
+and template events are log lines, not metrics (`shared/whatsapp/account_events.py`).
 
 Meta's verification handshake carries our verify token in its query string: the root logger's handlers
 get a filter that redacts it (always, telemetry or not), and request spans get their URL attributes
@@ -40,6 +41,7 @@ MESSAGES = "whatsapp.messages"  # counter; direction, kind
 WINDOW_REFUSALS = "whatsapp.window_refusals"  # counter; source
 META_ERRORS = "whatsapp.meta_errors"  # counter; code, operation
 MIRROR_LAG = "whatsapp.mirror_lag_seconds"  # histogram; seconds from a message's write to Dataverse
+REJECTED_ITEMS = "whatsapp.rejected_items"  # counter; reason, field
 
 # Loggers that would otherwise send a trace per HTTP request the SDKs make (Cosmos DB, queues, token
 # refreshes, the exporter's own uploads). Their warnings and errors still go through.
@@ -60,6 +62,7 @@ class _Instruments:
     window_refusals: Counter
     meta_errors: Counter
     mirror_lag: Histogram
+    rejected_items: Counter
 
 
 _instruments: _Instruments | None = None
@@ -172,6 +175,13 @@ def record_mirror_lag(seconds: float) -> None:
         _instruments.mirror_lag.record(max(seconds, 0.0))
 
 
+def record_rejected_item(reason: str, field: str) -> None:
+    """A webhook update kept as a `rejected` document instead of being stored where it belongs:
+    `reason` is invalid, no_customer or no_business_number; `field` is where it sat (messages, ...)."""
+    if _instruments is not None:
+        _instruments.rejected_items.add(1, {"reason": reason, "field": field})
+
+
 def _sdk_meter_provider_installed() -> bool:
     """True when something (the Functions worker) has already installed the OpenTelemetry SDK."""
     from opentelemetry import metrics
@@ -191,5 +201,8 @@ def _create_instruments(meter: Meter) -> _Instruments:
         ),
         mirror_lag=meter.create_histogram(
             MIRROR_LAG, unit="s", description="Delay from a message's write to its Dataverse row"
+        ),
+        rejected_items=meter.create_counter(
+            REJECTED_ITEMS, unit="{item}", description="Webhook updates that could not be placed, by reason"
         ),
     )

@@ -50,11 +50,17 @@ def message(
 
 
 def status(
-    wamid: str, state: str, recipient: str, ts: str | None = None, errors: list[Json] | None = None
+    wamid: str,
+    state: str,
+    recipient: str,
+    ts: str | None = None,
+    errors: list[Json] | None = None,
+    **extra: Any,
 ) -> Json:
     found: Json = {"id": wamid, "status": state, "timestamp": ts or now_ts(), "recipient_id": recipient}
     if errors:
         found["errors"] = errors
+    found.update(extra)  # pricing, conversation, biz_opaque_callback_data, ...
     return found
 
 
@@ -196,4 +202,120 @@ MESSAGE_TYPES: dict[str, tuple[str, Any, str]] = {
     ),
     "unsupported": ("unsupported", {"type": "poll_creation"}, "unsupported"),
     "unknown_new_type": ("hologram", {"depth": 3}, "unsupported"),
+}
+
+
+# --- statuses: pricing, Meta's conversation, 131047 -------------------------------------------
+
+# `pricing` on a status since PMP (2025-07-01): WHATSAPP-NOTES §3.5 [STATUS],
+# https://developers.facebook.com/documentation/business-messaging/whatsapp/webhooks/reference/messages/status
+SERVICE_PRICING: Json = {
+    "billable": False,
+    "pricing_model": "PMP",
+    "type": "free_customer_service",
+    "category": "service",
+}
+
+
+def meta_conversation(expires: str | None = None) -> Json:
+    """`conversation` as on a `sent` status (only `sent` has the expiry): shape of the real body
+    ../shared/whatsapp-payloads/status_sent_biz_opaque_callback_data.json (PYWA message_status.json
+    "with_tracker"), WHATSAPP-NOTES §3.5."""
+    found: Json = {"id": "7270432eae37498234f4444b35ffc5", "origin": {"type": "service"}}
+    if expires is not None:
+        found["expiration_timestamp"] = expires
+    return found
+
+
+def error_131047() -> Json:
+    """The `errors[]` item of a failed status refused for the closed window. Meta publishes no captured
+    example (WHATSAPP-NOTES "Gaps"): the shape is the real failed status
+    ../shared/whatsapp-payloads/status_failed_130472.json, with code and text from Meta's error-code
+    table (WHATSAPP-NOTES §7, https://developers.facebook.com/documentation/business-messaging/whatsapp/support/error-codes)."""
+    return {
+        "code": 131047,
+        "title": "Re-engagement message",
+        "message": "Re-engagement message",
+        "error_data": {
+            "details": "Message failed to send because more than 24 hours have passed since the customer "
+            "last replied to this number."
+        },
+        "href": "https://developers.facebook.com/docs/whatsapp/cloud-api/support/error-codes/",
+    }
+
+
+# --- other webhook fields ---------------------------------------------------------------------
+
+
+def user_preferences(phone_number_id: str, wa_id: str, value: str, ts: int, **extra: Any) -> Json:
+    """Meta's example: https://developers.facebook.com/documentation/business-messaging/whatsapp/webhooks/reference/user_preferences
+    (the `timestamp` is an integer there, unlike messages and statuses)."""
+    preference: Json = {
+        "wa_id": wa_id,
+        "detail": f"User requested to {value} marketing messages",
+        "category": "marketing_messages",
+        "value": value,
+        "timestamp": ts,
+    }
+    preference.update(extra)
+    return {
+        "object": "whatsapp_business_account",
+        "entry": [
+            {
+                "id": "102290129340398",
+                "changes": [
+                    {
+                        "value": {
+                            "messaging_product": "whatsapp",
+                            "metadata": {
+                                "display_phone_number": "15550783881",
+                                "phone_number_id": phone_number_id,
+                            },
+                            "contacts": [{"wa_id": wa_id}],
+                            "user_preferences": [preference],
+                        },
+                        "field": "user_preferences",
+                    }
+                ],
+            }
+        ],
+    }
+
+
+def account_field(field: str, value: Json, waba_id: str = "102290129340398") -> Json:
+    """The envelope of the account-level fields: no metadata, `entry[].time` (Meta's references)."""
+    return {
+        "object": "whatsapp_business_account",
+        "entry": [{"id": waba_id, "time": 1743451903, "changes": [{"value": value, "field": field}]}],
+    }
+
+
+# Meta's examples, one per field:
+# https://developers.facebook.com/documentation/business-messaging/whatsapp/webhooks/reference/account_update
+# ("Disabled update")
+ACCOUNT_DISABLED: Json = {
+    "event": "DISABLED_UPDATE",
+    "ban_info": {"waba_ban_state": "REINSTATE", "waba_ban_date": "April 17, 2025"},
+}
+# https://developers.facebook.com/documentation/business-messaging/whatsapp/webhooks/reference/phone_number_quality_update
+QUALITY_THROUGHPUT_UPGRADE: Json = {
+    "display_phone_number": "15550783881",
+    "event": "THROUGHPUT_UPGRADE",
+    "current_limit": "TIER_UNLIMITED",
+}
+# https://developers.facebook.com/documentation/business-messaging/whatsapp/webhooks/reference/message_template_status_update
+# ("rejected with INVALID_FORMAT"; Meta's page misses a comma after "reason", restored here)
+TEMPLATE_REJECTED: Json = {
+    "event": "REJECTED",
+    "message_template_id": 1689556908129835,
+    "message_template_name": "abandoned_cart",
+    "message_template_language": "en",
+    "reason": "INVALID_FORMAT",
+    "message_template_category": "MARKETING",
+    "rejection_info": {
+        "reason": "Your template has parameters placed next to each other (like {{1}}{{2}}) without text or "
+        "punctuation between them.",
+        "recommendation": "Separate parameters with descriptive text and ensure each parameter is clearly "
+        "contextualized.",
+    },
 }

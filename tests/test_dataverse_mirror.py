@@ -28,6 +28,7 @@ from shared.dataverse.mirror import MAX_ROUNDS, DataverseMirror, MirrorRaced, bu
 from shared.dataverse.schema import row_id
 from shared.services import Services
 from shared.storage.names import DATAVERSE_MIRROR_QUEUE
+from tests import test_in_context as in_context
 from tests.api import deliver
 from tests.conftest import Queues
 from tests.payloads import contact, envelope, inbound, message, new_wamid, now_ts, status
@@ -126,6 +127,12 @@ def test_a_customer_message_becomes_an_activity_on_the_matching_contacts_timelin
         "wa_profilename": "Ada Lovelace",
         "wa_sentby": None,
         "wa_businessnumberid": phone_number_id,
+        "wa_adsourceurl": None,
+        "wa_adsourcetype": None,
+        "wa_adsourceid": None,
+        "wa_adheadline": None,
+        "wa_adclickid": None,
+        "wa_referredproduct": None,
         "_regardingobjectid_value": ada,
         "regardingobjecttypecode": "contact",
     }
@@ -146,6 +153,39 @@ def test_every_request_carries_the_odata_headers_and_a_bearer_token(
     assert patch.headers["Content-Type"] == "application/json; charset=utf-8"
     assert "If-Match" not in patch.headers
     assert "If-None-Match" not in patch.headers
+
+
+def test_an_edit_rewrites_its_messages_row_a_deletion_empties_it_and_reactions_make_no_rows(
+    client: Client, services: Services, queues: Queues, dataverse: DataverseStandIn, phone_number_id: str
+) -> None:
+    original = new_wamid()
+    deliver(
+        client,
+        in_context.customer(
+            phone_number_id, in_context.text("my card is 4111", wamid=original, ts=now_ts(-60))
+        ),
+    )
+    deliver(
+        client,
+        in_context.customer(phone_number_id, in_context.edit(original, "text", {"body": "my card is ****"})),
+    )
+    deliver(client, in_context.customer(phone_number_id, in_context.reaction(original, "\U0001f44d")))
+    mirror = mirror_for(dataverse, services.store)
+    results = [mirror.mirror(request) for request in pending(queues)]
+    assert sorted(r.outcome for r in results) == ["hidden", "hidden", "mirrored", "mirrored"]
+    row = the_row(dataverse)  # one row: the edit and the reaction have none of their own
+    assert (row["wa_wamid"], row["description"]) == (original, "my card is ****")
+
+    deliver(client, in_context.customer(phone_number_id, in_context.revoke(original)))
+    # A media copy finishing late writes `media` back onto the document (shared/media/inbound_copy.py).
+    conv = conversation_id(phone_number_id, WA)
+    late = {"mimeType": "image/jpeg", "url": "https://media.example/card.jpg"}
+    services.store.update(conv, document_id(original), lambda d: {**d, "media": late} if d else None)
+    mirror_all(mirror, queues)
+    row = the_row(dataverse)
+    assert (row["description"], row["wa_mediaurl"], row["wa_mimetype"]) == (None, None, None)
+    assert row["subject"] == "WhatsApp from Ada Lovelace: [deleted]"
+    assert "4111" not in json.dumps(dataverse.activities)
 
 
 def test_a_wamid_with_slashes_and_plus_signs_still_names_one_row_by_a_guid(

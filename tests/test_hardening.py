@@ -63,7 +63,7 @@ def test_a_body_at_the_cap_is_checked_as_usual(client: Client, hmac_calls: list[
     body = body_of(webhook.MAX_BODY_BYTES)
     response = client.post("/api/whatsapp/webhook", data=body, headers=signed(body)[1])
     assert response.status_code == 200, response.text
-    assert response.json == {"stored": 0, "duplicates": 0, "statuses": 0}
+    assert response.json == {"stored": 0, "duplicates": 0, "statuses": 0, "rejected": 0}
     assert hmac_calls == [webhook.MAX_BODY_BYTES]
     forged = client.post("/api/whatsapp/webhook", data=body, headers={SIGNATURE_HEADER: "sha256=00"})
     assert forged.status_code == 401

@@ -103,7 +103,12 @@ def test_bad_requests_get_a_clear_400(client: Client, customer: str, params: dic
 
 def test_session_is_inactive_for_a_customer_who_never_wrote(client: Client, phone_number_id: str) -> None:
     response = client.get(f"/api/conversations/{WA}/session", query_string={"phoneNumberId": phone_number_id})
-    assert response.json == {"active": False, "expiresAt": None, "lastInboundAt": None}
+    assert response.json == {
+        "active": False,
+        "expiresAt": None,
+        "lastInboundAt": None,
+        "marketingOptOut": False,
+    }
 
 
 def test_session_refuses_garbage_customer_ids(client: Client) -> None:

@@ -1,6 +1,8 @@
 """The WhatsApp sandbox answers and calls the app the way Meta does (WHATSAPP-NOTES.md §3, §5, §7).
 
-A pytest-httpserver plays the app's webhook; no emulators are needed.
+A pytest-httpserver plays the app's webhook; no emulators are needed. Every body the sandbox accepts
+is also checked against Meta's OpenAPI document (tests/meta_openapi.py), so the sandbox never passes
+a send Meta would refuse.
 """
 
 from __future__ import annotations
@@ -16,11 +18,13 @@ from pytest_httpserver import HTTPServer
 from devhost.sandbox import WhatsAppSandbox, graph_error
 from shared.whatsapp.signature import SIGNATURE_HEADER, signature_is_valid
 from shared.whatsapp.webhook_models import WebhookPayload, parse_changes
+from tests.meta_openapi import assert_meta_accepts
 
 APP_SECRET = "sandbox-app-secret"
 TOKEN = "sandbox-access-token"
 PHONE_NUMBER_ID = "100200300400"
 WA = "15551234567"
+USER_ID = "US.13491208655302741918"  # a business-scoped user id, as in WHATSAPP-NOTES.md §0
 WEBHOOK = "/api/whatsapp/webhook"
 DAY = 24 * 3600
 
@@ -53,6 +57,8 @@ def sandbox(httpserver: HTTPServer, clock: Clock) -> Iterator[WhatsAppSandbox]:
     served.start_in_background()
     yield served
     served.stop()
+    for body in served.well_formed:  # sent or refused for the window: each one Meta's document describes
+        assert_meta_accepts(body)
 
 
 def webhooks(httpserver: HTTPServer) -> list[dict[str, Any]]:
@@ -96,6 +102,12 @@ def text(body: str = "Thanks, it ships tomorrow.", to: str = "+" + WA) -> dict[s
         "type": "text",
         "text": {"body": body},
     }
+
+
+def text_to_user_id(user_id: str = USER_ID) -> dict[str, Any]:
+    """A send to a business-scoped user id: `recipient`, not `to` (WHATSAPP-NOTES.md §0)."""
+    body = {key: value for key, value in text().items() if key != "to"}
+    return {**body, "recipient": user_id}
 
 
 def assert_graph_error(response: requests.Response, status: int, code: int) -> dict[str, Any]:
@@ -230,7 +242,11 @@ def test_a_wrong_access_token_is_refused_with_code_190(sandbox: WhatsAppSandbox,
     ("body", "complaint"),
     [
         pytest.param({**text(), "messaging_product": "sms"}, "messaging_product", id="not-whatsapp"),
-        pytest.param({**text(), "to": ""}, "to must", id="no-recipient"),
+        pytest.param({**text(), "to": ""}, "to must", id="empty-to"),
+        pytest.param(
+            {k: v for k, v in text().items() if k != "to"}, "to (a phone number) or recipient", id="no-one"
+        ),
+        pytest.param({**text_to_user_id(), "recipient": "15551234567"}, "recipient must", id="number-as-id"),
         pytest.param(
             {**text(), "type": "template", "template": {"name": "hello_world"}}, "type", id="template"
         ),
@@ -298,7 +314,8 @@ def test_a_reaction_is_only_ever_sent_never_delivered_or_read(
     sandbox: WhatsAppSandbox, httpserver: HTTPServer
 ) -> None:
     said = sandbox.customer_says(WA, "Love it")
-    reaction = {**text(), "type": "reaction", "reaction": {"message_id": said.wamid, "emoji": "❤️"}}
+    addressed = {key: value for key, value in text().items() if key != "text"}
+    reaction = {**addressed, "type": "reaction", "reaction": {"message_id": said.wamid, "emoji": "❤️"}}
 
     assert send(sandbox, reaction).status_code == 200
 
@@ -366,3 +383,78 @@ def test_a_customers_file_arrives_as_a_signed_media_webhook(
     assert message["document"]["caption"] == "the invoice"
     assert message["document"]["id"]
     assert send(sandbox, text()).status_code == 200  # a file opens the window like a text
+
+
+# --- customers known only by a username (business-scoped user ids) --------------------------------
+
+
+def test_a_username_only_customer_writes_with_a_user_id_and_no_number(
+    sandbox: WhatsAppSandbox, httpserver: HTTPServer
+) -> None:
+    said = sandbox.customer_says(USER_ID, "Hi, it's me")
+
+    assert said.app_status == 200
+    [posted] = webhooks(httpserver)  # passes the app's own webhook models
+    value = posted["entry"][0]["changes"][0]["value"]
+    assert value["contacts"] == [{"profile": {"name": "Local Customer"}, "wa_id": "", "user_id": USER_ID}]
+    [message] = value["messages"]
+    assert (message["from"], message["from_user_id"]) == ("", USER_ID)
+
+
+def test_a_user_id_in_to_is_refused_as_meta_refuses_it(sandbox: WhatsAppSandbox) -> None:
+    """Issue 11 item 2: a user id goes in `recipient`; in `to` it is a refusal in Meta's error shape."""
+    sandbox.customer_says(USER_ID, "Hi")
+
+    error = assert_graph_error(send(sandbox, text(to=USER_ID)), 400, 100)
+
+    assert "recipient" in error["error_data"]["details"]
+    assert error["error_data"]["messaging_product"] == "whatsapp"
+    assert sandbox.sent == []
+
+
+def test_a_user_id_in_recipient_is_answered_with_user_id_and_named_in_the_statuses(
+    sandbox: WhatsAppSandbox, httpserver: HTTPServer
+) -> None:
+    sandbox.customer_says(USER_ID, "Where is my order?")
+
+    response = send(sandbox, text_to_user_id())
+
+    assert response.status_code == 200
+    answer = response.json()
+    wamid = answer["messages"][0]["id"]
+    assert answer["contacts"] == [{"input": USER_ID, "user_id": USER_ID}]  # no wa_id: no number is known
+    assert sandbox.wait_for_statuses()
+    posted = statuses(httpserver)
+    assert [(s["id"], s["status"], s["recipient_id"], s["recipient_user_id"]) for s in posted] == [
+        (wamid, step, "", USER_ID) for step in ("sent", "delivered", "read")
+    ]
+    assert [(m.to, m.wa_id, m.user_id) for m in sandbox.sent] == [(USER_ID, "", USER_ID)]
+
+
+def test_to_wins_when_a_send_names_both_a_number_and_a_user_id(sandbox: WhatsAppSandbox) -> None:
+    sandbox.customer_says(WA, "Hi")
+
+    response = send(sandbox, {**text(), "recipient": USER_ID})
+
+    assert response.status_code == 200
+    assert response.json()["contacts"] == [{"input": "+" + WA, "wa_id": WA}]
+    assert [record.to for record in sandbox.sent] == [WA]
+
+
+def test_a_user_ids_window_is_its_own(sandbox: WhatsAppSandbox) -> None:
+    sandbox.customer_says(WA, "Hi")  # the number wrote, the username-only customer did not
+
+    assert_graph_error(send(sandbox, text_to_user_id()), 400, 131047)
+
+
+def test_a_number_without_its_plus_gets_the_business_country_code_prepended_as_on_meta(
+    sandbox: WhatsAppSandbox,
+) -> None:
+    """WHATSAPP-NOTES.md §5: without the `+`, Meta prepends the business number's country code (+1
+    here), so `447700900123` becomes 1447700900123: someone else, whose window is closed."""
+    sandbox.customer_says("447700900123", "Hi")
+
+    assert_graph_error(send(sandbox, text(to="447700900123")), 400, 131047)
+    assert send(sandbox, text(to="+447700900123")).json()["contacts"] == [
+        {"input": "+447700900123", "wa_id": "447700900123"}
+    ]

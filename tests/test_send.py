@@ -1,5 +1,6 @@
 """The agent's Send button: the window check, exactly what goes to Meta, Meta's errors, retries, and
-sending at most once per clientMessageId. Meta is a local stand-in (pytest-httpserver)."""
+sending at most once per clientMessageId. Meta is a local stand-in (pytest-httpserver) that checks
+every body it receives against Meta's OpenAPI document (tests/meta_openapi.py)."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from shared.conversations.documents import conversation_id
 from shared.services import Services
 from shared.whatsapp.graph_client import GraphClient
 from tests.api import deliver, messages, send_message
+from tests.meta_openapi import assert_meta_accepts, problems
 from tests.payloads import envelope, inbound, message, signed, status
 
 WA = "447700900123"
@@ -26,7 +28,10 @@ TOKEN = "test-access-token"
 
 
 class Meta:
-    """The stand-in Graph API and what the app did to it."""
+    """The stand-in Graph API and what the app did to it.
+
+    Like Meta, it refuses (code 100) a body its OpenAPI document does not describe; `received` and the
+    `meta` fixture's teardown check every body the app sent, whoever answered it."""
 
     def __init__(self, server: HTTPServer, services: Services):
         self.server = server
@@ -41,13 +46,20 @@ class Meta:
     def accepts(
         self, phone_number_id: str, wamid: str = "wamid.HBgLNDQ3NzAwOTAwMTIzFQIAERgSQUJD", wa_id: str = WA
     ) -> None:
-        self.server.expect_request(self.path(phone_number_id), method="POST").respond_with_json(
-            {
-                "messaging_product": "whatsapp",
-                "contacts": [{"input": WA, "wa_id": wa_id}],
-                "messages": [{"id": wamid}],
-            }
-        )
+        def answer(request: Request) -> Response:
+            body = json.loads(request.get_data())
+            found = problems(body)
+            if found:
+                return metas_refusal(100, "(#100) Invalid parameter", "; ".join(found))
+            contact = (
+                {"input": body["to"], "wa_id": wa_id}
+                if "to" in body
+                else {"input": body["recipient"], "user_id": body["recipient"]}
+            )
+            payload = {"messaging_product": "whatsapp", "contacts": [contact], "messages": [{"id": wamid}]}
+            return Response(json.dumps(payload), content_type="application/json")
+
+        self.server.expect_request(self.path(phone_number_id), method="POST").respond_with_handler(answer)
 
     def refuses(
         self, phone_number_id: str, code: int, http_status: int = 400, details: str = "", times: int = 1
@@ -71,12 +83,34 @@ class Meta:
 
     @property
     def received(self) -> list[dict[str, Any]]:
-        return [json.loads(request.get_data()) for request, _ in self.server.log]
+        """Every body sent to `/messages`, each checked against Meta's OpenAPI document."""
+        bodies = [
+            json.loads(request.get_data())
+            for request, _ in self.server.log
+            if request.path.endswith("/messages")
+        ]
+        for body in bodies:
+            assert_meta_accepts(body)
+        return bodies
+
+
+def metas_refusal(code: int, message: str, details: str, status: int = 400) -> Response:
+    """Meta's error object (WHATSAPP-NOTES.md §7)."""
+    error = {
+        "message": message,
+        "type": "OAuthException",
+        "code": code,
+        "error_data": {"messaging_product": "whatsapp", "details": details},
+        "fbtrace_id": "AbCdEf",
+    }
+    return Response(json.dumps({"error": error}), status=status, content_type="application/json")
 
 
 @pytest.fixture
 def meta(httpserver: HTTPServer, services: Services) -> Iterator[Meta]:
-    yield Meta(httpserver, services)
+    stand_in = Meta(httpserver, services)
+    yield stand_in
+    stand_in.received  # noqa: B018 - checks every body the test made the app send against Meta's document
     httpserver.clear()
 
 
@@ -114,7 +148,7 @@ def test_a_text_inside_the_window_goes_to_meta_and_shows_as_accepted(
     assert json.loads(request[0].get_data()) == {
         "messaging_product": "whatsapp",
         "recipient_type": "individual",
-        "to": WA,
+        "to": "+" + WA,
         "type": "text",
         "text": {"body": "Your parcel ships today.", "preview_url": False},
         "biz_opaque_callback_data": "out:c-1",
@@ -181,7 +215,7 @@ def test_each_message_type_is_sent_in_metas_shape(
     assert received == {
         "messaging_product": "whatsapp",
         "recipient_type": "individual",
-        "to": WA,
+        "to": "+" + WA,
         "biz_opaque_callback_data": "out:m-1",
         **sent,
     }
@@ -383,16 +417,88 @@ def test_the_pair_rate_limit_waits_4_to_the_x_seconds(
     assert meta.sleeps == [1.0, 4.0]
 
 
-def test_a_meta_5xx_is_retried(client: Client, meta: Meta, phone_number_id: str) -> None:
+@pytest.mark.parametrize(
+    ("http_status", "body"),
+    [(503, "oops"), (502, "<html>Bad Gateway</html>"), (500, ""), (500, '{"error": {"message": "x"}}')],
+    ids=["503-text", "502-gateway-page", "500-empty", "500-error-without-code"],
+)
+def test_a_5xx_without_metas_error_is_never_resent_and_stays_accepted(
+    client: Client, meta: Meta, phone_number_id: str, http_status: int, body: str
+) -> None:
+    """Issue 11 item 7: such a 5xx may come after Meta took the message, so it is a 504 like a read
+    timeout: never retried, the message stays `accepted`, and asking again replays it."""
     customer_writes(client, phone_number_id)
-    meta.server.expect_ordered_request(meta.path(phone_number_id), method="POST").respond_with_data(
-        "oops", status=503
+    meta.server.expect_request(meta.path(phone_number_id), method="POST").respond_with_data(
+        body, status=http_status
     )
+    response = send(client, phone_number_id, type="text", text="hi", clientMessageId="5xx-1")
+    assert response.status_code == 504
+    assert response.json["error"]["code"] == "whatsapp_no_answer"
+    assert f"HTTP {http_status}" in response.json["error"]["message"]
+    assert "may still arrive" in response.json["error"]["message"]
+    assert response.json["message"]["status"] == "accepted"
+    assert len(meta.received) == 1
+    assert meta.sleeps == []
+    again = send(client, phone_number_id, type="text", text="hi", clientMessageId="5xx-1")
+    assert again.status_code == 202  # a replay of the stored message, never a second send
+    assert len(meta.received) == 1
+
+
+@pytest.mark.parametrize("code", [131000, 1, 2, 131016, 133004])
+def test_a_5xx_with_metas_temporary_error_code_is_retried(
+    client: Client, meta: Meta, phone_number_id: str, code: int
+) -> None:
+    """Meta's error object says this call failed (Meta: decide on `code`), and these codes mean
+    "try again": retried as before."""
+    customer_writes(client, phone_number_id)
+    meta.refuses(phone_number_id, code, http_status=503)
     meta.server.expect_ordered_request(meta.path(phone_number_id), method="POST").respond_with_json(
         {"messaging_product": "whatsapp", "messages": [{"id": "wamid.OK"}]}
     )
     assert send(client, phone_number_id, type="text", text="hi").status_code == 202
     assert len(meta.received) == 2
+    assert len(meta.sleeps) == 1
+
+
+def test_a_5xx_with_a_refusal_code_is_a_422_and_not_retried(
+    client: Client, meta: Meta, phone_number_id: str
+) -> None:
+    customer_writes(client, phone_number_id)
+    meta.refuses(phone_number_id, 131026, http_status=500, details="Message undeliverable")
+    response = send(client, phone_number_id, type="text", text="hi", clientMessageId="5xx-r")
+    assert response.status_code == 422
+    assert response.json["message"]["status"] == "failed"
+    assert len(meta.received) == 1
+
+
+# --- phone numbers go to Meta in full E.164 ------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "spelling", ["447700900123", "+44 7700 900123", "0044 7700 900123", "+44-7700-900-123"]
+)
+def test_the_number_goes_to_meta_as_e164_with_its_plus_whatever_the_spelling(
+    client: Client, meta: Meta, phone_number_id: str, spelling: str
+) -> None:
+    """Issue 11 item 7: without the `+`, Meta would prepend the business number's country code
+    (WHATSAPP-NOTES.md §5), so the number always goes as `+<country code><number>`."""
+    customer_writes(client, phone_number_id)
+    meta.accepts(phone_number_id)
+    response = send_message(client, phone_number_id, spelling, type="text", text="hi")
+    assert response.status_code == 202, response.text
+    [received] = meta.received
+    assert received["to"] == "+447700900123"
+    assert "recipient" not in received
+
+
+def test_a_national_number_is_refused_before_anything_is_sent(
+    client: Client, meta: Meta, phone_number_id: str
+) -> None:
+    customer_writes(client, phone_number_id)
+    response = send_message(client, phone_number_id, "07700 900123", type="text", text="hi")
+    assert response.status_code == 400
+    assert "country code" in response.json["error"]["message"]
+    assert meta.server.log == []
 
 
 def test_no_answer_from_meta_is_never_retried_so_nothing_is_sent_twice(

@@ -19,7 +19,15 @@ step "unit tests"
 npx vitest run
 
 step "build (pcf-scripts: manifest, ESLint, bundle)"
-npm run --silent build
+# pcf-scripts exits 0 even when ESLint or the manifest check fails: its log says so.
+build_log=$(mktemp)
+npm run --silent build 2>&1 | tee "$build_log"
+if grep -q "\[build\] Failed" "$build_log"; then
+  rm -f "$build_log"
+  echo "the build failed (above)"
+  exit 1
+fi
+rm -f "$build_log"
 
 step "type-check (the control, its tests and the harness)"
 npm run --silent typecheck
@@ -35,6 +43,13 @@ if [ ! -x "$chromium" ]; then
     echo "e2e: 0 passed, 0 failed (skipped)"
     exit 0
   fi
+fi
+# Emoji (reactions, quotes) as agents see them in the screenshots; without the font they are boxes.
+if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null && ! dpkg -s fonts-noto-color-emoji >/dev/null 2>&1; then
+  echo "installing Debian's colour emoji font for the screenshots"
+  apt-get install -y -qq fonts-noto-color-emoji >/dev/null 2>&1 ||
+    { apt-get update -qq && apt-get install -y -qq fonts-noto-color-emoji >/dev/null; } ||
+    echo "(no emoji font: emoji show as boxes in the screenshots; the checks do not depend on it)"
 fi
 if [ ! -x "$repo_root/.venv/bin/python" ] || [ ! -d "$repo_root/node_modules/azurite" ]; then
   echo "the local app is not installed yet: make install"

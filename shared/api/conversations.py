@@ -10,9 +10,14 @@ from typing import Any
 
 from shared.api.guard import BadRequest, conversation_request, guarded
 from shared.api.responses import ApiResponse, json_response
-from shared.api.views import MessageView
+from shared.api.views import MessageView, SessionStatus
 from shared.auth.entra import Principal
-from shared.conversations.documents import SessionDocument, conversation_id
+from shared.conversations.documents import (
+    CONVERSATION_DOCUMENT_ID,
+    SESSION_DOCUMENT_ID,
+    SessionDocument,
+    conversation_id,
+)
 from shared.conversations.session_window import is_active
 from shared.services import Services
 
@@ -69,16 +74,20 @@ def session_status(
     def answer(agent: Principal) -> ApiResponse:
         request = conversation_request(agent, customer, params, services)
         conv = conversation_id(request.phone_number_id, request.customer_id)
-        found = services.store.read(conv, "session")
+        found = services.store.read(conv, SESSION_DOCUMENT_ID)
         session = SessionDocument.model_validate(found) if found else None
         active = is_active(session, services.clock())
+        # The opt-out lives on the conversation document, not the session: the session is deleted when
+        # the window closes, and outside the window (templates only) is when an opt-out matters most.
+        conversation = services.store.read(conv, CONVERSATION_DOCUMENT_ID) or {}
         return json_response(
             200,
-            {
-                "active": active,
-                "expiresAt": session.expires_at if session and active else None,
-                "lastInboundAt": session.last_inbound_at if session else None,
-            },
+            SessionStatus(
+                active=active,
+                expires_at=session.expires_at if session and active else None,
+                last_inbound_at=session.last_inbound_at if session else None,
+                marketing_opt_out=conversation.get("marketingOptOut") is True,
+            ).model_dump(by_alias=True, mode="json"),
         )
 
     return guarded(authorization, services, answer)

@@ -197,7 +197,9 @@ def build_document() -> dict[str, Any]:
                             SendFailure, "WhatsApp refused the app's credentials or could not be reached."
                         ),
                         "504": _json(
-                            SendFailure, "WhatsApp did not answer in time; the message may still arrive."
+                            SendFailure,
+                            "WhatsApp did not answer in time, or failed without saying why (a 5xx without "
+                            "its error object): the message may still arrive, so it is never resent.",
                         ),
                     },
                 },

@@ -23,11 +23,17 @@ from shared.conversations.send import (
     SessionInactive,
 )
 from shared.services import Services
-from shared.whatsapp.graph_errors import AUTH_PROBLEMS, THROTTLED, WINDOW_CLOSED
+from shared.whatsapp.graph_errors import AUTH_PROBLEMS, BSUID_NOT_SUPPORTED, THROTTLED, WINDOW_CLOSED
 
 WINDOW_CLOSED_MESSAGE = (
     "This customer's 24-hour session has ended: you can only reply within 24 hours of the customer's "
     "last message. Wait for the customer to write again, or send an approved template."
+)
+# Meta's 131062 names the rule, not what the agent can do about it.
+USERNAME_ONLY_MESSAGE = (
+    "WhatsApp does not deliver this kind of message to a customer known only by their WhatsApp "
+    "username (no phone number is known for them). Send a plain text reply, or ask the customer for "
+    "their phone number and write to that."
 )
 
 
@@ -72,16 +78,10 @@ def failure_response(error: MessageError, message: dict[str, object]) -> ApiResp
             }
             | body_message,
         )
-    return json_response(
-        422,
-        {
-            "error": {
-                "code": "rejected_by_whatsapp",
-                "message": f"WhatsApp refused the message (code {code}): {reason}",
-            }
-        }
-        | body_message,
-    )
+    refusal = f"WhatsApp refused the message (code {code}): {reason}"
+    if code == BSUID_NOT_SUPPORTED:
+        refusal = f"{USERNAME_ONLY_MESSAGE} (WhatsApp code {code}: {reason})"
+    return json_response(422, {"error": {"code": "rejected_by_whatsapp", "message": refusal}} | body_message)
 
 
 def _command(body: bytes) -> SendMessageCommand:
@@ -135,7 +135,7 @@ def _send(
             {
                 "error": {
                     "code": "whatsapp_no_answer",
-                    "message": "WhatsApp did not answer in time; the message may still arrive. "
+                    "message": f"{unknown.reason}; the message may still arrive. "
                     "Check the chat before sending it again.",
                 },
                 "message": message_view(unknown.message),

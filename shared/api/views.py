@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic.alias_generators import to_camel
 
 from shared.conversations.documents import Direction, MediaInfo, MessageError, MessageStatus, Regarding
 
@@ -23,6 +24,79 @@ class SessionStatus(ApiModel):
     last_inbound_at: str | None = Field(
         alias="lastInboundAt", description="The customer's last message (ISO 8601)."
     )
+    marketing_opt_out: bool = Field(
+        alias="marketingOptOut",
+        description="True when the customer told WhatsApp to stop marketing messages from this business "
+        "(and has not resumed them): send them no marketing template.",
+    )
+
+
+class NestedView(BaseModel):
+    """camelCase parts of a message; what Meta sent is kept only where it is text."""
+
+    model_config = ConfigDict(
+        alias_generator=to_camel, populate_by_name=True, extra="ignore", coerce_numbers_to_str=True
+    )
+
+
+class ReactionView(NestedView):
+    emoji: str
+    from_: Literal["customer", "business"] = Field(
+        alias="from", description="customer, or business (an agent or the WhatsApp Business app)."
+    )
+    at: str = Field(description="When it was reacted (ISO 8601).")
+
+
+class QuotedView(NestedView):
+    """The message a reply answers, as it is now."""
+
+    id: str = Field(description="The quoted message's id in this history.")
+    wamid: str | None = None
+    direction: Direction
+    kind: str
+    text: str | None = Field(default=None, description="Its text or caption, at most 100 characters.")
+    deleted: bool | None = Field(default=None, description="The quoted message was deleted: no text.")
+
+
+class _MetaText(NestedView):
+    @field_validator("*", mode="before")
+    @classmethod
+    def _text_only(cls, value: Any) -> Any:
+        """A field of another shape than Meta documents (or empty) is dropped, never a failed history."""
+        return (
+            value
+            if isinstance(value, str | int | float) and not isinstance(value, bool) and value != ""
+            else None
+        )
+
+
+class ReferralView(_MetaText):
+    """The click-to-WhatsApp ad or post the customer came from (Meta's `referral`)."""
+
+    source_type: str | None = Field(default=None, description="ad or post")
+    source_url: str | None = None
+    source_id: str | None = None
+    headline: str | None = None
+    body: str | None = None
+    media_type: str | None = Field(default=None, description="image or video")
+    image_url: str | None = None
+    video_url: str | None = None
+    thumbnail_url: str | None = None
+    ctwa_clid: str | None = Field(default=None, description="Meta's click id, for ads reporting.")
+
+
+class ReferredProductView(_MetaText):
+    """The catalog product the customer asked about ("Message business" on a product)."""
+
+    catalog_id: str | None = None
+    product_retailer_id: str | None = None
+
+
+# What a deleted message no longer shows: anything the sender wrote, sent or linked.
+_CONTENT = (
+    "text", "caption", "media", "details", "context", "forwarded", "edited", "reactions", "quoted",
+    "referral", "referredProduct",
+)  # fmt: skip
 
 
 class MessageView(ApiModel):
@@ -54,6 +128,45 @@ class MessageView(ApiModel):
     client_message_id: str | None = Field(
         default=None, alias="clientMessageId", description="Outbound: the control's idempotency key."
     )
+    edited: bool | None = Field(
+        default=None,
+        description="Edited by its sender: text/caption are the latest (earlier: details.history).",
+    )
+    deleted: bool | None = Field(
+        default=None, description="Deleted by its sender: only id, timestamp, direction and kind remain."
+    )
+    reactions: list[ReactionView] | None = Field(
+        default=None, description="At most one per side; the latest replaces an earlier one."
+    )
+    quoted: QuotedView | None = Field(default=None, description="The message this one replies to.")
+    referral: ReferralView | None = Field(
+        default=None, description="The click-to-WhatsApp ad the customer came from."
+    )
+    referred_product: ReferredProductView | None = Field(
+        default=None, alias="referredProduct", description="The product the customer asked about."
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_document(cls, data: Any) -> Any:
+        """A stored message as the chat shows it: attribution lifted out of `details`, removed
+        reactions dropped, and a deleted message stripped of its content, whatever the document holds."""
+        if not isinstance(data, dict):
+            return data
+        found = dict(data)
+        raw_details = found.get("details")
+        details: dict[str, Any] = raw_details if isinstance(raw_details, dict) else {}
+        for key, model in (("referral", ReferralView), ("referredProduct", ReferredProductView)):
+            value = details.get(key)
+            if isinstance(value, dict) and model.model_validate(value).model_dump(exclude_none=True):
+                found.setdefault(key, value)  # absent when Meta sent nothing the view shows
+        if isinstance(found.get("reactions"), list):
+            shown = [r for r in found["reactions"] if isinstance(r, dict) and r.get("emoji")]
+            found["reactions"] = shown or None
+        if found.get("deleted"):
+            for key in _CONTENT:
+                found.pop(key, None)
+        return found
 
 
 class MessagesPage(ApiModel):

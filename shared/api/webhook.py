@@ -9,11 +9,12 @@ from collections.abc import Mapping
 from pydantic import ValidationError
 
 from shared.api.responses import ApiResponse, error_response, json_response, text_response
-from shared.conversations.ingest import UnplaceableWebhook, WebhookIngest, plan
+from shared.conversations.ingest import WebhookIngest, plan
 from shared.conversations.ports import StoreUnavailable
 from shared.services import Services
+from shared.whatsapp.account_events import log_account_event
 from shared.whatsapp.signature import signature_is_valid
-from shared.whatsapp.webhook_models import WebhookPayload, parse_changes
+from shared.whatsapp.webhook_models import WebhookPayload, describe, read_webhook
 
 log = logging.getLogger(__name__)
 RETRY_AFTER_SECONDS = "30"
@@ -38,14 +39,13 @@ def verify(params: Mapping[str, str], services: Services) -> ApiResponse:
     return error_response(403, "verification_failed", "Unknown verify token or hub.mode is not 'subscribe'.")
 
 
-def _describe(error: ValidationError) -> str:
-    first = error.errors()[0]
-    where = ".".join(str(p) for p in first["loc"]) or "body"
-    return f"{where}: {first['msg']}"
-
-
 def receive(body: bytes, signature: str | None, services: Services) -> ApiResponse:
-    """Answers 200 only once everything is stored; 5xx when a store is down, so Meta retries."""
+    """Answers 200 only once everything is stored; 5xx when a store is down, so Meta retries.
+
+    Only a body that is not a WhatsApp webhook at all is a 400. An update inside it that cannot be
+    placed is kept as a `rejected` document and the rest is stored: Meta batches up to 1000 updates
+    and retries the whole batch for anything but a 200, so one bad update must not hold the others.
+    """
     if len(body) > MAX_BODY_BYTES:
         log.warning("webhook refused: %d bytes, more than the %d accepted", len(body), MAX_BODY_BYTES)
         return error_response(413, "payload_too_large", f"The body is larger than {MAX_BODY_BYTES} bytes.")
@@ -58,15 +58,13 @@ def receive(body: bytes, signature: str | None, services: Services) -> ApiRespon
         return error_response(401, "invalid_signature", "Missing or invalid X-Hub-Signature-256.")
     try:
         payload = WebhookPayload.model_validate_json(body)
-        work = plan(parse_changes(payload))
     except ValidationError as error:
         if any(e["type"] == "json_invalid" for e in error.errors()):
             return error_response(400, "malformed_json", "The body is not valid JSON.")
-        return error_response(
-            400, "invalid_payload", f"Not a WhatsApp Business Account webhook: {_describe(error)}"
-        )
-    except UnplaceableWebhook as error:
-        return error_response(400, "invalid_payload", str(error))
+        where = describe(error, root="body")
+        return error_response(400, "invalid_payload", f"Not a WhatsApp Business Account webhook: {where}")
+    parsed = read_webhook(payload)
+    work = plan(parsed)  # everything is validated and planned before the first write
     try:
         report = WebhookIngest(services.store, services.queue, services.clock).ingest(work)
     except StoreUnavailable as error:
@@ -77,6 +75,14 @@ def receive(body: bytes, signature: str | None, services: Services) -> ApiRespon
             "Storage is unavailable; retry later.",
             {"Retry-After": RETRY_AFTER_SECONDS},
         )
+    for event in parsed.account_events:  # once stored: a 503 and Meta's retry would log it twice
+        log_account_event(event)
     return json_response(
-        200, {"stored": report.stored, "duplicates": report.duplicates, "statuses": report.statuses}
+        200,
+        {
+            "stored": report.stored,
+            "duplicates": report.duplicates,
+            "statuses": report.statuses,
+            "rejected": report.rejected,
+        },
     )

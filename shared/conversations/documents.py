@@ -82,6 +82,47 @@ class Regarding(Document):
         return f"{self.entity}:{self.id}"
 
 
+class Pricing(Document):
+    """How Meta prices an outbound message, from its status webhooks (WHATSAPP-NOTES §3.5): for cost
+    reports. `billable` is being deprecated by Meta in favour of `type` + `category`."""
+
+    billable: bool | None = None
+    pricing_model: str | None = None  # PMP (CBP before 2025-07-01)
+    category: str | None = None  # marketing, utility, authentication, service, ...
+    type: str | None = None  # regular, free_customer_service, free_entry_point
+
+
+class MetaConversation(Document):
+    """Meta's own (billing) conversation on a status: per message up to v23, only in free-entry-point
+    windows from v24. Not our `conversationId`."""
+
+    id: str | None = None
+    origin_type: str | None = None
+    expires_at: str | None = None  # ISO 8601; only on `sent`
+
+
+class StoredReaction(Document):
+    """One side's latest reaction to a message; an empty emoji is a removal, kept so that an older
+    reaction arriving later cannot bring it back (in_context.py)."""
+
+    emoji: str
+    from_: Literal["customer", "business"] = Field(alias="from")
+    at: str  # ISO 8601, from Meta
+    wamid: str | None = None  # the reaction's own wamid: with `at`, orders same-second reactions
+
+
+class Quote(Document):
+    """The message a reply answers, as the reply shows it; `version` only ever moves forward."""
+
+    id: str
+    wamid: str | None = None
+    direction: Direction
+    kind: str
+    text: str | None = None
+    deleted: bool | None = None
+    version: str  # "<deleted 0|1>|<time of the current version>|<edit wamid>": compares as text
+
+
 class MessageDocument(Document):
     type: Literal["message"] = "message"
     conversation_id: str
@@ -110,6 +151,17 @@ class MessageDocument(Document):
     client_message_id: str | None = None
     request_hash: str | None = None
     raw: dict[str, Any] | None = None  # only for what the code does not model
+    # Messages in context (shared/conversations/in_context.py). An edit, revoke or reaction is `hidden`
+    # from the history (shown on its own only while its target is unknown); its effect is on the target:
+    edited: bool | None = None  # text/caption replaced; earlier versions in details.history
+    deleted: bool | None = None  # revoked: the content moved to deleted_content, which is never served
+    deleted_content: dict[str, Any] | None = None
+    reactions: list[StoredReaction] | None = None
+    quoted: Quote | None = None  # set on a reply: the message it answers, kept up to date
+    hidden: bool | None = None
+    # Outbound only, from Meta's status webhooks (cost reporting).
+    pricing: Pricing | None = None
+    meta_conversation: MetaConversation | None = None
 
 
 class SessionDocument(Document):
@@ -121,6 +173,15 @@ class SessionDocument(Document):
     last_inbound_at: str
     expires_at: str
     ttl: int
+
+
+class IdentityChange(Document):
+    """WhatsApp told us the customer's number, user id or identity changed (a `system` message)."""
+
+    type: str  # user_changed_number, user_changed_user_id, customer_identity_changed
+    from_: str | None = Field(default=None, alias="from")
+    to: str | None = None
+    at: str
 
 
 class ConversationDocument(Document):
@@ -139,6 +200,11 @@ class ConversationDocument(Document):
     regarding: Regarding | None = None
     # Set on the conversation of a number WhatsApp knows by another id: where its messages live.
     alias_of: str | None = None
+    # The customer stopped (True) or resumed (False) marketing messages (`user_preferences` webhook),
+    # and when: a conversation outlives the 24-hour session, and opt-outs matter most outside it.
+    marketing_opt_out: bool | None = None
+    marketing_preference_at: str | None = None
+    identity_changes: list[IdentityChange] | None = None
 
 
 class ReceiptDocument(Document):
@@ -151,8 +217,41 @@ class ReceiptDocument(Document):
     status: MessageStatus
     status_times: dict[str, str] = Field(default_factory=dict)
     error: MessageError | None = None
+    pricing: Pricing | None = None
+    meta_conversation: MetaConversation | None = None
     ttl: int = 30 * 24 * 3600  # Meta stops retrying after 7 days; a month is ample
 
     @staticmethod
     def id_for(wamid: str) -> str:
         return document_id(f"receipt:{wamid}")
+
+
+REJECTED_TTL_SECONDS = 30 * 24 * 3600
+
+
+class RejectedDocument(Document):
+    """An update from Meta's webhook that could not be placed in a conversation (no customer, no
+    business number, or it does not validate), kept with its raw JSON instead of failing the batch.
+
+    Partition `"{phoneNumberId}:rejected"` (`"unknown:rejected"` without a number); the id is a hash of
+    the raw item, so Meta's retries write it once. Cosmos deletes it after 30 days: Meta retries for 7,
+    which leaves three weeks to look at it (docs/monitoring.md has the query).
+    """
+
+    type: Literal["rejected"] = "rejected"
+    id: str
+    conversation_id: str
+    phone_number_id: str | None = None
+    waba_id: str | None = None
+    field: str  # where it sat in Meta's body: messages, statuses, user_preferences, entry, ...
+    reason: str  # invalid, no_customer, no_business_number
+    detail: str
+    raw: Any = None
+    raw_excerpt: str | None = None  # instead of `raw` when that is too large for one document
+    raw_size: int  # characters of its canonical JSON
+    received_at: str
+    ttl: int = REJECTED_TTL_SECONDS
+
+    @staticmethod
+    def partition_for(phone_number_id: str | None) -> str:
+        return conversation_id(phone_number_id or "unknown", "rejected")

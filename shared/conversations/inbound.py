@@ -11,6 +11,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from shared.conversations.amendments import amendment_of
 from shared.conversations.documents import (
     Direction,
     MediaInfo,
@@ -145,7 +146,11 @@ def message_document(
     context = message.context
     at = message.sent_at
     status = "received" if direction == "inbound" else "sent"
-    return MessageDocument(
+    details = _with_attribution(content.details, message)
+    revoked = content.kind == "system" and (details or {}).get("type") == "revoke"
+    if revoked and direction == "outbound":  # what it says while its target is unknown
+        content = Content(content.kind, "The business deleted a message", details=content.details)
+    doc = MessageDocument(
         conversation_id=conversation_id(phone_number_id, customer_id),
         id=document_id(message.id),
         wamid=message.id,
@@ -158,7 +163,7 @@ def message_document(
         media=content.media,
         context=context.id if context else None,
         forwarded=(bool(context.forwarded or context.frequently_forwarded) or None) if context else None,
-        details=content.details,
+        details=details,
         timestamp=iso(at),
         sort_key=sort_key(at),
         status=status,
@@ -166,6 +171,25 @@ def message_document(
         error=error,
         raw=raw,
     )
+    # An edit, revoke or reaction shows as a change to its target, not as a message (in_context.py).
+    return doc.model_copy(update={"hidden": True}) if amendment_of(doc) else doc
+
+
+def _with_attribution(details: dict[str, Any] | None, message: Message) -> dict[str, Any] | None:
+    """Where the customer came from: a click-to-WhatsApp ad (`referral`, all of it, ids as text) or a
+    product's "Message business" button (`context.referred_product`); WHATSAPP-NOTES §3.3."""
+    found = dict(details or {})
+    if message.referral:
+        # Meta sends text; a whole number (an id) is kept as text, since Cosmos DB stores numbers as
+        # doubles and would round an 18-digit ad id.
+        found["referral"] = {
+            k: str(v) if isinstance(v, int) and not isinstance(v, bool) else v
+            for k, v in message.referral.items()
+        }
+    product = message.context.referred_product if message.context else None
+    if product is not None:
+        found["referredProduct"] = _dump(product)
+    return found or None
 
 
 def preview(doc: MessageDocument) -> str:

@@ -1,4 +1,5 @@
-"""Stores what Meta's webhook reports: each message once, statuses in order, the window, the queues.
+"""Stores what Meta's webhook reports: each message once, statuses in order, the window, marketing
+preferences, the queues, and what cannot be placed as `rejected` documents.
 
 Every step is idempotent, so Meta's retries (7 days, to every subscribed app) are harmless and a
 retry after a failure completes whatever the first attempt left undone.
@@ -10,12 +11,17 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
+
+from pydantic import ValidationError
 
 from shared.conversations.documents import (
     ConversationDocument,
     Direction,
     MessageDocument,
     MessageError,
+    MetaConversation,
+    Pricing,
     ReceiptDocument,
     SessionDocument,
     conversation_id,
@@ -26,12 +32,26 @@ from shared.conversations.documents import (
 from shared.conversations.in_context import apply_in_context
 from shared.conversations.inbound import customer_of, message_document, preview
 from shared.conversations.ports import ConversationStore, Doc, QueuePublisher
+from shared.conversations.preferences import PreferenceItem, with_preference
+from shared.conversations.pricing import filled, meta_conversation_of, pricing_of
 from shared.conversations.queue_messages import MediaCopyRequest, MirrorRequest
-from shared.conversations.session_window import refreshed_session, window_start
+from shared.conversations.rejections import rejected_document
+from shared.conversations.session_window import closed_by_meta, opens_window, refreshed_session, window_start
 from shared.conversations.status import StatusState, advance, merge
 from shared.storage.names import DATAVERSE_MIRROR_QUEUE, MEDIA_INBOUND_QUEUE
-from shared.telemetry import record_message
-from shared.whatsapp.webhook_models import Contact, Message, ParsedChange, Status
+from shared.telemetry import record_message, record_rejected_item
+from shared.whatsapp.graph_errors import WINDOW_CLOSED
+from shared.whatsapp.webhook_models import (
+    Contact,
+    Message,
+    ParsedChange,
+    ParsedWebhook,
+    RejectedItem,
+    RejectReason,
+    Status,
+    UserPreference,
+    describe,
+)
 
 log = logging.getLogger(__name__)
 Clock = Callable[[], datetime]
@@ -39,10 +59,6 @@ Clock = Callable[[], datetime]
 
 def utc_now() -> datetime:
     return datetime.now(UTC)
-
-
-class UnplaceableWebhook(ValueError):
-    """A message or status names no customer at all: nothing can be stored for it."""
 
 
 @dataclass(frozen=True)
@@ -55,6 +71,8 @@ class InboundItem:
 class StatusItem:
     conversation_id: str
     status: Status
+    pricing: Pricing | None = None
+    meta_conversation: MetaConversation | None = None
 
 
 @dataclass
@@ -63,6 +81,8 @@ class IngestPlan:
 
     messages: list[InboundItem] = field(default_factory=list)
     statuses: list[StatusItem] = field(default_factory=list)
+    preferences: list[PreferenceItem] = field(default_factory=list)
+    rejected: list[RejectedItem] = field(default_factory=list)
 
 
 @dataclass
@@ -70,6 +90,8 @@ class IngestReport:
     stored: int = 0
     duplicates: int = 0
     statuses: int = 0
+    preferences: int = 0
+    rejected: int = 0
 
 
 def _contact_for(message: Message, contacts: list[Contact]) -> Contact | None:
@@ -81,37 +103,84 @@ def _contact_for(message: Message, contacts: list[Contact]) -> Contact | None:
     return contacts[0] if len(contacts) == 1 else None
 
 
-def plan(changes: list[ParsedChange]) -> IngestPlan:
-    """Pure: raises UnplaceableWebhook before anything is written, so a bad body leaves no trace."""
-    result = IngestPlan()
-    for change in changes:
-        value = change.value
-        number = value.metadata.phone_number_id
-        for error in value.errors:
-            log.warning(
-                "WhatsApp reported an error for phone number %s: %s %s",
-                number,
-                error.code,
-                error.detail,
-                extra={"phoneNumberId": number, "metaErrorCode": error.code},
-            )
-        for message, echo in [(m, False) for m in value.messages] + [(m, True) for m in value.message_echoes]:
-            contact = _contact_for(message, value.contacts)
-            customer = customer_of(message, contact, echo=echo)
-            if not customer:
-                raise UnplaceableWebhook(f"message {message.id} names no customer")
-            direction: Direction = "outbound" if echo else "inbound"
-            doc = message_document(message, number, customer, direction=direction)
-            result.messages.append(InboundItem(doc, None if echo else contact))
-        for status in value.statuses:
-            recipient = status.recipient_id or status.recipient_user_id
-            if not recipient:
-                raise UnplaceableWebhook(f"status for {status.id} names no recipient")
-            result.statuses.append(StatusItem(conversation_id(number, recipient), status))
+def plan(parsed: ParsedWebhook) -> IngestPlan:
+    """Pure, and never fails on one update: what cannot be placed becomes a rejection, planned (like
+    everything else) before the first write, so a store failure leaves nothing half-written."""
+    result = IngestPlan(rejected=list(parsed.rejected))
+    for change in parsed.changes:
+        _plan_change(result, change)
+    for preferences in parsed.preferences:
+        for preference in preferences.preferences:
+            _plan_preference(result, preferences.phone_number_id, preferences.waba_id, preference)
     return result
 
 
-def _receipt_change(conv: str, wamid: str, status: Status) -> Callable[[Doc | None], Doc | None]:
+def _plan_change(result: IngestPlan, change: ParsedChange) -> None:
+    value = change.value
+    number = value.metadata.phone_number_id
+
+    def reject(where: str, reason: RejectReason, detail: str, raw: Any) -> None:
+        result.rejected.append(RejectedItem(where, reason, detail, raw, number, change.waba_id))
+
+    for error in value.errors:
+        log.warning(
+            "WhatsApp reported an error for phone number %s: %s %s",
+            number,
+            error.code,
+            error.detail,
+            extra={"phoneNumberId": number, "metaErrorCode": error.code},
+        )
+    for message, echo in [(m, False) for m in value.messages] + [(m, True) for m in value.message_echoes]:
+        where = "message_echoes" if echo else "messages"
+        contact = _contact_for(message, value.contacts)
+        customer = customer_of(message, contact, echo=echo)
+        if not customer:
+            reject(where, "no_customer", f"message {message.id} names no customer", message.as_sent())
+            continue
+        direction: Direction = "outbound" if echo else "inbound"
+        try:
+            doc = message_document(message, number, customer, direction=direction)
+        except ValidationError as error:  # e.g. an edit whose inner message does not validate
+            reject(where, "invalid", describe(error), message.as_sent())
+            continue
+        result.messages.append(InboundItem(doc, None if echo else contact))
+    for status in value.statuses:
+        recipient = status.recipient_id or status.recipient_user_id
+        if not recipient:
+            reject("statuses", "no_customer", f"status for {status.id} names no recipient", status.as_sent())
+            continue
+        result.statuses.append(
+            StatusItem(
+                conversation_id(number, recipient), status, pricing_of(status), meta_conversation_of(status)
+            )
+        )
+
+
+def _plan_preference(
+    result: IngestPlan, number: str, waba_id: str | None, preference: UserPreference
+) -> None:
+    customer = preference.wa_id or preference.user_id
+    if not customer:
+        result.rejected.append(
+            RejectedItem(
+                "user_preferences",
+                "no_customer",
+                "preference names no customer",
+                preference.as_sent(),
+                number,
+                waba_id,
+            )
+        )
+        return
+    result.preferences.append(
+        PreferenceItem(
+            conversation_id(number, customer), number, customer, preference.value == "stop", preference.at
+        )
+    )
+
+
+def _receipt_change(item: StatusItem, wamid: str) -> Callable[[Doc | None], Doc | None]:
+    status, conv = item.status, item.conversation_id
     error = None
     if status.errors:
         first = status.errors[0]
@@ -127,17 +196,30 @@ def _receipt_change(conv: str, wamid: str, status: Status) -> Callable[[Doc | No
         )
         before = StatusState(receipt.status, receipt.status_times, receipt.error)
         after = advance(before, status.status, iso(status.at), error)
-        if current is not None and after == before:
+        pricing = filled(receipt.pricing, item.pricing)
+        meta_conversation = filled(receipt.meta_conversation, item.meta_conversation)
+        if (
+            current is not None
+            and after == before
+            and pricing == receipt.pricing
+            and meta_conversation == receipt.meta_conversation
+        ):
             return None
         return receipt.model_copy(
-            update={"status": after.status, "status_times": after.status_times, "error": after.error}
+            update={
+                "status": after.status,
+                "status_times": after.status_times,
+                "error": after.error,
+                "pricing": pricing,
+                "meta_conversation": meta_conversation,
+            }
         ).to_document()
 
     return change
 
 
 def apply_receipt(store: ConversationStore, message: Doc, receipt: Doc) -> bool:
-    """Brings an outbound message up to what its receipt says; True when the message changed."""
+    """Brings an outbound message up to what its receipt says (status, pricing); True when it changed."""
     state = ReceiptDocument.model_validate(receipt)
 
     def change(current: Doc | None) -> Doc | None:
@@ -146,10 +228,18 @@ def apply_receipt(store: ConversationStore, message: Doc, receipt: Doc) -> bool:
         doc = MessageDocument.model_validate(current)
         before = StatusState(doc.status, doc.status_times, doc.error)
         after = merge(before, StatusState(state.status, state.status_times, state.error))
-        if after == before:
+        pricing = filled(doc.pricing, state.pricing)
+        meta_conversation = filled(doc.meta_conversation, state.meta_conversation)
+        if after == before and pricing == doc.pricing and meta_conversation == doc.meta_conversation:
             return None
         return doc.model_copy(
-            update={"status": after.status, "status_times": after.status_times, "error": after.error}
+            update={
+                "status": after.status,
+                "status_times": after.status_times,
+                "error": after.error,
+                "pricing": pricing,
+                "meta_conversation": meta_conversation,
+            }
         ).to_document()
 
     before_etag = message.get("_etag")
@@ -170,7 +260,46 @@ class WebhookIngest:
         for status in work.statuses:
             self._status(status)
             report.statuses += 1
+        for preference in work.preferences:
+            self._preference(preference)
+            report.preferences += 1
+        for rejected in work.rejected:
+            self._reject(rejected)
+            report.rejected += 1
         return report
+
+    def _reject(self, item: RejectedItem) -> None:
+        """Kept once (the id hashes the item) and counted once, however often Meta retries the batch."""
+        doc = rejected_document(item, self.clock())
+        if not self.store.create(doc.to_document()):
+            return
+        record_rejected_item(item.reason, item.field)
+        log.warning(
+            "WhatsApp webhook item rejected",
+            extra={
+                "rejectReason": item.reason,
+                "webhookField": item.field,
+                "rejectDetail": item.detail,
+                "phoneNumberId": item.phone_number_id,
+                "wabaId": item.waba_id,
+                "rejectedId": doc.id,
+                "conversationId": doc.conversation_id,
+                "wamid": item.raw.get("id") if isinstance(item.raw, dict) else None,
+            },
+        )
+
+    def _preference(self, item: PreferenceItem) -> None:
+        def change(current: Doc | None) -> Doc | None:
+            conv = ConversationDocument.model_validate(current) if current else None
+            new = with_preference(conv, item)
+            return new.to_document() if new else None
+
+        self.store.update(item.conversation_id, "conversation", change)
+        log.info(
+            "customer %s marketing messages",
+            "stopped" if item.opt_out else "resumed",
+            extra={"conversationId": item.conversation_id, "marketingOptOut": item.opt_out},
+        )
 
     def _message(self, item: InboundItem, report: IngestReport) -> None:
         doc = item.document
@@ -188,7 +317,7 @@ class WebhookIngest:
             stored = self.store.read(doc.conversation_id, doc.id) if receipt else None
             if receipt and stored:
                 apply_receipt(self.store, stored, receipt)
-        elif doc.kind != "system":
+        elif opens_window(doc):
             self._refresh_session(doc)
         self._touch_conversation(doc, item.contact)
         self.queue.send(DATAVERSE_MIRROR_QUEUE, MirrorRequest(conversation_id=doc.conversation_id, id=doc.id))
@@ -284,14 +413,31 @@ class WebhookIngest:
         adopted = self.store.update(conv, message_id, change)
         return adopted if adopted is not None and adopted.get("wamid") == wamid else None
 
+    def _close_window(self, conv: str, failed_at: datetime, extra: dict[str, str]) -> None:
+        """Meta's asynchronous 131047 ends our window as the synchronous one does, so the panel hides
+        the composer; not when the customer has written since."""
+        now = self.clock()
+        closed = False
+
+        def change(current: Doc | None) -> Doc | None:
+            nonlocal closed
+            session = SessionDocument.model_validate(current) if current else None
+            new = closed_by_meta(session, failed_at, now)
+            closed = new is not None
+            return new.to_document() if new else None
+
+        self.store.update(conv, "session", change)
+        if closed:
+            log.info("Meta refused a message with 131047: the window is closed", extra=extra)
+
     def _status(self, item: StatusItem) -> None:
         status, conv = item.status, item.conversation_id
         extra = {"wamid": status.id, "conversationId": conv, "status": status.status}
         # The receipt is written first, then the message looked up: a sender that records the wamid
         # after this lookup finds the receipt, so a status that races the send is never lost.
-        receipt = self.store.update(
-            conv, ReceiptDocument.id_for(status.id), _receipt_change(conv, status.id, status)
-        )
+        receipt = self.store.update(conv, ReceiptDocument.id_for(status.id), _receipt_change(item, status.id))
+        if status.status == "failed" and any(e.code == WINDOW_CLOSED for e in status.errors):
+            self._close_window(conv, status.at, extra)
         message = self.store.find_message_by_wamid(conv, status.id)
         if message is None and status.biz_opaque_callback_data:
             message = self._adopt(conv, status.biz_opaque_callback_data, status.id)

@@ -44,6 +44,7 @@ from shared.whatsapp.graph_models import (
     SendMessageRequest,
     SendMessageResponse,
     TextBody,
+    e164,
 )
 
 log = logging.getLogger(__name__)
@@ -93,12 +94,14 @@ class SessionInactive(Exception):
 
 
 class SendOutcomeUnknown(Exception):
-    """Meta did not answer in time: the message may have gone out. It stays `accepted`, so Meta's
-    status webhooks (which name it in `biz_opaque_callback_data`) can still move it forward."""
+    """Meta's answer does not say whether the message went out (no answer in time, a 5xx without
+    Meta's error object). It stays `accepted`, so Meta's status webhooks (which name it in
+    `biz_opaque_callback_data`) can still move it forward."""
 
-    def __init__(self, message: Doc):
-        super().__init__("no answer from WhatsApp")
+    def __init__(self, message: Doc, reason: str = "WhatsApp did not answer in time"):
+        super().__init__(reason)
         self.message = message
+        self.reason = reason
 
 
 class SendFailed(Exception):
@@ -110,15 +113,46 @@ class SendFailed(Exception):
         self.message = message
 
 
+def addressee(customer_id: str, phone: str | None = None, user_id: str | None = None) -> dict[str, str]:
+    """Whom Meta delivers to: a phone number in `to`, as E.164 with its `+` (without it Meta would
+    prepend the business number's country code), else a business-scoped user id in `recipient`.
+
+    `phone` and `user_id` are the customer's current ids as WhatsApp last gave them (the conversation's
+    `waId`, `userId`: a changed number, a changed user id); else the customer id itself, which is E.164
+    digits or a user id (customer_id.py). A number wins over a user id, as at Meta when both are given.
+    """
+    number = phone if phone and phone.isdigit() else customer_id if customer_id.isdigit() else None
+    if number:
+        return {"to": e164(number)}
+    return {"recipient": user_id or customer_id}
+
+
 def outbound_request(
-    to: str, command: SendMessageCommand, message_id: str, meta_media_id: str | None = None
+    customer_id: str,
+    command: SendMessageCommand,
+    message_id: str,
+    meta_media_id: str | None = None,
+    *,
+    phone: str | None = None,
+    user_id: str | None = None,
+    filename: str | None = None,
 ) -> SendMessageRequest:
-    fields: dict[str, Any] = {"to": to, "type": command.type, "biz_opaque_callback_data": message_id}
+    """The body of Meta's send call. `phone`, `user_id`: the customer's current ids (see `addressee`);
+    `filename`: the name a document goes by when the agent gave none (its upload's)."""
+    fields: dict[str, Any] = {
+        **addressee(customer_id, phone, user_id),
+        "type": command.type,
+        "biz_opaque_callback_data": message_id,
+    }
     if command.type == "text":
         fields["text"] = TextBody(body=command.text or "", preview_url=command.preview_url)
     else:
         source = {"id": meta_media_id} if meta_media_id else {"link": command.media_url}
-        fields[command.type] = MediaBody(**source, caption=command.caption, filename=command.filename)
+        fields[command.type] = MediaBody(
+            **source,
+            caption=command.caption,
+            filename=(command.filename or filename) if command.type == "document" else None,
+        )
     if command.reply_to:
         fields["context"] = ReplyContext(message_id=command.reply_to)
     return SendMessageRequest(**fields)
@@ -224,7 +258,16 @@ class SendMessage:
                 self._set(
                     conv, message_id, media={**draft.to_document()["media"], "metaMediaId": meta_media_id}
                 )
-            request = outbound_request(customer_id, command, message_id, meta_media_id)
+            phone, user_id = self._current_ids(conv)
+            request = outbound_request(
+                customer_id,
+                command,
+                message_id,
+                meta_media_id,
+                phone=phone,
+                user_id=user_id,
+                filename=media.info.filename if media else None,
+            )
             response = self.sender.send_message(phone_number_id, request)
         except GraphError as error:
             record_meta_error(error.code, "send")
@@ -232,16 +275,18 @@ class SendMessage:
                 record_window_refusal("meta")
             if error.outcome_unknown:
                 log.warning(
-                    "no answer from Meta for %s; it may have been sent",
+                    "no clear answer from Meta for %s (%s); it may have been sent",
                     message_id,
-                    extra={"conversationId": conv},
+                    error.title,
+                    extra={"conversationId": conv, "httpStatus": error.http_status},
                 )
-                raise SendOutcomeUnknown(self.store.read(conv, message_id) or draft.to_document()) from error
+                stored_now = self.store.read(conv, message_id) or draft.to_document()
+                raise SendOutcomeUnknown(stored_now, error.title) from error
             stored = self._failed(conv, message_id, error, now)
             if error.code == WINDOW_CLOSED:
                 self._close_window(conv, now)
             raise SendFailed(MessageError.model_validate(stored["error"]), stored) from error
-        return self._accepted(conv, message_id, response, command), True
+        return self._accepted(conv, message_id, response, command, request), True
 
     def _draft(
         self,
@@ -274,6 +319,14 @@ class SendMessage:
             client_message_id=command.client_message_id,
             request_hash=request_hash(phone_number_id, customer_id, command),
         )
+
+    def _current_ids(self, conv: str) -> tuple[str | None, str | None]:
+        """The number and user id WhatsApp last gave for this customer (the conversation document)."""
+        current = self.store.read(conv, "conversation")
+        if current is None:
+            return None, None
+        known = ConversationDocument.model_validate(current)
+        return known.wa_id, known.user_id
 
     @staticmethod
     def _may_retry(existing: Doc) -> bool:
@@ -325,10 +378,19 @@ class SendMessage:
         self.store.update(conv, "session", change)
 
     def _accepted(
-        self, conv: str, message_id: str, response: SendMessageResponse, command: SendMessageCommand
+        self,
+        conv: str,
+        message_id: str,
+        response: SendMessageResponse,
+        command: SendMessageCommand,
+        request: SendMessageRequest,
     ) -> Doc:
         stored = self._set(conv, message_id, wamid=response.wamid, error=None)
-        if response.wa_id and response.wa_id != stored["customerId"] and response.wa_id.isdigit():
+        customer = str(stored["customerId"])
+        # Meta rewrote the number the conversation is keyed by (Brazil, Mexico). A send to a user id,
+        # or to the customer's newer number, leaves the conversation where it is.
+        sent_to_customer = request.to == e164(customer)
+        if sent_to_customer and response.wa_id and response.wa_id != customer and response.wa_id.isdigit():
             stored = self._rehome(stored, response.wa_id)
             conv = stored["conversationId"]
         extra = {"conversationId": conv, "wamid": response.wamid}
@@ -338,7 +400,7 @@ class SendMessage:
         receipt = self.store.read(conv, ReceiptDocument.id_for(response.wamid))
         if receipt is not None and apply_receipt(self.store, stored, receipt):
             stored = self.store.read(conv, message_id) or stored
-        self._touch_conversation(conv, MessageDocument.model_validate(stored), response.wa_id, command)
+        self._touch_conversation(conv, MessageDocument.model_validate(stored), response, command)
         self.queue.send(DATAVERSE_MIRROR_QUEUE, MirrorRequest(conversation_id=conv, id=message_id))
         return stored
 
@@ -368,7 +430,7 @@ class SendMessage:
         return self.store.read(new_conv, message["id"]) or moved
 
     def _touch_conversation(
-        self, conv: str, doc: MessageDocument, wa_id: str | None, command: SendMessageCommand
+        self, conv: str, doc: MessageDocument, response: SendMessageResponse, command: SendMessageCommand
     ) -> None:
         def change(current: Doc | None) -> Doc | None:
             existing = (
@@ -385,8 +447,10 @@ class SendMessage:
             }
             if command.regarding is not None:
                 updates["regarding"] = command.regarding
-            if wa_id:
-                updates["wa_id"] = wa_id
+            if response.wa_id:
+                updates["wa_id"] = response.wa_id
+            if response.user_id:
+                updates["user_id"] = response.user_id
             return existing.model_copy(update=updates).to_document()
 
         self.store.update(conv, "conversation", change)

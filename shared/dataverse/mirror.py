@@ -12,7 +12,7 @@ import logging
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Literal
+from typing import Any, Literal
 
 from shared.conversations.documents import (
     CONVERSATION_DOCUMENT_ID,
@@ -44,7 +44,7 @@ class MirrorRaced(Exception):
 
 @dataclass(frozen=True)
 class MirrorResult:
-    outcome: Literal["mirrored", "missing"]
+    outcome: Literal["mirrored", "missing", "hidden"]
     row_id: str | None = None
     writes: int = 0
     regarding: Regarding | None = None
@@ -56,8 +56,36 @@ def _clip(text: str, limit: int) -> str:
 
 def _subject(message: MessageDocument, who: str) -> str:
     arrow = "from" if message.direction == "inbound" else "to"
-    body = message.text or message.caption or f"[{message.kind}]"
+    body = "[deleted]" if message.deleted else message.text or message.caption or f"[{message.kind}]"
     return _clip(" ".join(f"WhatsApp {arrow} {who}: {body}".split()), SUBJECT_MAX_LENGTH)
+
+
+def _meta_text(found: dict[str, Any], key: str, limit: int) -> str | None:
+    """A text field of Meta's `referral` (or referred product), clipped to its column."""
+    value = found.get(key)
+    if isinstance(value, bool) or not isinstance(value, str | int | float) or value == "":
+        return None
+    return _clip(str(value), limit)
+
+
+def _attribution(message: MessageDocument) -> dict[str, str | None]:
+    """The click-to-WhatsApp ad and the catalog product a message came with, as columns."""
+    details = message.details or {}
+    found = details.get("referral")
+    ad: dict[str, Any] = found if isinstance(found, dict) else {}
+    found = details.get("referredProduct")
+    product: dict[str, Any] = found if isinstance(found, dict) else {}
+    retailer_id = _meta_text(product, "product_retailer_id", 256)
+    catalog = _meta_text(product, "catalog_id", 200)
+    referred = " ".join(p for p in (retailer_id, f"(catalog {catalog})" if catalog else None) if p)
+    return {
+        "adsourceurl": _meta_text(ad, "source_url", 4000),
+        "adsourcetype": _meta_text(ad, "source_type", 16),
+        "adsourceid": _meta_text(ad, "source_id", 256),
+        "adheadline": _meta_text(ad, "headline", 1000),
+        "adclickid": _meta_text(ad, "ctwa_clid", 1000),
+        "referredproduct": referred or None,
+    }
 
 
 def build_row(
@@ -72,10 +100,11 @@ def build_row(
     if user_id is None and not message.customer_id.isdigit():
         user_id = message.customer_id
     number = f"+{wa_id}" if wa_id else None
-    body = "\n\n".join(part for part in (message.text, message.caption) if part)
+    shown = (message.text, message.caption) if not message.deleted else ()
+    body = "\n\n".join(part for part in shown if part)
     error = message.error
     reason = " - ".join(part for part in (error.title, error.detail) if part) if error else ""
-    media = message.media
+    media = message.media if not message.deleted else None  # a late media copy may re-add it
     times = message.status_times
     return WhatsAppMessageRow(
         subject=_subject(message, profile or number or user_id or "customer"),
@@ -102,6 +131,7 @@ def build_row(
         sentby=message.sent_by,
         businessnumberid=message.phone_number_id,
         regarding=regarding,
+        **_attribution(message),
     )
 
 
@@ -139,6 +169,9 @@ class DataverseMirror:
             log.warning("message to mirror is not in Cosmos DB; nothing to write", extra=extra)
             return MirrorResult("missing")
         message = MessageDocument.model_validate(current)
+        if message.hidden:  # an edit, revoke or reaction: its target's row shows it (in_context.py)
+            log.info("message changes another message; no row of its own", extra=extra)
+            return MirrorResult("hidden")
         conversation_doc = self.store.read(conv, CONVERSATION_DOCUMENT_ID)
         conversation = ConversationDocument.model_validate(conversation_doc) if conversation_doc else None
         regarding = self.regarding.resolve(message, conversation)

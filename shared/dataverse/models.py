@@ -66,6 +66,12 @@ class WhatsAppMessageRow(BaseModel):
     profilename: str | None = None
     sentby: str | None = None
     businessnumberid: str | None = None
+    adsourceurl: str | None = None
+    adsourcetype: str | None = None
+    adsourceid: str | None = None
+    adheadline: str | None = None
+    adclickid: str | None = None
+    referredproduct: str | None = None
     regarding: Regarding | None = None
 
     def payload(self, table: TableNames) -> dict[str, Any]:

@@ -66,6 +66,26 @@ COLUMNS: tuple[ColumnSpec, ...] = (
     ),
     ColumnSpec("SentBy", "string", "Sent by", "the D365 user (Entra object id) who sent it", 128),
     ColumnSpec("BusinessNumberId", "string", "Business number id", "Meta's phone number id of ours", 64),
+    # Where a customer came from (Meta's `referral` and `referred_product`): a Lead's origin in D365.
+    ColumnSpec(
+        "AdSourceUrl",
+        "string",
+        "Ad URL",
+        "the click-to-WhatsApp ad or post the customer came from",
+        4000,
+        "Url",
+    ),
+    ColumnSpec("AdSourceType", "string", "Ad source type", "ad or post", 16),
+    ColumnSpec("AdSourceId", "string", "Ad id", "Meta's id of the ad or post", 256),
+    ColumnSpec("AdHeadline", "string", "Ad headline", "the ad's headline", 1000),
+    ColumnSpec("AdClickId", "string", "Ad click id", "Meta's click id (ctwa_clid) for ads reporting", 1000),
+    ColumnSpec(
+        "ReferredProduct",
+        "string",
+        "Referred product",
+        "the catalog product asked about: retailer id (catalog)",
+        512,
+    ),
 )
 SUBJECT_MAX_LENGTH = 200  # the activity's primary column `subject`, shown as the Timeline card's title
 DESCRIPTION_MAX_LENGTH = 10_000  # the activity's `description`, the card's body: text or caption

@@ -41,7 +41,12 @@ _OLE2_BY_EXTENSION = {
     ".xls": "application/vnd.ms-excel",
     ".ppt": "application/vnd.ms-powerpoint",
 }
-_EQUIVALENT = {"audio/mp4": {"video/mp4"}, "video/mp4": {"audio/mp4"}, "audio/ogg": {"application/ogg"}}
+_EQUIVALENT = {
+    "audio/mp4": {"video/mp4"},
+    "video/mp4": {"audio/mp4"},
+    "audio/ogg": {"application/ogg"},
+    "video/3gpp": {"audio/3gpp", "video/mp4"},  # Python names `.3gp` audio/3gpp; the same boxes as MP4
+}
 
 
 class MediaRejected(ValueError):
@@ -64,6 +69,10 @@ def _sniff(head: bytes) -> str | None:
     if guess is None:
         return None
     mime = str(guess.mime)
+    if mime == "video/mp4" and head[8:11] == b"3gp":
+        # filetype's own 3GPP matcher expects `ftyp` at offset 0, so real 3GPP files (the same boxes as
+        # MP4, major brand 3gp4-3gp6) come back as MP4.
+        return "video/3gpp"
     return "audio/mp4" if mime == "audio/x-m4a" else mime
 
 

@@ -119,13 +119,15 @@ class CosmosConversationStore:
         return self._query(
             partition,
             "SELECT TOP @limit * FROM c WHERE c.conversationId = @partition AND c.type = 'message' "
-            "AND c._ts >= @since ORDER BY c.sortKey DESC",
+            "AND NOT IS_DEFINED(c.hidden) AND c._ts >= @since ORDER BY c.sortKey DESC",
             [{"name": "@limit", "value": limit}, {"name": "@since", "value": since}],
         )
 
     def list_messages(self, partition: str, limit: int, before: str | None) -> list[Doc]:
         # Keyset pagination on sortKey: cheap at any depth, unlike OFFSET (which the emulator lacks too).
-        where = "c.conversationId = @partition AND c.type = 'message'"
+        # `hidden` (set only when true): an edit, revoke or reaction applied to its target, which shows
+        # it (shared/conversations/in_context.py); polls above leave it out too.
+        where = "c.conversationId = @partition AND c.type = 'message' AND NOT IS_DEFINED(c.hidden)"
         parameters: list[dict[str, Any]] = [{"name": "@limit", "value": limit}]
         if before is not None:
             where += " AND c.sortKey < @before"

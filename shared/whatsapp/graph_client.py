@@ -223,12 +223,30 @@ class GraphClient:
         )
 
     def _post_once(self, url: str, request: SendMessageRequest) -> SendMessageResponse:
+        """One send. Never resent when Meta may already have it:
+
+        - a read timeout or a dropped connection: the request may have reached Meta;
+        - a 5xx without Meta's error object (a gateway's page, an empty body): the same, since the
+          failure may have come after Meta accepted the message.
+        A 5xx that carries Meta's error object is Meta saying this call failed (Meta: decide on
+        `code`), so its temporary codes (1, 2, 131000, 131016, 131057, 133004: "retry") are retried
+        as today; any other code is a refusal.
+        """
         try:
             response = self._request("POST", url, json=request.to_json())
         except GraphError as error:
             if error.outcome_unknown:  # a read timeout: Meta may have sent it; never resend
-                error.body.message = "no answer from Meta; the message may have been sent"
+                error.body.message = "WhatsApp did not answer in time"
             raise
+        if response.status_code >= 500:
+            failure = GraphError.from_response(response.status_code, _json_or_none(response))
+            if failure.code is None:
+                raise GraphError(
+                    response.status_code,
+                    reason=f"WhatsApp's server failed (HTTP {response.status_code}) without saying "
+                    "whether it sent the message",
+                    may_have_been_sent=True,
+                )
         return self._parse(response, SendMessageResponse)
 
 

@@ -21,6 +21,8 @@ REJECTED = frozenset(
     {100, 131008, 131009, 131021, 131026, 131051, 131053, 131052, 131062, 130472, 131049, 131050}
 )
 WINDOW_CLOSED = 131047
+# "Business-scoped User ID recipients are not supported for this message" (§0, §7, [BSUID]).
+BSUID_NOT_SUPPORTED = 131062
 
 
 class GraphErrorData(BaseModel):
@@ -45,7 +47,11 @@ class GraphErrorEnvelope(BaseModel):
 
 
 class GraphError(Exception):
-    """A send Meta refused (`code` set) or could not be attempted (`code` None: network or 5xx)."""
+    """A send Meta refused (`code` set) or could not be attempted (`code` None: network or 5xx).
+
+    `safe_to_retry`: the request never left (a refused connection). `may_have_been_sent`: an answer
+    came but does not say what happened (a 5xx to a send without Meta's error object).
+    """
 
     def __init__(
         self,
@@ -54,10 +60,12 @@ class GraphError(Exception):
         *,
         reason: str | None = None,
         safe_to_retry: bool = False,
+        may_have_been_sent: bool = False,
     ):
         self.http_status = http_status
         self.body = body or GraphErrorBody(message=reason or "no error body")
         self.safe_to_retry = safe_to_retry
+        self.may_have_been_sent = may_have_been_sent
         super().__init__(f"Graph API error {self.code} (HTTP {http_status}): {self.title}")
 
     @classmethod
@@ -90,12 +98,17 @@ class GraphError(Exception):
 
     @property
     def outcome_unknown(self) -> bool:
-        """No answer came back (a read timeout, a dropped connection): Meta may have sent the message."""
-        return self.http_status is None and self.code is None and not self.safe_to_retry
+        """Meta may have sent the message: no answer came back (a read timeout, a dropped connection),
+        or one that does not say (`may_have_been_sent`)."""
+        return self.may_have_been_sent or (
+            self.http_status is None and self.code is None and not self.safe_to_retry
+        )
 
     @property
     def transient(self) -> bool:
         """Worth another attempt: nothing was sent and the cause may pass."""
+        if self.outcome_unknown:
+            return False
         if self.code is None:
             return self.safe_to_retry or (self.http_status or 0) >= 500
         return self.code in THROTTLED or self.code in TRANSIENT

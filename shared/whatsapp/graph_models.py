@@ -1,12 +1,40 @@
-"""Requests to and responses from the Graph API's `/{phone-number-id}/messages` edge."""
+"""Requests to and responses from the Graph API's `/{phone-number-id}/messages` edge.
+
+Shapes follow Meta's OpenAPI document (`business-messaging-api_v23.0.yaml`, `#/components/schemas/Message`,
+vendored in tests/fixtures/meta-openapi) and two fields it does not list yet: `recipient` (a
+business-scoped user id; WHATSAPP-NOTES.md §0, [BSUID]) and `biz_opaque_callback_data` (echoed in
+status webhooks; §3.5, [STATUS]). The tests validate every body sent against that document.
+"""
 
 from __future__ import annotations
 
-from typing import Literal
+import re
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 MediaType = Literal["image", "document", "audio", "video", "sticker"]
+
+# Full E.164 with its `+`: "If the plus sign is omitted, your business phone number's country calling
+# code is prepended" (WHATSAPP-NOTES.md §5, [SEND-GUIDE]); so never digits alone, never a national form.
+E164Phone = Annotated[str, StringConstraints(pattern=r"^\+[1-9][0-9]{5,14}$")]
+_USER_ID = re.compile(r"(?=.*[A-Za-z])[A-Za-z0-9][A-Za-z0-9._-]{0,255}")
+
+
+def _user_id(value: str) -> str:
+    """Opaque, up to 256 letters, digits and separators (`US.13491208655302741918`; §0, [BSUID]), with
+    a letter, so a phone number can never pass for one."""
+    if not _USER_ID.fullmatch(value):
+        raise ValueError("not a business-scoped user id")
+    return value
+
+
+BusinessScopedUserId = Annotated[str, AfterValidator(_user_id)]
+
+
+def e164(digits: str) -> str:
+    """`447700900123` (a customer id: E.164 digits) -> `+447700900123`, as Meta should receive it."""
+    return "+" + digits
 
 
 class TextBody(BaseModel):
@@ -22,17 +50,28 @@ class MediaBody(BaseModel):
     caption: str | None = None
     filename: str | None = None
 
+    @model_validator(mode="after")
+    def _one_source(self) -> MediaBody:
+        # Meta's MediaObject is a oneOf: id or link, never both.
+        if (self.link is None) == (self.id is None):
+            raise ValueError("media needs exactly one of link and id")
+        return self
+
 
 class ReplyContext(BaseModel):
     message_id: str
 
 
 class SendMessageRequest(BaseModel):
+    """`to` (a phone number) or `recipient` (a business-scoped user id); when both are given Meta
+    uses `to` (§0, [BSUID])."""
+
     model_config = ConfigDict(frozen=True)
 
     messaging_product: Literal["whatsapp"] = "whatsapp"
     recipient_type: Literal["individual"] = "individual"
-    to: str
+    to: E164Phone | None = None
+    recipient: BusinessScopedUserId | None = None
     type: Literal["text", "image", "document", "audio", "video", "sticker"]
     text: TextBody | None = None
     image: MediaBody | None = None
@@ -44,11 +83,19 @@ class SendMessageRequest(BaseModel):
     # Echoed in every status webhook: lets a status find its message even if the wamid was never recorded.
     biz_opaque_callback_data: str | None = Field(default=None, max_length=512)
 
+    @model_validator(mode="after")
+    def _addressed(self) -> SendMessageRequest:
+        if self.to is None and self.recipient is None:
+            raise ValueError("a message needs `to` (a phone number) or `recipient` (a user id)")
+        return self
+
     def to_json(self) -> dict[str, object]:
         return self.model_dump(mode="json", exclude_none=True)
 
 
 class SentContact(BaseModel):
+    """`wa_id` for a send by phone number, `user_id` for a send by business-scoped user id (§0, [BSUID])."""
+
     model_config = ConfigDict(extra="allow")
     input: str = ""
     wa_id: str = ""
@@ -76,6 +123,10 @@ class SendMessageResponse(BaseModel):
     @property
     def wa_id(self) -> str | None:
         return self.contacts[0].wa_id or None if self.contacts else None
+
+    @property
+    def user_id(self) -> str | None:
+        return self.contacts[0].user_id or None if self.contacts else None
 
 
 class UploadedMedia(BaseModel):

@@ -1,25 +1,53 @@
-"""Typed models of Meta's WhatsApp Business webhook body.
+"""Typed models of Meta's WhatsApp Business webhook body, read one update at a time.
 
 Every model keeps unknown fields (`extra="allow"`): Meta adds fields and message types without notice,
 and an unknown one must be stored, never rejected. Only what the product relies on is required.
+
+Meta batches up to 1000 updates in one POST and retries the whole POST for 7 days unless it gets a 200
+(WHATSAPP-NOTES §3.1, §4), so `read_webhook` validates each message, status and preference on its own:
+one that fails is returned as a `RejectedItem` with its raw JSON, and the others go on.
 """
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Any, Literal, Self, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator
+
+_log = logging.getLogger(__name__)
 
 
 class MetaModel(BaseModel):
     model_config = ConfigDict(extra="allow", populate_by_name=True, coerce_numbers_to_str=True)
+    _source: Any = PrivateAttr(default=None)
+
+    @classmethod
+    def read(cls, raw: Any) -> Self:
+        """Validates `raw` and remembers it, so an update set aside later is kept exactly as sent."""
+        found = cls.model_validate(raw)
+        found._source = raw
+        return found
+
+    def as_sent(self) -> Any:
+        """The JSON this was read from (rebuilt from the model when it was made otherwise)."""
+        if self._source is not None:
+            return self._source
+        return self.model_dump(mode="json", by_alias=True, exclude_none=True)
 
 
 def _unix_seconds(value: str) -> str:
-    if not value.strip().isdigit():
+    value = value.strip()
+    if not (value.isascii() and value.isdigit()):
         raise ValueError("timestamp must be Unix seconds")
-    return value.strip()
+    try:
+        datetime.fromtimestamp(int(value), tz=UTC)
+    except (OverflowError, OSError, ValueError):
+        raise ValueError("timestamp is out of range") from None
+    return value
 
 
 class ErrorData(MetaModel):
@@ -249,36 +277,335 @@ class MessagesValue(MetaModel):
     errors: list[MetaError] = []
 
 
-class Change(MetaModel):
-    field: str
-    value: dict[str, Any]
+class UserPreference(MetaModel):
+    """A customer stopped or resumed marketing messages (`user_preferences` field).
+
+    Meta documents one category and two values; anything else is rejected with its raw JSON rather
+    than guessed at. `timestamp` is an integer here (strings elsewhere): coerced to a string.
+    https://developers.facebook.com/documentation/business-messaging/whatsapp/webhooks/reference/user_preferences
+    """
+
+    wa_id: str = ""
+    user_id: str | None = None
+    detail: str | None = None
+    category: Literal["marketing_messages"]
+    value: Literal["stop", "resume"]
+    timestamp: str
+
+    _check_timestamp = field_validator("timestamp")(_unix_seconds)
+
+    @property
+    def at(self) -> datetime:
+        return datetime.fromtimestamp(int(self.timestamp), tz=UTC)
 
 
-class Entry(MetaModel):
-    id: str  # the WhatsApp Business Account id
-    changes: list[Change] = []
+class ViolationInfo(MetaModel):
+    violation_type: str | None = None
+
+
+class BanInfo(MetaModel):
+    waba_ban_state: str | None = None
+    waba_ban_date: str | None = None
+
+
+class Restriction(MetaModel):
+    restriction_type: str | None = None
+    expiration: str | None = None
+
+
+class AccountUpdate(MetaModel):
+    """`account_update`: the WABA was restricted, banned, reinstated, deleted, shared with a partner...
+    https://developers.facebook.com/documentation/business-messaging/whatsapp/webhooks/reference/account_update
+    """
+
+    event: str | None = None
+    phone_number: str | None = None
+    country: str | None = None
+    violation_info: ViolationInfo | None = None
+    ban_info: BanInfo | None = None
+    restriction_info: list[Restriction] = []
+
+
+class PhoneNumberQualityUpdate(MetaModel):
+    """`phone_number_quality_update`: a business number's messaging limit or throughput changed.
+    https://developers.facebook.com/documentation/business-messaging/whatsapp/webhooks/reference/phone_number_quality_update
+    """
+
+    display_phone_number: str | None = None
+    event: str | None = None
+    current_limit: str | None = None
+    old_limit: str | None = None
+    max_daily_conversations_per_business: str | None = None
+
+
+class RejectionInfo(MetaModel):
+    reason: str | None = None
+    recommendation: str | None = None
+
+
+class TemplateStatusUpdate(MetaModel):
+    """`message_template_status_update`: a template was approved, rejected, paused, disabled...
+    https://developers.facebook.com/documentation/business-messaging/whatsapp/webhooks/reference/message_template_status_update
+    """
+
+    event: str | None = None
+    message_template_id: str | None = None
+    message_template_name: str | None = None
+    message_template_language: str | None = None
+    message_template_category: str | None = None
+    reason: str | None = None
+    rejection_info: RejectionInfo | None = None
+
+
+AccountEventValue = AccountUpdate | PhoneNumberQualityUpdate | TemplateStatusUpdate
+ACCOUNT_EVENT_MODELS: dict[str, type[AccountEventValue]] = {
+    "account_update": AccountUpdate,
+    "phone_number_quality_update": PhoneNumberQualityUpdate,
+    "message_template_status_update": TemplateStatusUpdate,
+}
 
 
 class WebhookPayload(MetaModel):
+    """Only the envelope: a body without it is not a WhatsApp webhook at all (400). Each entry is read
+    on its own by `read_webhook`, so one malformed entry never sinks the others."""
+
     object: Literal["whatsapp_business_account"]
-    entry: list[Entry]
+    entry: list[Any]
 
 
 MESSAGE_FIELDS = frozenset({"messages", "smb_message_echoes"})
+PREFERENCE_FIELD = "user_preferences"
+
+# Why an update could not be placed; also the `reason` of the `whatsapp.rejected_items` metric.
+RejectReason = Literal["invalid", "no_customer", "no_business_number"]
+
+
+@dataclass(frozen=True)
+class RejectedItem:
+    """One update that cannot be stored where it belongs, with its raw JSON so that it is not lost.
+
+    `field` says where it sat: the list it came from (`messages`, `statuses`, `user_preferences`, ...),
+    or `entry` / `change` (or the change's field) when the wrapper itself was malformed.
+    """
+
+    field: str
+    reason: RejectReason
+    detail: str
+    raw: Any
+    phone_number_id: str | None = None
+    waba_id: str | None = None
 
 
 class ParsedChange(BaseModel):
-    """A change whose value the product acts on, validated in full before anything is stored."""
+    """A `messages` or `smb_message_echoes` change, holding only the updates that passed validation."""
 
     field: str
     value: MessagesValue
+    waba_id: str | None = None
+
+
+@dataclass(frozen=True)
+class PreferencesChange:
+    phone_number_id: str
+    preferences: list[UserPreference]
+    waba_id: str | None = None
+
+
+@dataclass(frozen=True)
+class AccountEvent:
+    """A change about the account, a number or a template: logged for monitoring, nothing is stored."""
+
+    field: str
+    value: AccountEventValue
+    waba_id: str | None = None
+
+
+@dataclass
+class ParsedWebhook:
+    changes: list[ParsedChange] = field(default_factory=list)
+    preferences: list[PreferencesChange] = field(default_factory=list)
+    account_events: list[AccountEvent] = field(default_factory=list)
+    rejected: list[RejectedItem] = field(default_factory=list)
+    skipped_fields: list[str] = field(default_factory=list)  # acknowledged, nothing to do
+
+
+def describe(error: ValidationError, root: str = "value") -> str:
+    """The first problem, as `where: what` (no input values: they may be a customer's text)."""
+    first = error.errors(include_input=False, include_url=False)[0]
+    where = ".".join(str(p) for p in first["loc"]) or root
+    return f"{where}: {first['msg']}"
+
+
+def _identifier(value: Any) -> str | None:
+    """An id Meta may send as a string or a number; None for anything else."""
+    if isinstance(value, str) and value:
+        return value
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    return None
+
+
+M = TypeVar("M", bound=MetaModel)
+
+
+@dataclass
+class _ChangeReader:
+    """Reads the update lists of one change, rejecting each item that does not validate."""
+
+    parsed: ParsedWebhook
+    value: dict[str, Any]
+    waba_id: str | None
+
+    def __post_init__(self) -> None:
+        try:
+            self.metadata: Metadata | None = Metadata.model_validate(self.value.get("metadata"))
+        except ValidationError:
+            self.metadata = None  # its updates are kept as `no_business_number`
+        self.phone_number_id = self.metadata.phone_number_id if self.metadata else None
+
+    def reject(self, where: str, reason: RejectReason, detail: str, raw: Any) -> None:
+        self.parsed.rejected.append(
+            RejectedItem(where, reason, detail, raw, self.phone_number_id, self.waba_id)
+        )
+
+    def items(self, key: str, model: type[M]) -> list[M]:
+        """The valid items of `value[key]`; without a business number none can be placed."""
+        raw_items = self.value.get(key)
+        if raw_items is None:
+            return []
+        if not isinstance(raw_items, list):
+            self.reject(key, "invalid", f"{key}: must be a list", raw_items)
+            return []
+        found: list[M] = []
+        for raw in raw_items:
+            try:
+                item = model.read(raw)
+            except ValidationError as error:
+                self.reject(key, "invalid", describe(error), raw)
+                continue
+            if self.phone_number_id is None:
+                self.reject(key, "no_business_number", "metadata.phone_number_id is missing", raw)
+                continue
+            found.append(item)
+        return found
+
+    def lenient(self, key: str, model: type[M]) -> list[M]:
+        """Context that is not an update (contacts, value-level errors): what is unreadable is skipped."""
+        raw_items = self.value.get(key)
+        found: list[M] = []
+        for raw in raw_items if isinstance(raw_items, list) else []:
+            try:
+                found.append(model.model_validate(raw))
+            except ValidationError as error:
+                _log.warning(
+                    "unreadable %s item skipped: %s",
+                    key,
+                    describe(error),
+                    extra={"phoneNumberId": self.phone_number_id, "wabaId": self.waba_id},
+                )
+        return found
+
+
+def _read_messages(
+    field_name: str, value: dict[str, Any], waba_id: str | None, parsed: ParsedWebhook
+) -> None:
+    reader = _ChangeReader(parsed, value, waba_id)
+    messages = reader.items("messages", Message)
+    echoes = reader.items("message_echoes", Message)
+    statuses = reader.items("statuses", Status)
+    errors = reader.lenient("errors", MetaError)
+    if reader.metadata is None:
+        for error in errors:  # still worth a log line: Meta is telling us something is wrong
+            _log.warning(
+                "WhatsApp reported an error for an unnamed phone number: %s %s",
+                error.code,
+                error.detail,
+                extra={"wabaId": waba_id, "metaErrorCode": error.code},
+            )
+        return
+    contacts = reader.lenient("contacts", Contact)
+    parsed.changes.append(
+        ParsedChange(
+            field=field_name,
+            waba_id=waba_id,
+            value=MessagesValue(
+                metadata=reader.metadata,
+                contacts=contacts,
+                messages=messages,
+                message_echoes=echoes,
+                statuses=statuses,
+                errors=errors,
+            ),
+        )
+    )
+
+
+def _read_preferences(
+    field_name: str, value: dict[str, Any], waba_id: str | None, parsed: ParsedWebhook
+) -> None:
+    reader = _ChangeReader(parsed, value, waba_id)
+    preferences = reader.items("user_preferences", UserPreference)
+    if reader.phone_number_id is not None and preferences:
+        parsed.preferences.append(PreferencesChange(reader.phone_number_id, preferences, waba_id))
+
+
+def _read_account_event(
+    field_name: str, value: dict[str, Any], waba_id: str | None, parsed: ParsedWebhook
+) -> None:
+    try:
+        event = ACCOUNT_EVENT_MODELS[field_name].model_validate(value)
+    except ValidationError as error:
+        parsed.rejected.append(RejectedItem(field_name, "invalid", describe(error), value, None, waba_id))
+        return
+    parsed.account_events.append(AccountEvent(field_name, event, waba_id))
+
+
+_Reader = Callable[[str, dict[str, Any], str | None, ParsedWebhook], None]
+_READERS: dict[str, _Reader] = {
+    **dict.fromkeys(MESSAGE_FIELDS, _read_messages),
+    PREFERENCE_FIELD: _read_preferences,
+    **dict.fromkeys(ACCOUNT_EVENT_MODELS, _read_account_event),
+}
+
+
+def _read_change(change: Any, waba_id: str | None, parsed: ParsedWebhook) -> None:
+    if not isinstance(change, dict) or not isinstance(change.get("field"), str):
+        parsed.rejected.append(
+            RejectedItem(
+                "change", "invalid", "a change must be an object with a field name", change, None, waba_id
+            )
+        )
+        return
+    field_name, value = change["field"], change.get("value")
+    read = _READERS.get(field_name)
+    if read is None:
+        parsed.skipped_fields.append(field_name)
+        return
+    if not isinstance(value, dict):
+        parsed.rejected.append(
+            RejectedItem(field_name, "invalid", "value: must be an object", change, None, waba_id)
+        )
+        return
+    read(field_name, value, waba_id, parsed)
+
+
+def read_webhook(payload: WebhookPayload) -> ParsedWebhook:
+    """Every update the product acts on, validated one by one before anything is stored; what does
+    not validate comes back in `rejected`. Other subscribed fields are acknowledged and skipped."""
+    parsed = ParsedWebhook()
+    for entry in payload.entry:
+        changes = entry.get("changes", []) if isinstance(entry, dict) else None
+        if not isinstance(changes, list):
+            parsed.rejected.append(
+                RejectedItem("entry", "invalid", "an entry must be an object with a list of changes", entry)
+            )
+            continue
+        waba_id = _identifier(entry.get("id"))
+        for change in changes:
+            _read_change(change, waba_id, parsed)
+    return parsed
 
 
 def parse_changes(payload: WebhookPayload) -> list[ParsedChange]:
-    """Validates every change the product stores; other subscribed fields are acknowledged and skipped."""
-    return [
-        ParsedChange(field=change.field, value=MessagesValue.model_validate(change.value))
-        for entry in payload.entry
-        for change in entry.changes
-        if change.field in MESSAGE_FIELDS
-    ]
+    """The message and echo changes of `payload`, with only their valid updates."""
+    return read_webhook(payload).changes

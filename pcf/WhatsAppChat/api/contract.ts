@@ -17,6 +17,8 @@ export interface SessionStatus {
   active: boolean;
   expiresAt: string | null;
   lastInboundAt: string | null;
+  /** The customer asked not to get marketing messages (templates); replies are not affected. Absent when false. */
+  marketingOptOut?: boolean | null;
 }
 
 export interface MediaInfo {
@@ -39,6 +41,54 @@ export interface MessageError {
   title?: string | null;
   detail?: string | null;
   retryable?: boolean | null;
+}
+
+/** Who reacted: the customer, or the business (an agent, or the WhatsApp Business app). */
+export type ReactionFrom = "customer" | "business";
+
+/** One emoji reaction on a message; each side has at most one per message. */
+export interface Reaction {
+  emoji: string;
+  from: ReactionFrom;
+  /** ISO 8601. */
+  at: string;
+}
+
+/** The message this one replies to, as it is now (so a deleted one says so). */
+export interface QuotedMessage {
+  /** The quoted message's `id` in this history (the panel scrolls to it when it is loaded). */
+  id: string;
+  wamid?: string | null;
+  direction: Direction;
+  /** The quoted message's kind (text, image, document, …), for a label when it has no text. */
+  kind: string;
+  /** Its text or caption; absent for media without a caption and for a deleted message. */
+  text?: string | null;
+  /** The quoted message was deleted (revoked). The panel also knows it when that message is loaded. */
+  deleted?: boolean | null;
+}
+
+/** A click-to-WhatsApp ad (or post) the customer came from: Meta's `referral`, in camelCase. */
+export interface Referral {
+  /** "ad" or "post". */
+  sourceType?: string | null;
+  sourceUrl?: string | null;
+  sourceId?: string | null;
+  headline?: string | null;
+  body?: string | null;
+  /** "image" or "video". */
+  mediaType?: string | null;
+  imageUrl?: string | null;
+  videoUrl?: string | null;
+  thumbnailUrl?: string | null;
+  /** The click id, for ads reporting; never shown. */
+  ctwaClid?: string | null;
+}
+
+/** A catalogue product the customer asked about (they replied from a product message). */
+export interface ReferredProduct {
+  catalogId?: string | null;
+  productRetailerId?: string | null;
 }
 
 /** The D365 record a conversation is about: the record the panel sits on. */
@@ -69,6 +119,17 @@ export interface ChatMessage {
   error?: MessageError | null;
   sentBy?: string | null;
   regarding?: Regarding | null;
+  // Context (absent when empty):
+  /** The customer (or the business) edited this message; `text`/`caption` are the edited ones. */
+  edited?: boolean | null;
+  /** Deleted (revoked): the message has no text, caption or media any more. */
+  deleted?: boolean | null;
+  reactions?: Reaction[] | null;
+  /** The message this one replies to (`context` is its wamid). */
+  quoted?: QuotedMessage | null;
+  /** The customer came from a click-to-WhatsApp ad. */
+  referral?: Referral | null;
+  referredProduct?: ReferredProduct | null;
 }
 
 export interface MessagesPage {

@@ -9,6 +9,7 @@ import { useVisible } from "../hooks/useVisible";
 import type { AgentNotice } from "../model/problemWording";
 import { canReply, replyWindow } from "../model/sessionWindow";
 import { readingOrder } from "../model/timeline";
+import { chatPaletteStyle, isDarkTheme } from "./chatPalette";
 import { Composer } from "./Composer";
 import { MessageList } from "./MessageList";
 import { NoticeBar } from "./NoticeBar";
@@ -65,8 +66,10 @@ export function ChatPanel(props: ChatPanelProps): React.ReactElement {
   );
 }
 
-function Chat({ customer, api, regarding, devMode, pollIntervalMs }: ChatPanelProps): React.ReactElement {
+function Chat({ customer, api, regarding, devMode, pollIntervalMs, theme }: ChatPanelProps): React.ReactElement {
   const styles = useStyles();
+  const dark = isDarkTheme(theme);
+  const palette = React.useMemo(() => chatPaletteStyle(dark), [dark]);
   const panel = React.useRef<HTMLDivElement>(null);
   const [state, actions] = useChat(api, customer, regarding);
   const visible = useVisible(panel);
@@ -90,6 +93,7 @@ function Chat({ customer, api, regarding, devMode, pollIntervalMs }: ChatPanelPr
       devMode={devMode ?? false}
       replyWindow={reply}
       refused={state.refused !== undefined}
+      marketingOptOut={state.refused === undefined && state.session?.marketingOptOut === true}
       now={now}
       refreshing={state.loading}
       onRefresh={actions.refresh}
@@ -97,7 +101,7 @@ function Chat({ customer, api, regarding, devMode, pollIntervalMs }: ChatPanelPr
   );
   if (state.refused) {
     return (
-      <div className={styles.panel} ref={panel} data-testid="whatsapp-chat">
+      <div className={styles.panel} ref={panel} data-testid="whatsapp-chat" style={palette}>
         {header}
         <Refused notice={state.refused} keptDraft={state.draft.text} />
       </div>
@@ -105,7 +109,7 @@ function Chat({ customer, api, regarding, devMode, pollIntervalMs }: ChatPanelPr
   }
   const notice = state.notice ?? state.pollProblem;
   return (
-    <div className={styles.panel} ref={panel} data-testid="whatsapp-chat">
+    <div className={styles.panel} ref={panel} data-testid="whatsapp-chat" style={palette}>
       {header}
       {notice && (
         <NoticeBar

@@ -1,17 +1,41 @@
 import * as React from "react";
 import { Link, makeStyles, mergeClasses, tokens } from "@fluentui/react-components";
 import type { ChatMessage } from "../api/contract";
-import { bubbleContent, type BubbleContent } from "../model/content";
+import {
+  BUBBLE_WORDING,
+  type BubbleContent,
+  type QuotedSnippet,
+  type ReactionChip,
+  type ReferralCard,
+  bubbleContent,
+  isSystemLine,
+  quotedSnippet,
+  reactionChips,
+  referralCard,
+  referredProductLine,
+  showsEdited,
+} from "../model/content";
 import { deliveryOf, failureReason } from "../model/delivery";
 import { timeOfDay } from "../model/time";
+import { chatVar } from "./chatPalette";
 import { DeliveryTicks } from "./DeliveryTicks";
+
+const MUTED = "--wa-bubble-muted";
+const LINK = "--wa-bubble-link";
+const muted = `var(${MUTED})`;
 
 const useStyles = makeStyles({
   row: { display: "flex", margin: "2px 0" },
   inboundRow: { justifyContent: "flex-start" },
   outboundRow: { justifyContent: "flex-end" },
+  // The bubble and the reaction chips under it.
+  stack: { display: "flex", flexDirection: "column", maxWidth: "78%", minWidth: 0 },
+  inboundStack: { alignItems: "flex-start" },
+  outboundStack: { alignItems: "flex-end" },
+  withReactions: { marginBottom: "10px" },
   bubble: {
-    maxWidth: "78%",
+    maxWidth: "100%",
+    boxSizing: "border-box",
     padding: "6px 9px 4px",
     borderRadius: tokens.borderRadiusLarge,
     boxShadow: tokens.shadow2,
@@ -19,15 +43,121 @@ const useStyles = makeStyles({
     overflowWrap: "anywhere",
     fontSize: tokens.fontSizeBase300,
     lineHeight: tokens.lineHeightBase300,
+    transitionProperty: "box-shadow",
+    transitionDuration: tokens.durationSlow,
   },
-  inbound: { backgroundColor: tokens.colorNeutralBackground1, borderTopLeftRadius: "2px" },
-  outbound: { backgroundColor: "#d9fdd3", color: "#111b21", borderTopRightRadius: "2px" },
+  inbound: {
+    backgroundColor: tokens.colorNeutralBackground1,
+    color: tokens.colorNeutralForeground1,
+    borderTopLeftRadius: "2px",
+    [MUTED]: tokens.colorNeutralForeground3,
+    [LINK]: tokens.colorBrandForegroundLink,
+  },
+  outbound: {
+    backgroundColor: chatVar("outboundBackground"),
+    color: chatVar("outboundForeground"),
+    borderTopRightRadius: "2px",
+    [MUTED]: chatVar("outboundMuted"),
+    [LINK]: chatVar("outboundLink"),
+  },
   failedBubble: { outline: `1px solid ${tokens.colorPaletteRedBorder2}` },
-  meta: { display: "flex", justifyContent: "flex-end", alignItems: "center", gap: "2px", marginTop: "2px", fontSize: tokens.fontSizeBase100, color: tokens.colorNeutralForeground3 },
+  highlighted: { boxShadow: `0 0 0 2px ${tokens.colorBrandStroke1}, ${tokens.shadow8}` },
+  meta: { display: "flex", justifyContent: "flex-end", alignItems: "center", gap: "2px", marginTop: "2px", fontSize: tokens.fontSizeBase100, color: muted },
+  edited: { fontStyle: "italic", marginRight: "3px" },
   image: { display: "block", maxWidth: "100%", maxHeight: "220px", borderRadius: tokens.borderRadiusMedium, marginBottom: "4px" },
   caption: { display: "block" },
-  note: { fontStyle: "italic", color: tokens.colorNeutralForeground3 },
+  link: { color: `var(${LINK})`, ":hover": { color: `var(${LINK})` } },
+  note: { fontStyle: "italic", color: muted },
+  deleted: { fontStyle: "italic", color: muted },
+  deletedIcon: { marginRight: "4px", fontStyle: "normal" },
   failure: { marginTop: "4px", color: tokens.colorPaletteRedForeground1, fontSize: tokens.fontSizeBase200 },
+  // The quoted message at the top of a reply, as WhatsApp draws it: a coloured bar on the left.
+  quote: {
+    display: "block",
+    boxSizing: "border-box",
+    width: "100%",
+    minWidth: "140px",
+    margin: "0 0 4px",
+    padding: "4px 8px 5px",
+    border: "none",
+    borderLeft: "4px solid",
+    borderRadius: tokens.borderRadiusMedium,
+    backgroundColor: chatVar("quoteBackground"),
+    color: "inherit",
+    font: "inherit",
+    textAlign: "start",
+    whiteSpace: "normal",
+  },
+  quoteButton: {
+    cursor: "pointer",
+    ":hover": { filter: "brightness(0.96)" },
+    ":focus-visible": { outline: `2px solid ${tokens.colorStrokeFocus2}`, outlineOffset: "1px" },
+  },
+  quoteCustomer: { borderLeftColor: chatVar("customerAccent") },
+  quoteBusiness: { borderLeftColor: chatVar("businessAccent") },
+  quoteAuthor: { display: "block", fontSize: tokens.fontSizeBase200, fontWeight: tokens.fontWeightSemibold, lineHeight: tokens.lineHeightBase200 },
+  authorCustomer: { color: chatVar("customerAccent") },
+  authorBusiness: { color: chatVar("businessAccent") },
+  quoteText: {
+    display: "-webkit-box",
+    WebkitLineClamp: "2",
+    WebkitBoxOrient: "vertical",
+    overflow: "hidden",
+    fontSize: tokens.fontSizeBase200,
+    lineHeight: tokens.lineHeightBase200,
+    color: muted,
+  },
+  quoteDeleted: { fontStyle: "italic" },
+  quoteIcon: { marginRight: "4px" },
+  // The click-to-WhatsApp ad the customer came from.
+  referral: {
+    display: "block",
+    margin: "0 0 4px",
+    padding: "5px 8px 6px",
+    borderRadius: tokens.borderRadiusMedium,
+    backgroundColor: chatVar("quoteBackground"),
+    whiteSpace: "normal",
+    fontSize: tokens.fontSizeBase200,
+    lineHeight: tokens.lineHeightBase200,
+  },
+  referralTitle: { display: "block", fontWeight: tokens.fontWeightSemibold },
+  referralBody: { display: "-webkit-box", WebkitLineClamp: "3", WebkitBoxOrient: "vertical", overflow: "hidden", color: muted, marginTop: "1px" },
+  referralLink: { display: "inline-block", marginTop: "2px", fontSize: tokens.fontSizeBase200 },
+  product: { display: "block", margin: "0 0 4px", fontSize: tokens.fontSizeBase200, color: muted, whiteSpace: "normal" },
+  // Reaction chips, overlapping the bubble's lower edge as in WhatsApp.
+  reactions: { display: "flex", flexWrap: "wrap", gap: "3px", marginTop: "-6px", padding: "0 8px", position: "relative" },
+  chip: {
+    display: "inline-flex",
+    alignItems: "center",
+    gap: "3px",
+    padding: "0 6px",
+    minHeight: "20px",
+    borderRadius: tokens.borderRadiusCircular,
+    border: `1px solid ${tokens.colorNeutralStroke2}`,
+    backgroundColor: tokens.colorNeutralBackground1,
+    color: tokens.colorNeutralForeground2,
+    boxShadow: tokens.shadow2,
+    fontSize: tokens.fontSizeBase200,
+    lineHeight: "18px",
+    cursor: "default",
+  },
+  chipCount: { fontSize: tokens.fontSizeBase100, fontWeight: tokens.fontWeightSemibold },
+  // A WhatsApp system line: centred across the chat, nobody's bubble.
+  systemRow: { display: "flex", justifyContent: "center", margin: "6px 0" },
+  system: {
+    maxWidth: "85%",
+    padding: "3px 10px",
+    borderRadius: tokens.borderRadiusMedium,
+    backgroundColor: tokens.colorNeutralBackground1,
+    color: tokens.colorNeutralForeground3,
+    boxShadow: tokens.shadow2,
+    fontSize: tokens.fontSizeBase200,
+    lineHeight: tokens.lineHeightBase200,
+    fontStyle: "italic",
+    textAlign: "center",
+    overflowWrap: "anywhere",
+  },
+  systemTime: { fontStyle: "normal", marginLeft: "6px", fontSize: tokens.fontSizeBase100 },
 });
 
 function Content({ content }: { content: BubbleContent }): React.ReactElement {
@@ -48,7 +178,7 @@ function Content({ content }: { content: BubbleContent }): React.ReactElement {
     case "download":
       return (
         <>
-          <Link href={content.url} target="_blank" rel="noreferrer" download>
+          <Link className={styles.link} href={content.url} target="_blank" rel="noreferrer" download>
             ↓ {content.label}
           </Link>
           {caption}
@@ -70,28 +200,155 @@ function Content({ content }: { content: BubbleContent }): React.ReactElement {
       );
     case "note":
       return <span className={styles.note}>{content.text}</span>;
+    case "deleted":
+      return (
+        <span className={styles.deleted} data-deleted="">
+          <span className={styles.deletedIcon} aria-hidden="true">
+            ⊘
+          </span>
+          {content.text}
+        </span>
+      );
   }
 }
 
-/** One message: the customer's on the left, the business's on the right, with its time and ticks. */
-export function MessageBubble({ message }: { message: ChatMessage }): React.ReactElement {
+/** The message a reply quotes; a button that goes to it when the panel holds it. */
+function Quote({ snippet, onShow }: { snippet: QuotedSnippet; onShow?: (id: string) => void }): React.ReactElement {
   const styles = useStyles();
-  const inbound = message.direction === "inbound";
-  const delivery = deliveryOf(message);
-  const reason = failureReason(message);
+  const customer = snippet.direction === "inbound";
+  const className = mergeClasses(styles.quote, customer ? styles.quoteCustomer : styles.quoteBusiness, onShow && styles.quoteButton);
+  const inside = (
+    <>
+      <span className={mergeClasses(styles.quoteAuthor, customer ? styles.authorCustomer : styles.authorBusiness)} aria-hidden="true">
+        {snippet.author}
+      </span>
+      <span className={mergeClasses(styles.quoteText, snippet.deleted && styles.quoteDeleted)} aria-hidden="true">
+        {snippet.icon && <span className={styles.quoteIcon}>{snippet.icon}</span>}
+        {snippet.text}
+      </span>
+    </>
+  );
+  if (onShow) {
+    return (
+      <button type="button" className={className} aria-label={`${snippet.label}. Show it`} title="Show the quoted message" data-quoted-id={snippet.id} onClick={() => onShow(snippet.id)}>
+        {inside}
+      </button>
+    );
+  }
   return (
-    <div className={mergeClasses(styles.row, inbound ? styles.inboundRow : styles.outboundRow)} data-message-id={message.id} data-direction={message.direction}>
-      <div className={mergeClasses(styles.bubble, inbound ? styles.inbound : styles.outbound, reason !== undefined && styles.failedBubble)}>
-        <Content content={bubbleContent(message)} />
-        {reason !== undefined && (
-          <div className={styles.failure} role="note">
-            Not delivered: {reason}
+    <div className={className} role="note" aria-label={snippet.label} data-quoted-id={snippet.id}>
+      {inside}
+    </div>
+  );
+}
+
+function Referral({ card }: { card: ReferralCard }): React.ReactElement {
+  const styles = useStyles();
+  return (
+    <div className={styles.referral} role="note" aria-label={card.title} data-referral="">
+      <span className={styles.referralTitle}>{card.title}</span>
+      {card.body && <span className={styles.referralBody}>{card.body}</span>}
+      {card.link && (
+        <Link className={mergeClasses(styles.link, styles.referralLink)} href={card.link.href} target="_blank" rel="noopener noreferrer">
+          {card.link.text} ↗
+        </Link>
+      )}
+    </div>
+  );
+}
+
+function Reactions({ chips }: { chips: ReactionChip[] }): React.ReactElement {
+  const styles = useStyles();
+  return (
+    <div className={styles.reactions} role="group" aria-label={BUBBLE_WORDING.reactions}>
+      {chips.map((chip) => (
+        <span key={chip.emoji} className={styles.chip} role="img" aria-label={chip.label} title={chip.label} data-reaction={chip.emoji} data-count={chip.count}>
+          <span>{chip.emoji}</span>
+          {chip.count > 1 && <span className={styles.chipCount}>{chip.count}</span>}
+        </span>
+      ))}
+    </div>
+  );
+}
+
+/** "The customer changed their number": centred, muted, with its time. */
+function SystemLine({ message }: { message: ChatMessage }): React.ReactElement {
+  const styles = useStyles();
+  const content = bubbleContent(message);
+  const text = content.type === "note" || content.type === "text" || content.type === "deleted" ? content.text : BUBBLE_WORDING.system;
+  return (
+    <div className={styles.systemRow} data-message-id={message.id} data-direction={message.direction} data-kind="system">
+      <div className={styles.system} role="note">
+        {text}
+        <time className={styles.systemTime} dateTime={message.timestamp}>
+          {timeOfDay(message.timestamp)}
+        </time>
+      </div>
+    </div>
+  );
+}
+
+export interface MessageBubbleProps {
+  message: ChatMessage;
+  /** The message this one quotes, when the panel holds it (a deletion since shows in the quote). */
+  quotedMessage?: ChatMessage;
+  /** Scrolls to a message the panel holds: a click on the quote goes to the quoted message. */
+  onShowMessage?: (id: string) => void;
+  /** Just scrolled to from a reply: drawn with a ring for a moment. */
+  highlighted?: boolean;
+}
+
+/**
+ * One message: the customer's on the left, the business's on the right, with its time and ticks;
+ * what it replies to, the ad the customer came from, "edited", and its reactions. A deleted message
+ * is a placeholder; a system message a centred line.
+ */
+export function MessageBubble({ message, quotedMessage, onShowMessage, highlighted }: MessageBubbleProps): React.ReactElement {
+  const styles = useStyles();
+  if (isSystemLine(message)) return <SystemLine message={message} />;
+  const inbound = message.direction === "inbound";
+  const deleted = message.deleted === true;
+  const delivery = deleted ? "none" : deliveryOf(message);
+  const reason = deleted ? undefined : failureReason(message);
+  const quote = !deleted && message.quoted ? quotedSnippet(message.quoted, quotedMessage) : undefined;
+  const referral = referralCard(message);
+  const product = referredProductLine(message);
+  const chips = reactionChips(message);
+  return (
+    <div
+      className={mergeClasses(styles.row, inbound ? styles.inboundRow : styles.outboundRow)}
+      data-message-id={message.id}
+      data-direction={message.direction}
+      data-deleted={deleted ? "" : undefined}
+      data-highlighted={highlighted ? "" : undefined}
+    >
+      <div className={mergeClasses(styles.stack, inbound ? styles.inboundStack : styles.outboundStack, chips.length > 0 && styles.withReactions)}>
+        <div className={mergeClasses(styles.bubble, inbound ? styles.inbound : styles.outbound, reason !== undefined && styles.failedBubble, highlighted && styles.highlighted)}>
+          {quote && <Quote snippet={quote} onShow={quotedMessage && onShowMessage ? onShowMessage : undefined} />}
+          {referral && <Referral card={referral} />}
+          {product && (
+            <span className={styles.product} data-referred-product="">
+              <span aria-hidden="true">🛍️ </span>
+              {product}
+            </span>
+          )}
+          <Content content={bubbleContent(message)} />
+          {reason !== undefined && (
+            <div className={styles.failure} role="note">
+              Not delivered: {reason}
+            </div>
+          )}
+          <div className={styles.meta}>
+            {showsEdited(message) && (
+              <span className={styles.edited} title={BUBBLE_WORDING.editedTitle} data-edited="">
+                {BUBBLE_WORDING.edited}
+              </span>
+            )}
+            <time dateTime={message.timestamp}>{timeOfDay(message.timestamp)}</time>
+            <DeliveryTicks delivery={delivery} />
           </div>
-        )}
-        <div className={styles.meta}>
-          <time dateTime={message.timestamp}>{timeOfDay(message.timestamp)}</time>
-          <DeliveryTicks delivery={delivery} />
         </div>
+        {chips.length > 0 && <Reactions chips={chips} />}
       </div>
     </div>
   );

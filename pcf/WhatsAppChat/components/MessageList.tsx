@@ -2,6 +2,7 @@ import * as React from "react";
 import { Button, Spinner, makeStyles, tokens } from "@fluentui/react-components";
 import type { ChatMessage } from "../api/contract";
 import { dayLabel, startsNewDay } from "../model/time";
+import { chatVar } from "./chatPalette";
 import { MessageBubble } from "./MessageBubble";
 
 const useStyles = makeStyles({
@@ -10,7 +11,7 @@ const useStyles = makeStyles({
     minHeight: 0,
     overflowY: "auto",
     padding: "8px 10px",
-    backgroundColor: "#efeae2",
+    backgroundColor: chatVar("wallpaper"),
     display: "flex",
     flexDirection: "column",
   },
@@ -41,6 +42,8 @@ export interface MessageListProps {
 }
 
 const NEAR_BOTTOM_PX = 80;
+/** How long a message scrolled to from a reply keeps its ring. */
+const HIGHLIGHT_MS = 1_600;
 
 /** The chat history, oldest at the top; it follows new messages while the agent reads the bottom. */
 export function MessageList({ messages, now, loaded, loadFailed, hasOlder, loadingOlder, onLoadOlder }: MessageListProps): React.ReactElement {
@@ -50,6 +53,38 @@ export function MessageList({ messages, now, loaded, loadFailed, hasOlder, loadi
   const heightBefore = React.useRef<number | undefined>(undefined);
   const newestId = messages[messages.length - 1]?.id;
   const oldestId = messages[0]?.id;
+  const byId = React.useMemo(() => new Map(messages.map((message) => [message.id, message])), [messages]);
+  const [highlighted, setHighlighted] = React.useState<string | undefined>(undefined);
+
+  // A click on a reply's quote: bring the quoted message into view and ring it for a moment.
+  const showMessage = React.useCallback((id: string): void => {
+    const container = list.current;
+    const element = container?.querySelector<HTMLElement>(`[data-message-id="${CSS.escape(id)}"]`);
+    if (!container || !element) return;
+    // Scroll the list only (scrollIntoView would scroll the D365 form around it too).
+    const box = element.getBoundingClientRect();
+    const listBox = container.getBoundingClientRect();
+    container.scrollBy({ top: box.top - listBox.top - (container.clientHeight - box.height) / 2, behavior: "smooth" });
+    setHighlighted(id);
+  }, []);
+
+  // A photo that finishes loading makes the list taller: stay at the bottom if the agent was there.
+  // (`load` does not bubble, but a listener on the list's capture phase hears every image in it.)
+  React.useEffect(() => {
+    const element = list.current;
+    if (!element) return undefined;
+    const keepBottom = (): void => {
+      if (atBottom.current && heightBefore.current === undefined) element.scrollTop = element.scrollHeight;
+    };
+    element.addEventListener("load", keepBottom, true);
+    return () => element.removeEventListener("load", keepBottom, true);
+  }, []);
+
+  React.useEffect(() => {
+    if (highlighted === undefined) return undefined;
+    const timer = window.setTimeout(() => setHighlighted(undefined), HIGHLIGHT_MS);
+    return () => window.clearTimeout(timer);
+  }, [highlighted]);
 
   const rememberPosition = (): void => {
     const element = list.current;
@@ -90,7 +125,12 @@ export function MessageList({ messages, now, loaded, loadFailed, hasOlder, loadi
               {dayLabel(message.timestamp, now)}
             </div>
           )}
-          <MessageBubble message={message} />
+          <MessageBubble
+            message={message}
+            quotedMessage={message.quoted ? byId.get(message.quoted.id) : undefined}
+            onShowMessage={showMessage}
+            highlighted={highlighted === message.id}
+          />
         </React.Fragment>
       ))}
     </div>

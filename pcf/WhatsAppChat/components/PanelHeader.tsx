@@ -12,9 +12,18 @@ const useStyles = makeStyles({
     borderBottom: `1px solid ${tokens.colorNeutralStroke2}`,
     backgroundColor: tokens.colorNeutralBackground2,
   },
-  who: { display: "flex", flexDirection: "column", flexGrow: 1, minWidth: 0 },
+  who: { display: "flex", flexDirection: "column", flexGrow: 1, flexBasis: 0, minWidth: 0 },
   phone: { color: tokens.colorNeutralForeground3, fontSize: tokens.fontSizeBase200 },
+  // The opt-out badge goes under the number when the header has no room beside it.
+  line: { display: "flex", alignItems: "center", columnGap: "6px", rowGap: "2px", flexWrap: "wrap", minWidth: 0 },
+  fixed: { flexShrink: 0, whiteSpace: "nowrap" },
 });
+
+/** The header's notice about the customer's marketing choice (it matters for templates, not replies). */
+export const MARKETING_OPT_OUT = {
+  badge: "Opted out of marketing",
+  detail: "The customer asked not to get marketing messages from this business. Replies in the chat are not affected.",
+} as const;
 
 function windowBadge(reply: ReplyWindow, now: Date, refused: boolean): { text: string; color: "success" | "danger" | "informative" } {
   if (refused) return { text: "Not available", color: "danger" };
@@ -35,30 +44,39 @@ export interface PanelHeaderProps {
   replyWindow: ReplyWindow;
   /** The API refused this record to this agent: no session to speak of. */
   refused?: boolean;
+  /** The customer opted out of marketing messages (the session answer's `marketingOptOut`). */
+  marketingOptOut?: boolean;
   now: Date;
   refreshing: boolean;
   onRefresh: () => void;
 }
 
-/** Who the chat is with, whether the 24-hour session is open, and Refresh. */
-export function PanelHeader({ customer, devMode, replyWindow, refused, now, refreshing, onRefresh }: PanelHeaderProps): React.ReactElement {
+/** Who the chat is with (and whether they opted out of marketing), whether the 24-hour session is open, and Refresh. */
+export function PanelHeader({ customer, devMode, replyWindow, refused, marketingOptOut, now, refreshing, onRefresh }: PanelHeaderProps): React.ReactElement {
   const styles = useStyles();
   const badge = windowBadge(replyWindow, now, refused ?? false);
   return (
     <div className={styles.header}>
       <div className={styles.who}>
         <Text weight="semibold">WhatsApp</Text>
-        <span className={styles.phone}>{customer}</span>
+        <span className={styles.line}>
+          <span className={styles.phone}>{customer}</span>
+          {marketingOptOut && (
+            <Badge className={styles.fixed} appearance="outline" color="informative" size="small" title={MARKETING_OPT_OUT.detail} data-marketing-opt-out="">
+              {MARKETING_OPT_OUT.badge}
+            </Badge>
+          )}
+        </span>
       </div>
       {devMode && (
-        <Badge appearance="outline" color="warning" title="Dev mode: a local API without sign-in">
+        <Badge className={styles.fixed} appearance="outline" color="warning" title="Dev mode: a local API without sign-in">
           Dev
         </Badge>
       )}
-      <Badge appearance="tint" color={badge.color} data-window={refused ? "refused" : replyWindow.state}>
+      <Badge className={styles.fixed} appearance="tint" color={badge.color} data-window={refused ? "refused" : replyWindow.state}>
         {badge.text}
       </Badge>
-      <Button size="small" onClick={onRefresh} disabled={refreshing}>
+      <Button className={styles.fixed} size="small" onClick={onRefresh} disabled={refreshing}>
         {refreshing ? "Refreshing…" : "Refresh"}
       </Button>
     </div>

@@ -34,12 +34,27 @@ function pixel(x: number, y: number, width: number, height: number): Rgb {
   return [225, 240, 250];
 }
 
-/** A parcel on a light background. */
-export function parcelPng(width = 240, height = 160): Buffer {
+/** The same parcel, crushed at one corner and torn, on a table. */
+function damagedPixel(x: number, y: number, width: number, height: number): Rgb {
+  const u = x / width;
+  const v = y / height;
+  // The top right corner is pushed in: the box's outline follows a diagonal there.
+  const dent = u > 0.55 && v < 0.55 && v < 0.3 + (u - 0.55) * 0.9;
+  const box = u > 0.2 && u < 0.8 && v > 0.25 && v < 0.82 && !(u > 0.55 && v < 0.3 + (u - 0.55) * 0.9);
+  const tear = box && Math.abs(v - (0.58 + 0.035 * Math.sin(u * 55))) < 0.018 && u > 0.27 && u < 0.63;
+  const crease = box && Math.abs(v - 0.3 - (u - 0.55) * 0.9) < 0.02 && u > 0.55;
+  if (tear) return [60, 40, 25];
+  if (crease) return [150, 96, 52];
+  if (box) return v < 0.37 ? [170, 110, 60] : [196, 134, 76];
+  if (dent) return [205, 215, 222];
+  return v > 0.82 ? [150, 120, 95] : [205, 215, 222];
+}
+
+function png(width: number, height: number, draw: (x: number, y: number, width: number, height: number) => Rgb): Buffer {
   const rows: Buffer[] = [];
   for (let y = 0; y < height; y++) {
     const row = Buffer.alloc(1 + width * 3);
-    for (let x = 0; x < width; x++) row.set(pixel(x, y, width, height), 1 + x * 3);
+    for (let x = 0; x < width; x++) row.set(draw(x, y, width, height), 1 + x * 3);
     rows.push(row);
   }
   const header = Buffer.alloc(13);
@@ -52,6 +67,16 @@ export function parcelPng(width = 240, height = 160): Buffer {
     chunk("IDAT", deflateSync(Buffer.concat(rows))),
     chunk("IEND", Buffer.alloc(0)),
   ]);
+}
+
+/** A parcel on a light background. */
+export function parcelPng(width = 240, height = 160): Buffer {
+  return png(width, height, pixel);
+}
+
+/** A parcel that arrived crushed and torn: what a customer photographs. */
+export function damagedParcelPng(width = 240, height = 180): Buffer {
+  return png(width, height, damagedPixel);
 }
 
 /** The smallest PDF a reader opens: one empty page. */

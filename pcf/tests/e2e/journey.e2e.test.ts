@@ -10,8 +10,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildHarness } from "../../harness/build.mjs";
 import { type Chromium, launchChromium } from "./chromium";
 import { serveHarness } from "../../harness/serve.mjs";
-import { type LocalApp, customerSays, customerSendsFile, sentToCustomer, startLocalApp } from "./localApp";
-import { minimalPdf, parcelPng } from "./files";
+import { type LocalApp, customerDeletes, customerSays, customerSendsFile, sentToCustomer, startLocalApp } from "./localApp";
+import { damagedParcelPng, minimalPdf, parcelPng } from "./files";
+import { AD_URL, MEDIA_ORIGIN, contextChat } from "./contextChat";
 
 const OUTPUT = path.resolve(__dirname, "../../test-output");
 const SCREENSHOT = path.join(OUTPUT, "chat-panel.png");
@@ -21,6 +22,8 @@ const WINDOW_CLOSED = "You can only reply within 24 hours of the customer's last
 // The record the harness puts the panel on (harness/main.ts), as the API's `regarding` parameter.
 const RECORD = "contact:3f2504e0-4f89-11d3-9a0c-0305e82c3301";
 
+/** The wamid of a customer message the journey later deletes. */
+let thanksWamid = "";
 let app: LocalApp;
 let harness: Awaited<ReturnType<typeof serveHarness>>;
 let browser: Chromium;
@@ -128,7 +131,7 @@ describe.sequential("an agent chats with a customer on WhatsApp from the D365 fo
   });
 
   it("a new customer message appears by itself while the panel is open", async () => {
-    await customerSays(app.sandboxUrl, CUSTOMER, "Great, thank you!");
+    thanksWamid = await customerSays(app.sandboxUrl, CUSTOMER, "Great, thank you!");
     await bubbles("inbound", "Great, thank you!").waitFor({ timeout: 15_000 });
   });
 
@@ -166,6 +169,26 @@ describe.sequential("an agent chats with a customer on WhatsApp from the D365 fo
     ]);
     const unnamed = apiRequests.filter((r) => new URL(r.url).searchParams.get("regarding") !== RECORD);
     expect(unnamed).toEqual([]);
+  });
+
+  // The app stored a customer's deletion as a `system` message; the API that attaches it to the deleted
+  // message (`deleted: true`) may or may not be in the app this journey starts: either shows right.
+  it("the customer deletes a message: it shows as deleted, or as a centred system line", async () => {
+    const thanks = bubbles("inbound", "Great, thank you!");
+    const id = await thanks.getAttribute("data-message-id");
+    await customerDeletes(app, CUSTOMER, thanksWamid);
+    const deleted = panel().locator(`[data-message-id="${id}"][data-deleted]`);
+    const systemLine = panel().locator("[data-kind=system]", { hasText: /deleted/i });
+    await expect.poll(async () => (await deleted.count()) + (await systemLine.count()), { timeout: 15_000 }).toBeGreaterThan(0);
+    if ((await deleted.count()) > 0) {
+      expect(await deleted.textContent()).toContain("This message was deleted");
+      expect(await deleted.textContent()).not.toContain("Great, thank you!");
+    } else {
+      const { left, right } = await margins(systemLine.first());
+      expect(Math.abs(left - right)).toBeLessThan(3);
+      expect(await systemLine.first().locator("[data-delivery]").count()).toBe(0);
+    }
+    expect(pageErrors).toEqual([]);
   });
 });
 
@@ -235,6 +258,234 @@ describe.sequential("an agent on a record they may not use", () => {
     expect(asked()).toBe(afterRefusal);
     await panel().screenshot({ path: path.join(OUTPUT, "chat-panel-refused-send.png") });
     await page.unroute(toRefuse, refusal);
+    expect(pageErrors).toEqual([]);
+  });
+});
+
+type Rgba = [number, number, number, number];
+
+function rgba(css: string): Rgba {
+  const parts = /rgba?\(([^)]+)\)/.exec(css)?.[1]?.split(/[\s,/]+/).filter(Boolean).map(Number);
+  if (!parts || parts.length < 3) throw new Error(`not an rgb() colour: ${css}`);
+  return [parts[0] ?? 0, parts[1] ?? 0, parts[2] ?? 0, parts[3] ?? 1];
+}
+
+function over(top: Rgba, below: [number, number, number]): [number, number, number] {
+  const a = top[3];
+  return [top[0] * a + below[0] * (1 - a), top[1] * a + below[1] * (1 - a), top[2] * a + below[2] * (1 - a)];
+}
+
+function luminance([r, g, b]: [number, number, number]): number {
+  const channel = (c: number): number => {
+    const s = c / 255;
+    return s <= 0.03928 ? s / 12.92 : ((s + 0.055) / 1.055) ** 2.4;
+  };
+  return 0.2126 * channel(r) + 0.7152 * channel(g) + 0.0722 * channel(b);
+}
+
+/** WCAG's contrast ratio of an element's text against what is behind it (its own and its ancestors' backgrounds). */
+async function contrast(element: Locator): Promise<number> {
+  const chain = await element.evaluate((node: Element) => {
+    const styles: { color: string; background: string }[] = [];
+    for (let current: Element | null = node; current; current = current.parentElement) {
+      const style = getComputedStyle(current);
+      styles.push({ color: style.color, background: style.backgroundColor });
+    }
+    return styles;
+  });
+  let behind: [number, number, number] = [255, 255, 255];
+  for (const layer of [...chain].reverse()) behind = over(rgba(layer.background), behind);
+  const text = over(rgba(chain[0]?.color ?? "rgb(0, 0, 0)"), behind);
+  const [light, dark] = [luminance(text), luminance(behind)].sort((a, b) => b - a) as [number, number];
+  return (light + 0.05) / (dark + 0.05);
+}
+
+// Replies, edits, deletions, reactions, the ad a customer came from and the marketing opt-out: the
+// local app may not answer these fields yet, so the browser answers the API for this customer (a
+// Playwright route, as above) and serves the chat's photos.
+describe.sequential("an agent reads a chat with replies, edits, deletions, reactions and an ad", () => {
+  const customer = `1444${String(Date.now()).slice(-7)}`;
+  const chat = contextChat(customer, new Date());
+  const url = (height: number, extra = ""): string => `${harness.origin}/?phone=${customer}&api=${encodeURIComponent(app.apiUrl)}&poll=2&height=${height}${extra}`;
+  const row = (id: string): Locator => panel().locator(`[data-message-id="${id}"]`);
+  const list = (): Locator => page.getByRole("log", { name: "Chat history" });
+  const served = (url: URL): boolean => url.pathname.includes(`/conversations/${customer}/`);
+  const media = (url: URL): boolean => url.origin === MEDIA_ORIGIN;
+
+  beforeAll(async () => {
+    await page.route(served, (route: Route) => {
+      const asked = new URL(route.request().url());
+      const body = asked.pathname.endsWith("/session")
+        ? chat.session
+        : asked.searchParams.has("changedSince")
+          ? { messages: [], next: null, pollCursor: "ctx-cursor-2" }
+          : chat.page;
+      return route.fulfill({ status: 200, contentType: "application/json", headers: { "Access-Control-Allow-Origin": harness.origin }, body: JSON.stringify(body) });
+    });
+    // Photos arrive a moment after the history, uncached, as from blob storage.
+    await page.route(media, async (route: Route) => {
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      const body = route.request().url().includes("damaged") ? damagedParcelPng() : parcelPng();
+      await route.fulfill({ status: 200, contentType: "image/png", headers: { "Cache-Control": "no-store" }, body });
+    });
+  });
+
+  afterAll(async () => {
+    await page.unroute(served);
+    await page.unroute(media);
+    await page.setViewportSize({ width: 520, height: 900 });
+  });
+
+  /** Opens the whole chat on a panel tall enough to show all of it, photos loaded. */
+  async function openWholeChat(theme = ""): Promise<void> {
+    await page.setViewportSize({ width: 520, height: 2020 });
+    await page.goto(url(1960, theme));
+    await row(chat.ids.quotesProductPhoto).waitFor();
+    for (const img of await list().locator("img").all()) {
+      await expect.poll(() => img.evaluate((image: HTMLImageElement) => image.complete && image.naturalWidth > 0)).toBe(true);
+    }
+  }
+
+  it("shows each message's context, readably, in the light theme", async () => {
+    await openWholeChat();
+    // The header: the customer opted out of marketing (neutral: replies are fine).
+    const optOut = panel().getByText("Opted out of marketing");
+    expect(await optOut.isVisible()).toBe(true);
+    expect(await optOut.getAttribute("title")).toContain("Replies in the chat are not affected.");
+
+    // The ad the customer came from: a card above their text, its link opening a new tab safely.
+    const fromAd = row(chat.ids.fromAd);
+    const card = fromAd.getByRole("note", { name: "From ad: Parcel boxes, 20% off this spring" });
+    expect(await card.isVisible()).toBe(true);
+    const adLink = card.getByRole("link", { name: /Open the ad/ });
+    expect(await adLink.getAttribute("href")).toBe(AD_URL);
+    expect(await adLink.getAttribute("target")).toBe("_blank");
+    expect(await adLink.getAttribute("rel")).toBe("noopener noreferrer");
+    const cardBox = await card.boundingBox();
+    const textBox = await fromAd.getByText("Hi! I saw your ad.").boundingBox();
+    expect(cardBox && textBox && cardBox.y + cardBox.height <= textBox.y + 1).toBe(true);
+    expect(await fromAd.textContent()).not.toContain("ARAkLk"); // the click id is not for agents
+
+    expect(await panel().getByText("About product BOX-L-42").isVisible()).toBe(true);
+
+    // Edited: the label sits on the time's line.
+    const edited = row(chat.ids.edited);
+    const label = edited.locator("[data-edited]");
+    expect(await label.textContent()).toBe("edited");
+    const [labelBox, timeBox] = [await label.boundingBox(), await edited.locator("time").boundingBox()];
+    expect(labelBox && timeBox && Math.abs(labelBox.y + labelBox.height / 2 - (timeBox.y + timeBox.height / 2)) < 3 && labelBox.x < timeBox.x).toBe(true);
+
+    // Deleted: a muted italic placeholder and nothing else.
+    const deleted = row(chat.ids.deleted);
+    expect(await deleted.textContent()).toMatch(/^⊘This message was deleted\d\d:\d\d$/);
+    expect(await deleted.locator("span[data-deleted]").evaluate((node) => getComputedStyle(node).fontStyle)).toBe("italic");
+    expect(await deleted.locator("img, a, button, [data-reaction]").count()).toBe(0);
+
+    // Reactions: grouped chips hanging under the bubble, named for screen readers.
+    const liked = row(chat.ids.bothLiked);
+    const chip = liked.getByRole("img", { name: "👍 2 reactions, from the customer and you" });
+    expect(await chip.textContent()).toBe("👍2");
+    const [chipBox, bubbleBox] = [await chip.boundingBox(), await liked.locator(":scope > div > div").first().boundingBox()];
+    expect(chipBox && bubbleBox && chipBox.y > bubbleBox.y + bubbleBox.height - chipBox.height && chipBox.y < bubbleBox.y + bubbleBox.height).toBe(true);
+    expect(await row(chat.ids.replyToDamaged).getByRole("group", { name: "Reactions" }).getByRole("img", { name: "❤️ from the customer" }).isVisible()).toBe(true);
+
+    // Quotes: a photo's caption, a photo by its kind, a deleted message; each at the top of its bubble.
+    expect(await row(chat.ids.replyToDamaged).getByRole("button", { name: "Reply to the customer's message: One of them arrived like this 😕. Show it" }).isVisible()).toBe(true);
+    const quotesPhoto = row(chat.ids.quotesProductPhoto).getByRole("button", { name: "Reply to your message: Photo. Show it" });
+    expect(await quotesPhoto.textContent()).toBe("You📷Photo");
+    expect(await row(chat.ids.quotesDeleted).getByRole("button", { name: "Reply to the customer's message: Deleted message. Show it" }).textContent()).toBe("Customer⊘Deleted message");
+
+    // A WhatsApp system line: centred, nobody's bubble.
+    const system = row(chat.ids.system);
+    const { left, right } = await margins(system);
+    expect(Math.abs(left - right)).toBeLessThan(3);
+    expect(await system.getByText("The customer's security code changed.").isVisible()).toBe(true);
+
+    await panel().screenshot({ path: path.join(OUTPUT, "chat-panel-context.png") });
+    expect(pageErrors).toEqual([]);
+  });
+
+  it("stays readable in D365's dark theme: dark wallpaper and bubbles, every text in contrast", async () => {
+    await openWholeChat("&theme=dark");
+    const wallpaper = await list().evaluate((node) => getComputedStyle(node).backgroundColor);
+    expect(luminance(over(rgba(wallpaper), [0, 0, 0]))).toBeLessThan(0.05);
+    const outbound = panel().locator("[data-direction=outbound] > div > div").first();
+    expect(luminance(over(rgba(await outbound.evaluate((node) => getComputedStyle(node).backgroundColor)), [0, 0, 0]))).toBeLessThan(0.2);
+    await panel().screenshot({ path: path.join(OUTPUT, "chat-panel-context-dark.png") });
+  });
+
+  for (const theme of ["light", "dark"] as const) {
+    it(`keeps every new text at WCAG AA contrast (${theme})`, async () => {
+      await openWholeChat(theme === "dark" ? "&theme=dark" : "");
+      const texts: [string, Locator][] = [
+        ["opt-out badge", panel().getByText("Opted out of marketing")],
+        ["ad card title", row(chat.ids.fromAd).getByText(/^From ad:/)],
+        ["ad card body", row(chat.ids.fromAd).getByText(/^Sturdy double-wall boxes/)],
+        ["ad card link", row(chat.ids.fromAd).getByRole("link", { name: /Open the ad/ })],
+        ["referred product", panel().locator("[data-referred-product]")],
+        ["edited label", row(chat.ids.edited).locator("[data-edited]")],
+        ["deleted placeholder", row(chat.ids.deleted).locator("span[data-deleted]")],
+        ["reaction chip", row(chat.ids.bothLiked).locator("[data-reaction]")],
+        ["quote author (customer)", row(chat.ids.replyToDamaged).locator("[data-quoted-id] > span").first()],
+        ["quote text (in an outbound bubble)", row(chat.ids.replyToDamaged).locator("[data-quoted-id] > span").nth(1)],
+        ["quote author (you)", row(chat.ids.quotesProductPhoto).locator("[data-quoted-id] > span").first()],
+        ["quote text (in an inbound bubble)", row(chat.ids.quotesProductPhoto).locator("[data-quoted-id] > span").nth(1)],
+        ["system line", row(chat.ids.system).getByRole("note")],
+        ["outbound text", row(chat.ids.bothLiked).getByText("Yes, it's booked")],
+        ["outbound time", row(chat.ids.bothLiked).locator("time")],
+        ["inbound time", row(chat.ids.edited).locator("time")],
+      ];
+      const poor: string[] = [];
+      for (const [what, locator] of texts) {
+        const ratio = await contrast(locator);
+        if (ratio < 4.5) poor.push(`${what}: ${ratio.toFixed(2)}`);
+      }
+      expect(poor).toEqual([]);
+    });
+  }
+
+  it("opens at the newest message, also when the photos arriving after the text make the chat longer", async () => {
+    // Tall enough for the chat without its photos, too short with them: the list only overflows once they load.
+    await page.setViewportSize({ width: 520, height: 1760 });
+    await page.goto(url(1700));
+    await row(chat.ids.quotesProductPhoto).waitFor();
+    for (const img of await list().locator("img").all()) {
+      await expect.poll(() => img.evaluate((image: HTMLImageElement) => image.complete && image.naturalWidth > 0)).toBe(true);
+    }
+    const below = (): Promise<number> => list().evaluate((node) => node.scrollHeight - node.scrollTop - node.clientHeight);
+    expect(await list().evaluate((node) => node.scrollHeight - node.clientHeight)).toBeGreaterThan(100);
+    await expect.poll(below).toBeLessThan(2);
+  });
+
+  it("a click on a quoted photo brings the photo into view and rings it", async () => {
+    await page.setViewportSize({ width: 520, height: 900 });
+    await page.goto(url(560));
+    const quote = row(chat.ids.quotesProductPhoto).getByRole("button", { name: /Reply to your message: Photo/ });
+    await quote.waitFor();
+    const photo = row(chat.ids.productPhoto);
+    // The photos load after the list first went to the bottom; it stays there.
+    for (const img of await list().locator("img").all()) {
+      await expect.poll(() => img.evaluate((image: HTMLImageElement) => image.complete && image.naturalWidth > 0)).toBe(true);
+    }
+    const inView = async (): Promise<boolean> => {
+      const [photoBox, listBox] = [await photo.boundingBox(), await list().boundingBox()];
+      return !!photoBox && !!listBox && photoBox.y >= listBox.y - 1 && photoBox.y + photoBox.height <= listBox.y + listBox.height + 1;
+    };
+    await expect.poll(() => list().evaluate((node) => node.scrollHeight - node.scrollTop - node.clientHeight)).toBeLessThan(2);
+    expect(await inView()).toBe(false);
+    await quote.click();
+    await expect.poll(inView).toBe(true);
+    expect(await photo.getAttribute("data-highlighted")).toBe("");
+    await expect.poll(() => photo.getAttribute("data-highlighted"), { timeout: 5_000 }).toBe(null);
+    // From the keyboard too, and the page around the panel stays where it was.
+    const pageScroll = await page.evaluate(() => window.scrollY);
+    await list().evaluate((node) => node.scrollTo({ top: node.scrollHeight }));
+    await expect.poll(inView).toBe(false);
+    await quote.focus();
+    await page.keyboard.press("Enter");
+    await expect.poll(inView).toBe(true);
+    expect(await page.evaluate(() => window.scrollY)).toBe(pageScroll);
+    await panel().screenshot({ path: path.join(OUTPUT, "chat-panel-context-quote.png") });
     expect(pageErrors).toEqual([]);
   });
 });

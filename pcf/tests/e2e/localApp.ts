@@ -4,6 +4,7 @@
  * sandbox on 127.0.0.1:27072, both moved by TEST_PORT_OFFSET), so the journey runs beside `make run`.
  */
 import { type ChildProcess, spawn } from "node:child_process";
+import { createHmac } from "node:crypto";
 import { createWriteStream, existsSync, readFileSync } from "node:fs";
 import net from "node:net";
 import path from "node:path";
@@ -99,17 +100,54 @@ export async function startLocalApp(options: { allowedOrigin: string; logFile: s
   return { apiUrl, sandboxUrl: `http://127.0.0.1:${SANDBOX_PORT}`, businessNumber, stop };
 }
 
-/** The customer writes, as `make customer-says` plays it: the sandbox posts Meta's signed webhook. */
-export async function customerSays(sandboxUrl: string, wa: string, text: string): Promise<void> {
+/** The customer writes, as `make customer-says` plays it: the sandbox posts Meta's signed webhook.
+ * Resolves to the message's wamid. */
+export async function customerSays(sandboxUrl: string, wa: string, text: string): Promise<string> {
   const answer = await fetch(`${sandboxUrl}/sandbox/customers/${wa}/messages`, {
     method: "POST",
     headers: { "Content-Type": "application/json" },
     body: JSON.stringify({ text }),
   });
-  const body = (await answer.json()) as { app_status?: number };
-  if (answer.status !== 200 || body.app_status !== 200) {
+  const body = (await answer.json()) as { app_status?: number; wamid?: string };
+  if (answer.status !== 200 || body.app_status !== 200 || !body.wamid) {
     throw new Error(`the sandbox could not deliver the customer's message: ${answer.status} ${JSON.stringify(body)}`);
   }
+  return body.wamid;
+}
+
+/**
+ * The customer deletes a message they sent ("Delete for everyone"): Meta's `revoke` webhook, signed
+ * with the app secret as Meta signs it (the sandbox has no endpoint for it).
+ */
+export async function customerDeletes(app: LocalApp, wa: string, wamid: string): Promise<void> {
+  const now = Math.floor(Date.now() / 1000);
+  const message = { from: wa, id: `wamid.e2e-revoke-${now}-${wa}`, timestamp: String(now), type: "revoke", revoke: { original_message_id: wamid } };
+  const body = JSON.stringify({
+    object: "whatsapp_business_account",
+    entry: [
+      {
+        id: "102290129340398", // the sandbox's WhatsApp Business Account
+        changes: [
+          {
+            field: "messages",
+            value: {
+              messaging_product: "whatsapp",
+              metadata: { display_phone_number: "15550783881", phone_number_id: app.businessNumber },
+              contacts: [{ profile: { name: "E2E customer" }, wa_id: wa }],
+              messages: [message],
+            },
+          },
+        ],
+      },
+    ],
+  });
+  const signature = `sha256=${createHmac("sha256", localSetting("WHATSAPP_APP_SECRET")).update(body).digest("hex")}`;
+  const answer = await fetch(`${app.apiUrl}/whatsapp/webhook`, {
+    method: "POST",
+    headers: { "Content-Type": "application/json", "X-Hub-Signature-256": signature },
+    body,
+  });
+  if (answer.status !== 200) throw new Error(`the app refused the revoke webhook: ${answer.status} ${await answer.text()}`);
 }
 
 /** The customer sends a file (`make customer-says FILE=`): Meta keeps it, the webhook names its media id. */

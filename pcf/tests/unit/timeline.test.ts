@@ -89,3 +89,23 @@ describe("delivery status across answers that arrive out of order", () => {
     expect(fresherCopy(failed, { ...failed, status: "sent" }, NOW).status).toBe("failed");
   });
 });
+
+describe("a message that changed after it was shown", () => {
+  it("shows the poll's copy: edited, deleted, reacted to", () => {
+    const question = inbound({ id: "q", text: "Where is my parcl?", timestamp: "2026-03-02T09:00:00Z" });
+    const answer = message({ id: "a", status: "read", timestamp: "2026-03-02T09:01:00Z" });
+    const photo = inbound({ id: "p", kind: "image", media: { url: "https://blob/p.jpg?se=2026-03-02T13%3A00%3A00Z", blobName: "p.jpg" }, timestamp: "2026-03-02T09:02:00Z" });
+    const held = mergePage([], [photo, answer, question], "latest", NOW);
+    const changed = [
+      { ...photo, deleted: true, media: null },
+      { ...answer, reactions: [{ emoji: "👍", from: "customer" as const, at: "2026-03-02T09:03:00Z" }] },
+      { ...question, text: "Where is my parcel?", edited: true },
+    ];
+    const polled = mergePage(held, changed, "latest", NOW);
+    const byId = new Map(polled.map((m) => [m.id, m]));
+    expect(byId.get("q")).toMatchObject({ text: "Where is my parcel?", edited: true });
+    expect(byId.get("a")?.reactions).toEqual([{ emoji: "👍", from: "customer", at: "2026-03-02T09:03:00Z" }]);
+    expect(byId.get("p")).toMatchObject({ deleted: true, media: null });
+    expect(ids(polled)).toEqual(["p", "a", "q"]);
+  });
+});
