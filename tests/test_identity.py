@@ -11,9 +11,15 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from pytest_httpserver import HTTPServer
+from werkzeug.test import Client
+
 from shared.conversations.documents import conversation_id
 from shared.conversations.identity import Identity, IdentityResolver, identity_change
 from shared.services import Services
+from tests.api import deliver, messages, send_message
+from tests.payloads import Json, contact, envelope, inbound, message, status
+from tests.test_send import Meta
 
 PHONE = "16315551181"
 NEW_PHONE = "12195555358"
@@ -106,3 +112,131 @@ def test_a_changed_user_id_points_at_the_same_conversation(services: Services, p
     conversation = services.store.read(conversation_id(phone_number_id, BSUID), "conversation")
     assert conversation is not None
     assert conversation["userId"] == NEW_BSUID
+
+
+# --- through the webhook and the agent's routes ------------------------------------------------------
+
+
+def _username_message(phone_number_id: str, text: str, *, phone: str = "") -> Json:
+    """A username customer's message as the BSUID guide shows it: `from` may be "", `from_user_id` set,
+    and `contacts[]` carrying `user_id` (and `wa_id` "" when the phone is withheld)."""
+    body = message("text", {"body": text}, wa_id=phone, from_user_id=BSUID)
+    who = {"profile": {"name": "Sam", "username": "@sam"}, "wa_id": phone, "user_id": BSUID}
+    return envelope(phone_number_id, contacts=[who], messages=[body])
+
+
+def _changed_number(phone_number_id: str) -> Json:
+    """Meta's `user_changed_number` example (WHATSAPP-NOTES §3.3; the shared payload
+    system_user_changed_number.json): no contacts[], the new number in `system.wa_id`."""
+    return envelope(
+        phone_number_id,
+        messages=[
+            message(
+                "system",
+                {
+                    "body": f"User Sheena Nelson changed from {PHONE} to {NEW_PHONE}",
+                    "wa_id": NEW_PHONE,
+                    "type": "user_changed_number",
+                },
+                wa_id=PHONE,
+            )
+        ],
+    )
+
+
+def _texts(client: Client, phone_number_id: str, customer: str) -> list[str]:
+    return [m.get("text") or "" for m in reversed(messages(client, phone_number_id, customer))]
+
+
+def test_a_customer_who_changes_number_keeps_one_conversation(
+    client: Client, services: Services, httpserver: HTTPServer, phone_number_id: str
+) -> None:
+    deliver(client, inbound(phone_number_id, PHONE, message("text", {"body": "old phone"}, wa_id=PHONE)))
+    deliver(client, _changed_number(phone_number_id))
+    deliver(
+        client, inbound(phone_number_id, NEW_PHONE, message("text", {"body": "new phone"}, wa_id=NEW_PHONE))
+    )
+    shown = _texts(client, phone_number_id, PHONE)
+    assert shown[0] == "old phone"
+    assert shown[1].startswith("The customer changed their WhatsApp number to +12195555358")
+    assert shown[2] == "new phone"
+    assert _texts(client, phone_number_id, NEW_PHONE) == shown  # the record with the new number finds it
+    session = client.get(
+        f"/api/conversations/{NEW_PHONE}/session", query_string={"phoneNumberId": phone_number_id}
+    )
+    assert session.json["active"] is True
+    # The agent's reply goes to the new number.
+    meta = Meta(httpserver, services)
+    meta.accepts(phone_number_id, wa_id=NEW_PHONE)
+    sent = send_message(client, phone_number_id, NEW_PHONE, type="text", text="noted")
+    assert sent.status_code == 202, sent.text
+    assert meta.received[-1]["to"] == f"+{NEW_PHONE}"
+    assert sent.json["customerId"] == PHONE  # filed in the one conversation
+
+
+def test_a_status_naming_the_new_number_reaches_the_message(
+    client: Client, services: Services, phone_number_id: str
+) -> None:
+    deliver(client, inbound(phone_number_id, PHONE, message("text", {"body": "hi"}, wa_id=PHONE)))
+    deliver(client, _changed_number(phone_number_id))
+    echo = message("text", {"body": "from the app"}, wa_id=PHONE, to=NEW_PHONE, wamid="wamid.ECHO1")
+    deliver(client, envelope(phone_number_id, echoes=[echo]))
+    deliver(client, envelope(phone_number_id, statuses=[status("wamid.ECHO1", "read", NEW_PHONE)]))
+    [echoed] = [m for m in messages(client, phone_number_id, PHONE) if m.get("wamid") == "wamid.ECHO1"]
+    assert echoed["status"] == "read"
+
+
+def test_a_username_customer_who_later_shows_their_phone_stays_in_one_conversation(
+    client: Client, phone_number_id: str
+) -> None:
+    deliver(client, _username_message(phone_number_id, "as a username"))
+    deliver(client, _username_message(phone_number_id, "with my phone", phone=PHONE))
+    assert _texts(client, phone_number_id, BSUID) == ["as a username", "with my phone"]
+    assert _texts(client, phone_number_id, PHONE) == ["as a username", "with my phone"]
+
+
+def test_two_conversations_of_one_person_merge_when_a_message_names_both(
+    client: Client, phone_number_id: str
+) -> None:
+    deliver(client, inbound(phone_number_id, PHONE, message("text", {"body": "by phone"}, wa_id=PHONE)))
+    deliver(client, _username_message(phone_number_id, "by username"))
+    assert _texts(client, phone_number_id, BSUID) == ["by username"]  # two people, as far as we knew
+    deliver(client, _username_message(phone_number_id, "both", phone=PHONE))
+    assert sorted(_texts(client, phone_number_id, PHONE)) == ["both", "by phone", "by username"]
+    assert sorted(_texts(client, phone_number_id, BSUID)) == ["both", "by phone", "by username"]
+
+
+def test_a_changed_user_id_without_contacts_is_not_refused(client: Client, phone_number_id: str) -> None:
+    deliver(client, _username_message(phone_number_id, "hello"))
+    change = message(
+        "system",
+        {"body": "User changed user id", "user_id": NEW_BSUID, "type": "user_changed_user_id"},
+        wa_id="",
+        from_user_id=BSUID,
+    )
+    answer = deliver(client, envelope(phone_number_id, messages=[change]))
+    assert answer.json["rejected"] == 0
+    later = message("text", {"body": "again"}, wa_id="", from_user_id=NEW_BSUID)
+    deliver(client, envelope(phone_number_id, messages=[later]))
+    shown = _texts(client, phone_number_id, BSUID)
+    assert shown[0] == "hello"
+    assert "user id changed" in shown[1]
+    assert shown[2] == "again"
+
+
+def test_an_identity_change_is_recorded_and_shown(
+    client: Client, services: Services, phone_number_id: str
+) -> None:
+    """Meta's `customer_identity_changed` example (system_customer_identity_changed.json)."""
+    changed = message(
+        "system",
+        {"body": "User identity changed", "type": "customer_identity_changed"},
+        wa_id=PHONE,
+        identity={"acknowledged": True, "created_timestamp": "1697044706", "hash": "xyzxyz"},
+    )
+    deliver(client, envelope(phone_number_id, contacts=[contact(PHONE)], messages=[changed]))
+    [shown] = _texts(client, phone_number_id, PHONE)
+    assert "identity changed" in shown
+    conversation = services.store.read(conversation_id(phone_number_id, PHONE), "conversation")
+    assert conversation is not None
+    assert [c["type"] for c in conversation["identityChanges"]] == ["customer_identity_changed"]

@@ -96,7 +96,7 @@ def _content(message: Message) -> Content | None:
     if kind == "order" and message.order is not None:
         return Content(kind="order", text=message.order.text, details=_dump(message.order))
     if kind == "system" and message.system is not None:
-        return Content(kind="system", text=message.system.body, details=_dump(message.system))
+        return Content(kind="system", text=_system_line(message), details=_dump(message.system))
     if kind == "revoke" and message.revoke is not None:
         return Content(
             kind="system",
@@ -113,6 +113,22 @@ def _content(message: Message) -> Content | None:
         details = {**(inner.details or {}), "edit_of": message.edit.original_message_id}
         return Content(inner.kind, inner.text, inner.caption, inner.media, details)
     return None
+
+
+def _system_line(message: Message) -> str | None:
+    """What the agent reads in the chat for an identity change; Meta's own body is kept in details."""
+    system = message.system
+    assert system is not None
+    if system.type == "user_changed_number" and system.wa_id:
+        return f"The customer changed their WhatsApp number to +{system.wa_id}. Replies go to the new number."
+    if system.type == "user_changed_user_id":
+        return "The customer's WhatsApp user id changed. This is still the same conversation."
+    if system.type == "customer_identity_changed":
+        return (
+            "The customer's WhatsApp identity changed (a new phone or a reinstall). Check who you are "
+            "talking to before sharing personal details."
+        )
+    return system.body
 
 
 def customer_of(message: Message, contact: Contact | None, *, echo: bool) -> str:

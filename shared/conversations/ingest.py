@@ -29,6 +29,7 @@ from shared.conversations.documents import (
     iso,
     parse_iso,
 )
+from shared.conversations.identity import Identity, IdentityResolver, identity_change
 from shared.conversations.in_context import apply_in_context
 from shared.conversations.inbound import customer_of, message_document, preview
 from shared.conversations.ports import ConversationStore, Doc, QueuePublisher
@@ -65,6 +66,7 @@ def utc_now() -> datetime:
 class InboundItem:
     document: MessageDocument
     contact: Contact | None
+    identity: Identity = field(default_factory=Identity)  # every id the item names the customer by
 
 
 @dataclass(frozen=True)
@@ -73,6 +75,15 @@ class StatusItem:
     status: Status
     pricing: Pricing | None = None
     meta_conversation: MetaConversation | None = None
+    identity: Identity = field(default_factory=Identity)
+
+
+# System messages that change who the customer is (WHATSAPP-NOTES §3.3): the new id's field.
+IDENTITY_CHANGES = {
+    "user_changed_number": "wa_id",
+    "user_changed_user_id": "user_id",
+    "customer_identity_changed": "",
+}
 
 
 @dataclass
@@ -143,7 +154,9 @@ def _plan_change(result: IngestPlan, change: ParsedChange) -> None:
         except ValidationError as error:  # e.g. an edit whose inner message does not validate
             reject(where, "invalid", describe(error), message.as_sent())
             continue
-        result.messages.append(InboundItem(doc, None if echo else contact))
+        result.messages.append(
+            InboundItem(doc, None if echo else contact, _identity_of(message, contact, echo))
+        )
     for status in value.statuses:
         recipient = status.recipient_id or status.recipient_user_id
         if not recipient:
@@ -151,9 +164,21 @@ def _plan_change(result: IngestPlan, change: ParsedChange) -> None:
             continue
         result.statuses.append(
             StatusItem(
-                conversation_id(number, recipient), status, pricing_of(status), meta_conversation_of(status)
+                conversation_id(number, recipient),
+                status,
+                pricing_of(status),
+                meta_conversation_of(status),
+                Identity(status.recipient_id or None, status.recipient_user_id or None),
             )
         )
+
+
+def _identity_of(message: Message, contact: Contact | None, echo: bool) -> Identity:
+    if echo:
+        return Identity(message.to or None, message.to_user_id or None)
+    phone = message.from_ or (contact.wa_id if contact else "") or None
+    user_id = message.from_user_id or (contact.user_id if contact else None) or None
+    return Identity(phone, user_id)
 
 
 def _plan_preference(
@@ -252,9 +277,11 @@ class WebhookIngest:
         self.store = store
         self.queue = queue
         self.clock = clock
+        self.identities = IdentityResolver(store)
 
     def ingest(self, work: IngestPlan) -> IngestReport:
         report = IngestReport()
+        work = self._filed_at_home(work)
         for item in work.messages:
             self._message(item, report)
         for status in work.statuses:
@@ -267,6 +294,62 @@ class WebhookIngest:
             self._reject(rejected)
             report.rejected += 1
         return report
+
+    def _filed_at_home(self, work: IngestPlan) -> IngestPlan:
+        """Each item under its person's home conversation, whichever of their ids it names (one point
+        read per id and call; links and merges ids the item shows belong together)."""
+        homes: dict[tuple[str, Identity], str] = {}
+
+        def home(number: str, identity: Identity, fallback: str) -> str:
+            if not identity.ids:
+                return fallback
+            key = (number, identity)
+            if key not in homes:
+                homes[key] = self.identities.home(number, identity)
+            return homes[key]
+
+        messages = []
+        for item in work.messages:
+            doc = item.document
+            customer = home(doc.phone_number_id, item.identity, doc.customer_id)
+            if customer != doc.customer_id:
+                doc = doc.model_copy(
+                    update={
+                        "conversation_id": conversation_id(doc.phone_number_id, customer),
+                        "customer_id": customer,
+                    }
+                )
+            messages.append(InboundItem(doc, item.contact, item.identity))
+        statuses = []
+        for status in work.statuses:
+            number = status.conversation_id.split(":", 1)[0]
+            customer = home(number, status.identity, status.conversation_id.split(":", 1)[1])
+            statuses.append(
+                StatusItem(
+                    conversation_id(number, customer),
+                    status.status,
+                    status.pricing,
+                    status.meta_conversation,
+                    status.identity,
+                )
+            )
+        return IngestPlan(messages, statuses, work.preferences, work.rejected)
+
+    def _identity_change(self, doc: MessageDocument) -> None:
+        """A number, user id or identity change: recorded on the home, the new id made an alias."""
+        details = doc.details or {}
+        kind = str(details.get("type") or "")
+        if doc.kind != "system" or kind not in IDENTITY_CHANGES:
+            return
+        new_field = IDENTITY_CHANGES[kind]
+        new_id = (str(details.get(new_field) or "") or None) if new_field else None
+        change = identity_change(kind, doc.customer_id, new_id, parse_iso(doc.timestamp))
+        self.identities.record_change(doc.phone_number_id, doc.customer_id, change)
+        log.info(
+            "customer identity changed (%s)",
+            kind,
+            extra={"conversationId": doc.conversation_id, "wamid": doc.wamid},
+        )
 
     def _reject(self, item: RejectedItem) -> None:
         """Kept once (the id hashes the item) and counted once, however often Meta retries the batch."""
@@ -319,13 +402,19 @@ class WebhookIngest:
                 apply_receipt(self.store, stored, receipt)
         elif opens_window(doc):
             self._refresh_session(doc)
+        self._identity_change(doc)
         self._touch_conversation(doc, item.contact)
         self.queue.send(DATAVERSE_MIRROR_QUEUE, MirrorRequest(conversation_id=doc.conversation_id, id=doc.id))
         for changed in apply_in_context(self.store, doc):  # edits, revokes, reactions: their target
             self.queue.send(
                 DATAVERSE_MIRROR_QUEUE, MirrorRequest(conversation_id=doc.conversation_id, id=changed)
             )
-        if doc.direction == "inbound" and doc.media is not None and doc.media.meta_media_id:
+        if (
+            doc.direction == "inbound"
+            and doc.media is not None
+            and doc.media.meta_media_id
+            and not doc.hidden
+        ):
             self.queue.send(
                 MEDIA_INBOUND_QUEUE,
                 MediaCopyRequest(
@@ -384,7 +473,8 @@ class WebhookIngest:
             # A message dated ahead of the clock counts as now here too: it must not keep the
             # conversation's preview (and its place in a list by activity) until its date.
             at = window_start(parse_iso(doc.timestamp), self.clock())
-            if conv.last_message_at is None or parse_iso(conv.last_message_at) <= at:
+            # An edit, a revoke or a reaction is not a new message: it leaves the preview alone.
+            if not doc.hidden and (conv.last_message_at is None or parse_iso(conv.last_message_at) <= at):
                 latest = {
                     "last_message_at": iso(at),
                     "last_message_preview": preview(doc),
