@@ -32,3 +32,4 @@ def test_what_users_read_does_not_point_outside_the_repository(doc: Path) -> Non
     text = doc.read_text()
     assert "../shared" not in text
     assert "DESIGN.md" not in text
+    assert "WHATSAPP-NOTES" not in text
