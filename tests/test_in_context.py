@@ -11,6 +11,7 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
+from pytest_httpserver import HTTPServer
 from werkzeug.test import Client
 
 from shared.conversations.amendments import Amendment, amend, amendment_of
@@ -20,8 +21,9 @@ from shared.conversations.inbound import message_document
 from shared.conversations.ports import Change, Doc
 from shared.services import Services
 from shared.whatsapp.webhook_models import Message
-from tests.api import deliver, messages
+from tests.api import deliver, messages, send_message
 from tests.payloads import Json, contact, envelope, inbound, message, new_wamid, now_ts
+from tests.test_send import Meta
 
 WA = "447700900123"
 BUSINESS = "15550001111"
@@ -532,3 +534,18 @@ def test_edits_and_reactions_end_the_same_in_every_order_and_with_repeats() -> N
         ("business", "\u2764\ufe0f"),
         ("customer", ""),
     ]
+
+
+def test_an_agents_reply_quotes_the_customers_message(
+    client: Client, services: Services, httpserver: HTTPServer, phone_number_id: str
+) -> None:
+    question = new_wamid()
+    deliver(client, inbound(phone_number_id, WA, text("Where is my parcel?", wamid=question)))
+    meta = Meta(httpserver, services)
+    meta.accepts(phone_number_id)
+    answer = send_message(client, phone_number_id, WA, type="text", text="On its way", replyTo=question)
+    assert answer.status_code == 202, answer.text
+    assert answer.json["quoted"]["text"] == "Where is my parcel?"
+    assert meta.received[-1]["context"] == {"message_id": question}
+    [shown] = [m for m in messages(client, phone_number_id, WA) if m["direction"] == "outbound"]
+    assert shown["quoted"]["direction"] == "inbound"

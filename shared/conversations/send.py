@@ -23,6 +23,7 @@ from shared.conversations.documents import (
     document_id,
     iso,
 )
+from shared.conversations.in_context import apply_in_context
 from shared.conversations.inbound import preview, sort_key
 from shared.conversations.ingest import Clock, apply_receipt, utc_now
 from shared.conversations.ports import (
@@ -399,6 +400,9 @@ class SendMessage:
         # A status webhook may have raced this write: it left a receipt, which is applied now.
         receipt = self.store.read(conv, ReceiptDocument.id_for(response.wamid))
         if receipt is not None and apply_receipt(self.store, stored, receipt):
+            stored = self.store.read(conv, message_id) or stored
+        if command.reply_to:  # the agent's reply shows a quote of what it answers, as a customer's does
+            apply_in_context(self.store, MessageDocument.model_validate(stored))
             stored = self.store.read(conv, message_id) or stored
         self._touch_conversation(conv, MessageDocument.model_validate(stored), response, command)
         self.queue.send(DATAVERSE_MIRROR_QUEUE, MirrorRequest(conversation_id=conv, id=message_id))
