@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import io
 import json
 import os
 import time
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -21,14 +23,18 @@ from werkzeug.test import Client
 from devhost.host import LocalFunctionsHost, QueueRules
 from shared.conversations.documents import conversation_id, document_id
 from shared.conversations.queue_messages import MediaCopyRequest
+from shared.media.contents import check_contents
 from shared.media.inbound_copy import CopyInboundMedia, MediaIntegrityError
 from shared.media.names import inbound_blob_name
+from shared.media.rules import MediaRejected, classify
 from shared.services import Services
 from shared.storage.names import MEDIA_INBOUND_QUEUE
 from shared.whatsapp.graph_client import GraphClient
 from tests.api import deliver, messages, send_message
 from tests.conftest import Queues
 from tests.media_files import docx, exe, jpeg, pdf, png
+from tests.media_samples import mp4, ogg_opus, ogg_vorbis, webp
+from tests.meta_openapi import assert_meta_accepts
 from tests.payloads import inbound, message, new_wamid
 
 WA = "447700900123"
@@ -99,6 +105,71 @@ def test_files_whatsapp_would_refuse_are_refused_with_a_clear_message(
     assert response.json["error"]["message"]
 
 
+# --- what is inside: codecs and sticker sizes WhatsApp would refuse after the send (131053) --------
+
+
+ACCEPTED_INSIDE = [
+    pytest.param(ogg_opus(), "voice.ogg", "audio/ogg", "audio", id="ogg-opus"),
+    pytest.param(mp4(), "clip.mp4", "video/mp4", "video", id="mp4-h264-aac"),
+    pytest.param(mp4(audio=None), "silent.mp4", "video/mp4", "video", id="mp4-h264-silent"),
+    pytest.param(mp4(brand=b"3gp4"), "clip.3gp", "video/3gpp", "video", id="3gpp-h264-aac"),
+    pytest.param(mp4(video=None, brand=b"M4A "), "song.m4a", "audio/mp4", "audio", id="m4a-aac"),
+    pytest.param(webp(), "sticker.webp", "image/webp", "sticker", id="webp-512-lossy"),
+    pytest.param(webp(lossless=True), "sticker.webp", "image/webp", "sticker", id="webp-512-lossless"),
+    pytest.param(webp(animated=True), "sticker.webp", "image/webp", "sticker", id="webp-512-animated"),
+]
+REFUSED_INSIDE = [
+    pytest.param(ogg_vorbis(), "song.ogg", "OGG Vorbis", id="ogg-vorbis"),
+    pytest.param(b"OggS" + b"\x00" * 200, "broken.ogg", "not readable OGG audio", id="ogg-unreadable"),
+    pytest.param(mp4(video=b"hvc1"), "iphone.mp4", "HEVC (H.265)", id="mp4-hevc"),
+    pytest.param(mp4(video=b"av01"), "clip.mp4", "AV1", id="mp4-av1"),
+    pytest.param(mp4(audio="mp3"), "clip.mp4", "sound is MP3", id="mp4-mp3-audio"),
+    pytest.param(mp4(video=b"s263", audio="amr", brand=b"3gp4"), "old.3gp", "H.263", id="3gpp-h263"),
+    pytest.param(mp4(audio="amr", brand=b"3gp4"), "clip.3gp", "sound is AMR", id="3gpp-amr-audio"),
+    pytest.param(webp(300, 200), "sticker.webp", "300×200 pixels", id="webp-300x200"),
+    pytest.param(webp(256, 256, animated=True), "sticker.webp", "256×256 pixels", id="webp-animated-256"),
+]
+
+
+@pytest.mark.parametrize(("content", "filename", "mime_type", "kind"), ACCEPTED_INSIDE)
+def test_what_whatsapp_plays_passes_the_content_checks(
+    content: bytes, filename: str, mime_type: str, kind: str
+) -> None:
+    media_type = classify(content[:8192], len(content), filename)
+    assert (media_type.mime_type, media_type.kind) == (mime_type, kind)
+    check_contents(io.BytesIO(content), media_type.mime_type)
+
+
+@pytest.mark.parametrize(("content", "filename", "reason"), REFUSED_INSIDE)
+def test_what_whatsapp_would_refuse_after_the_send_is_a_415_with_the_reason(
+    content: bytes, filename: str, reason: str
+) -> None:
+    """Issue 11 item 7: OGG must be Opus, MP4/3GPP H.264 with AAC, stickers 512x512."""
+    media_type = classify(content[:8192], len(content), filename)
+    with pytest.raises(MediaRejected) as refused:
+        check_contents(io.BytesIO(content), media_type.mime_type)
+    assert refused.value.status == 415
+    assert reason in str(refused.value)
+
+
+@pytest.mark.parametrize(
+    ("content", "filename", "reason"),
+    [
+        (ogg_vorbis(), "song.ogg", "Opus"),
+        (mp4(video=b"hvc1"), "iphone.mp4", "H.264"),
+        (webp(300, 200), "sticker.webp", "512×512"),
+    ],
+    ids=["ogg-vorbis", "mp4-hevc", "small-sticker"],
+)
+def test_an_upload_whatsapp_would_refuse_after_the_send_is_refused_at_upload(
+    client: Client, content: bytes, filename: str, reason: str
+) -> None:
+    response = upload(client, content, filename)
+    assert response.status_code == 415
+    assert response.json["error"]["code"] == "unsupported_media_type"
+    assert reason in response.json["error"]["message"]
+
+
 def test_an_upload_without_a_file_is_a_400(client: Client) -> None:
     body, multipart_type = encode_multipart_formdata({"other": "x"})
     assert client.post("/api/media", data=body, headers={"Content-Type": multipart_type}).status_code == 400
@@ -167,12 +238,18 @@ class MetaMedia:
         self.server.expect_request(f"/download/{media_id}", method="GET").respond_with_handler(download)
 
     def sends(self) -> list[dict[str, Any]]:
-        return [json.loads(r.get_data()) for r, _ in self.server.log if r.path.endswith("/messages")]
+        """Every body sent to `/messages`, each checked against Meta's OpenAPI document."""
+        bodies = [json.loads(r.get_data()) for r, _ in self.server.log if r.path.endswith("/messages")]
+        for body in bodies:
+            assert_meta_accepts(body)
+        return bodies
 
 
 @pytest.fixture
-def meta(httpserver: HTTPServer, services: Services) -> MetaMedia:
-    return MetaMedia(httpserver, services)
+def meta(httpserver: HTTPServer, services: Services) -> Iterator[MetaMedia]:
+    stand_in = MetaMedia(httpserver, services)
+    yield stand_in
+    stand_in.sends()  # every body the test made the app send is one Meta's document describes
 
 
 def customer_writes(client: Client, phone_number_id: str, *sent: dict[str, Any]) -> None:
@@ -216,6 +293,56 @@ def test_an_uploaded_image_is_sent_by_meta_media_id_and_kept_as_a_blob(
     assert "url" not in stored["media"]  # history keeps the blob, never a URL that expires
     [shown] = [m for m in history(client, phone_number_id) if m["direction"] == "outbound"]
     assert requests.get(shown["media"]["url"], timeout=5).content == picture
+
+
+@pytest.mark.parametrize(
+    ("content", "filename", "body", "sent"),
+    [
+        (png(), "receipt.png", {"type": "image"}, {"id": "media-1"}),
+        (png(), "receipt.png", {"type": "image", "caption": "c"}, {"id": "media-1", "caption": "c"}),
+        (pdf(), "inv.pdf", {"type": "document"}, {"id": "media-1", "filename": "inv.pdf"}),
+        (
+            pdf(),
+            "inv.pdf",
+            {"type": "document", "caption": "c", "filename": "March.pdf"},
+            {"id": "media-1", "caption": "c", "filename": "March.pdf"},
+        ),
+        (ogg_opus(), "voice.ogg", {"type": "audio"}, {"id": "media-1"}),
+        (mp4(), "clip.mp4", {"type": "video", "caption": "how to"}, {"id": "media-1", "caption": "how to"}),
+        (webp(), "sticker.webp", {"type": "sticker"}, {"id": "media-1"}),
+        (webp(animated=True), "wave.webp", {"type": "sticker", "replyTo": "wamid.Q"}, {"id": "media-1"}),
+    ],
+    ids=[
+        "image",
+        "image-caption",
+        "document",
+        "document-caption-filename",
+        "audio",
+        "video-caption",
+        "sticker",
+        "animated-sticker-reply",
+    ],
+)
+def test_each_kind_of_upload_is_sent_by_media_id_in_metas_shape(
+    client: Client,
+    meta: MetaMedia,
+    phone_number_id: str,
+    content: bytes,
+    filename: str,
+    body: dict[str, Any],
+    sent: dict[str, Any],
+) -> None:
+    customer_writes(client, phone_number_id)
+    uploaded = upload(client, content, filename)
+    assert uploaded.status_code == 201, uploaded.text
+    meta.accepts_uploads(phone_number_id)
+    meta.accepts_sends(phone_number_id)
+    response = send(client, phone_number_id, mediaUrl=uploaded.json["mediaUrl"], **body)
+    assert response.status_code == 202, response.text
+    [received] = meta.sends()  # checked against Meta's OpenAPI document
+    assert received[body["type"]] == sent
+    assert received["to"] == "+" + WA
+    assert ("context" in received) == ("replyTo" in body)
 
 
 def test_an_external_https_url_is_sent_by_link(client: Client, meta: MetaMedia, phone_number_id: str) -> None:

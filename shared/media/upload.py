@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import BinaryIO
 
 from shared.conversations.ports import MediaStore
+from shared.media.contents import check_contents
 from shared.media.names import outbound_blob_name, safe_filename
 from shared.media.rules import classify
 
@@ -51,11 +52,14 @@ def upload(
 ) -> UploadedFile:
     """Raises MediaRejected for a file WhatsApp would refuse; nothing is stored then.
 
-    `content` is read in chunks (twice: to hash, then to store), so a large file on disk stays there.
+    The type and size come from the first bytes; then what is inside (codecs, a sticker's size) is
+    checked where WhatsApp would refuse it only after the send. `content` is read in chunks (to hash,
+    then to store), so a large file on disk stays there.
     """
     head = content.read(SNIFF_BYTES)
     size = content.seek(0, io.SEEK_END)
     media_type = classify(head, size, filename)
+    check_contents(content, media_type.mime_type)
     digest = hashlib.sha256()
     for chunk in _chunks(content):
         digest.update(chunk)
