@@ -17,7 +17,14 @@ from types import FrameType
 from urllib.parse import urlsplit
 
 from devhost.local_settings import load_local_settings, settings_file
-from devhost.sandbox import WhatsAppSandbox, inbound_text_webhook, new_wamid
+from devhost.sandbox import (
+    REFUSALS,
+    WhatsAppSandbox,
+    customer_key,
+    identity_change_webhook,
+    inbound_text_webhook,
+    new_wamid,
+)
 from devhost.stack import DEV_PORTS, ISOLATED_APP_PORT, ISOLATED_PORTS, ROOT, LocalStack
 from shared.config import LOOPBACK_HOSTS
 from shared.whatsapp.signature import SIGNATURE_HEADER, sign
@@ -112,45 +119,83 @@ def _app_answer(status: int, text: str) -> tuple[int, str]:
     return answer["app_status"], body if isinstance(body, str) else json.dumps(body)
 
 
+def _signed_to_app(url: str, payload: dict[str, object]) -> tuple[int, str]:
+    """Straight to the app's webhook, signed as Meta signs, when no sandbox runs."""
+    body = json.dumps(payload).encode()
+    return _post_json(
+        f"{url}/api/whatsapp/webhook", body, {SIGNATURE_HEADER: sign(body, os.environ["WHATSAPP_APP_SECRET"])}
+    )
+
+
 def _customer_says(args: argparse.Namespace) -> int:
     """Through the sandbox when it runs (it must know the customer wrote, to open its window), else
-    straight to the app's webhook, signed as Meta signs."""
+    straight to the app's webhook, signed as Meta signs. In order: the customer changes number or user
+    id, says something (from the new id), and their window ends."""
     load_local_settings()
-    if not args.text and not args.file:
-        print("say something: --text, --file, or both", file=sys.stderr)
+    new_id = args.changes_number_to or args.changes_user_id_to
+    if not (args.text or args.file or new_id or args.expire_window):
+        print(
+            "say or do something: --text, --file, --changes-number-to, --changes-user-id-to, --expire-window",
+            file=sys.stderr,
+        )
         return 2
     graph = os.environ.get("WHATSAPP_GRAPH_BASE_URL", "")
-    if args.file and not _sandbox_address(graph):
-        print("sending a file needs the sandbox (WHATSAPP_GRAPH_BASE_URL on this machine)", file=sys.stderr)
+    in_sandbox = _sandbox_address(graph) is not None
+    if (args.file or args.expire_window) and not in_sandbox:
+        print(
+            "--file and --expire-window need the sandbox (WHATSAPP_GRAPH_BASE_URL on this machine)",
+            file=sys.stderr,
+        )
         return 2
-    sandbox = graph.rstrip("/") + "/sandbox/customers/" + args.wa
+    customers = graph.rstrip("/") + "/sandbox/customers/"
+    wa = args.wa
+    if new_id:
+        if in_sandbox:
+            path = "change-number" if args.changes_number_to else "change-user-id"
+            said = json.dumps({"to": new_id, "name": args.name}).encode()
+            status, text = _app_answer(*_post_json(f"{customers}{wa}/{path}", said, {}))
+        else:
+            old, new = customer_key(wa), customer_key(new_id)
+            if old is None or new is None or old.isdigit() != new.isdigit():
+                print("a number changes to a number, a user id to a user id", file=sys.stderr)
+                return 2
+            change = identity_change_webhook(
+                os.environ["WHATSAPP_PHONE_NUMBER_ID"], old, new, args.name, new_wamid(), int(time.time())
+            )
+            status, text = _signed_to_app(args.url, change)
+        print(status, text)
+        if status != 200:
+            return 1
+        wa = new_id  # what the customer says next comes from the new number or user id
+    if args.text or args.file:
+        status, text = _say(args, wa, customers, in_sandbox)
+        print(status, text)
+        if status != 200:
+            return 1
+    if args.expire_window:
+        url = f"{customers}{wa}/expire-window?refusal={args.expire_window}"
+        status, text = _post_json(url, b"", {})
+        print(status, text)
+        if status != 200:
+            return 1
+    return 0
+
+
+def _say(args: argparse.Namespace, wa: str, customers: str, in_sandbox: bool) -> tuple[int, str]:
     if args.file:
         path = Path(args.file)
         mime_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
         headers = {"Content-Type": mime_type, "X-Filename": path.name}
         if args.text:
             headers["X-Caption"] = args.text
-        status, text = _app_answer(*_post_json(f"{sandbox}/media", path.read_bytes(), headers))
-    elif _sandbox_address(graph):
+        return _app_answer(*_post_json(f"{customers}{wa}/media", path.read_bytes(), headers))
+    if in_sandbox:
         said = json.dumps({"text": args.text, "name": args.name}).encode()
-        status, text = _app_answer(*_post_json(f"{sandbox}/messages", said, {}))
-    else:
-        payload = inbound_text_webhook(
-            os.environ["WHATSAPP_PHONE_NUMBER_ID"],
-            args.wa,
-            args.text,
-            args.name,
-            new_wamid(),
-            int(time.time()),
-        )
-        body = json.dumps(payload).encode()
-        status, text = _post_json(
-            f"{args.url}/api/whatsapp/webhook",
-            body,
-            {SIGNATURE_HEADER: sign(body, os.environ["WHATSAPP_APP_SECRET"])},
-        )
-    print(status, text)
-    return 0 if status == 200 else 1
+        return _app_answer(*_post_json(f"{customers}{wa}/messages", said, {}))
+    payload = inbound_text_webhook(
+        os.environ["WHATSAPP_PHONE_NUMBER_ID"], wa, args.text, args.name, new_wamid(), int(time.time())
+    )
+    return _signed_to_app(args.url, payload)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -165,9 +210,26 @@ def main(argv: list[str] | None = None) -> int:
     )
     run.set_defaults(handler=_run)
     says = commands.add_parser("customer-says", help="post a signed inbound text webhook, as Meta would")
-    says.add_argument("--wa", required=True, help="the customer's WhatsApp number, digits")
+    says.add_argument("--wa", required=True, help="the customer's WhatsApp number (digits) or user id")
     says.add_argument("--text", help="the message, or the caption of --file")
     says.add_argument("--file", help="a file the customer sends (image, document, audio, video)")
+    moves = says.add_mutually_exclusive_group()
+    moves.add_argument(
+        "--changes-number-to",
+        metavar="DIGITS",
+        help="first the customer changes number: Meta's user_changed_number; the old number is then refused",
+    )
+    moves.add_argument(
+        "--changes-user-id-to",
+        metavar="USER_ID",
+        help="first the customer's user id changes (user_changed_user_id)",
+    )
+    says.add_argument(
+        "--expire-window",
+        choices=sorted(REFUSALS),
+        help="last, the sandbox ends the customer's 24 hours: Meta then refuses a send in its answer "
+        "(response) or with 200 and a failed status webhook (webhook)",
+    )
     says.add_argument("--name", default="Local Customer")
     says.add_argument("--url", default="http://127.0.0.1:7071")
     says.set_defaults(handler=_customer_says)

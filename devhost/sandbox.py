@@ -10,6 +10,13 @@ A customer is a phone number or, for one known only by a WhatsApp username, a bu
 `from_user_id`/`user_id`, is sent to with `recipient` (never `to`; `to` wins when both are given),
 and the send's answer names them in `contacts[].user_id` instead of `wa_id`. A number sent without its
 `+` gets the business number's country code prepended, as Meta does.
+
+A customer can change number (`POST /sandbox/customers/{wa_id}/change-number`) or user id
+(`.../change-user-id`): Meta's `user_changed_number` / `user_changed_user_id` system webhook is posted,
+the window moves to the new id, and the old id is refused as Meta refuses a number that is not on
+WhatsApp (131026). `.../expire-window` ends a window early; with `?refusal=webhook` (or
+`refusals="webhook"` for every customer) Meta's refusals come as real Meta sometimes sends them:
+200 and a wamid, then a signed `failed` status carrying the error.
 """
 
 from __future__ import annotations
@@ -26,7 +33,8 @@ import uuid
 from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from functools import partial
+from typing import Any, Literal, TypeVar
 
 import requests
 from werkzeug.exceptions import HTTPException
@@ -38,6 +46,7 @@ from shared.whatsapp.signature import SIGNATURE_HEADER, sign
 
 log = logging.getLogger("devhost.sandbox")
 Json = dict[str, Any]
+T = TypeVar("T")
 
 WINDOW_SECONDS = 24 * 3600
 DEFAULT_PHONE_NUMBER_ID = "106540352242922"  # the example ids of Meta's webhook reference
@@ -67,11 +76,52 @@ def graph_error(code: int, message: str, details: str | None = None) -> Json:
 
 
 INVALID_TOKEN = graph_error(190, "Error validating access token: The access token could not be decrypted")
-RE_ENGAGEMENT = graph_error(
+
+# How Meta tells the app it will not deliver a message (WHATSAPP-NOTES.md §7: "synchronously in the Graph
+# response, asynchronously in webhooks ..., or both"): a 400 with the error object, or 200 and a wamid
+# followed by a `failed` status carrying it.
+Refusals = Literal["response", "webhook"]
+REFUSALS: dict[str, Refusals] = {"response": "response", "webhook": "webhook"}  # by name
+ERROR_CODES_URL = "https://developers.facebook.com/docs/whatsapp/cloud-api/support/error-codes/"
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """One of Meta's delivery refusals, in both of the shapes Meta sends it."""
+
+    code: int
+    title: str
+    details: str
+
+    def graph_error(self) -> Json:
+        """The synchronous error object: `(#code) title`, the reason in `error_data.details` (§7)."""
+        return graph_error(self.code, f"(#{self.code}) {self.title}", self.details)
+
+    def status_error(self) -> Json:
+        """The `errors[]` item of a failed status (§3.5 [STATUS]: `title` equals `message`); shaped as
+        the real failed status ../shared/whatsapp-payloads/status_failed_130472.json."""
+        return {
+            "code": self.code,
+            "title": self.title,
+            "message": self.title,
+            "error_data": {"details": self.details},
+            "href": ERROR_CODES_URL,
+        }
+
+
+# Titles and reasons from Meta's error-code table (§7 [ERROR-CODES]).
+RE_ENGAGEMENT = Refusal(
     131047,
-    "(#131047) Re-engagement message",
+    "Re-engagement message",
     "Message failed to send because more than 24 hours have passed since the customer last replied to "
     "this number.",
+)
+# A number that moved away is no longer a WhatsApp number: the first reason Meta lists for 131026.
+UNDELIVERABLE = Refusal(
+    131026,
+    "Message undeliverable",
+    "Unable to deliver message. Reasons can include: the recipient phone number is not a WhatsApp phone "
+    "number; the recipient has not accepted the Terms of Service; the recipient's WhatsApp is too old.",
 )
 
 
@@ -161,6 +211,38 @@ def inbound_text_webhook(
     return _envelope(phone_number_id, value, display_phone_number, waba_id)
 
 
+def identity_change_webhook(
+    phone_number_id: str,
+    old: str,
+    new: str,
+    name: str,
+    wamid: str,
+    timestamp: int,
+    *,
+    display_phone_number: str = DISPLAY_PHONE_NUMBER,
+    waba_id: str = WABA_ID,
+) -> Json:
+    """The system message Meta posts when a customer changes number (`old`, `new` digits:
+    `user_changed_number`, the new number in `system.wa_id`) or business-scoped user id (`old`, `new`
+    user ids: `user_changed_user_id`, the new id in `system.user_id`). Built from Meta's example
+    ../shared/whatsapp-payloads/system_user_changed_number.json (META-OPENAPI "System Message") and the
+    system messages webhook reference
+    (https://developers.facebook.com/documentation/business-messaging/whatsapp/webhooks/reference/messages/system/):
+    no `contacts[]`, and a user id change "reports only the BSUID change; no phone number is included",
+    so its `from` is empty and the old id is in `from_user_id`, as on other messages (§0 [BSUID])."""
+    by_phone = new.isdigit()
+    if by_phone != old.isdigit():
+        raise ValueError("a number changes to a number, a user id to a user id")
+    system = {
+        "body": f"User {name} changed from {old} to {new}",
+        "wa_id" if by_phone else "user_id": new,
+        "type": "user_changed_number" if by_phone else "user_changed_user_id",
+    }
+    sender = _identity(old)[1]
+    message = {**sender, "id": wamid, "timestamp": str(timestamp), "type": "system", "system": system}
+    return _envelope(phone_number_id, {"messages": [message]}, display_phone_number, waba_id)
+
+
 def validate_send(body: object) -> Json:
     """The checks Meta makes before accepting a message; a failure is code 100 with the reason in details."""
     if not isinstance(body, dict):
@@ -230,6 +312,13 @@ def _json_body(request: Request) -> object:
         raise _invalid("The request body is not valid JSON.") from None
 
 
+def _move(state: dict[str, T], old: str, new: str) -> None:
+    """What the sandbox knew under `old` is known under `new` instead (and nothing else is)."""
+    state.pop(new, None)
+    if old in state:
+        state[new] = state.pop(old)
+
+
 @dataclass
 class SentMessage:
     """A message the app sent, and the statuses the app has acknowledged for it so far.
@@ -245,6 +334,7 @@ class SentMessage:
     sent_at: int
     statuses: list[str] = field(default_factory=list)
     user_id: str | None = None
+    refused_with: int | None = None  # Meta accepted it, then reported `failed` with this code
 
 
 @dataclass(frozen=True)
@@ -262,7 +352,9 @@ class WhatsAppSandbox:
     `status_delays` are the pauses before each of sent, delivered and read (fewer delays, fewer
     statuses: a phone that is off never says delivered). `retry_delays` are the pauses between
     attempts when the app does not answer a status webhook with 200. `clock` is the sandbox's now,
-    in Unix seconds: it drives the 24-hour window and the webhook timestamps.
+    in Unix seconds: it drives the 24-hour window and the webhook timestamps. `refusals` is how Meta's
+    refusals (131047 outside the window, 131026 to a number that moved away) reach the app unless a
+    customer's own is set: "response" (HTTP 400) or "webhook" (200, then a `failed` status).
     """
 
     def __init__(
@@ -275,6 +367,7 @@ class WhatsAppSandbox:
         clock: Callable[[], float] = time.time,
         retry_delays: tuple[float, ...] = (1.0, 2.0, 4.0),
         timeout: float = 10.0,
+        refusals: Refusals = "response",
     ):
         self.webhook_url = webhook_url
         self.app_secret = app_secret
@@ -284,8 +377,12 @@ class WhatsAppSandbox:
         self.clock = clock
         self.retry_delays = retry_delays
         self.timeout = timeout
+        self.refusals = refusals
         self._lock = threading.Lock()
         self._last_inbound: dict[str, float] = {}
+        self._closed_early: dict[str, float] = {}  # customer -> when expire_window ended the window
+        self._refusals_of: dict[str, Refusals] = {}  # customer -> how their refusals reach the app
+        self._moved: dict[str, str] = {}  # an old number or user id -> the customer's new one
         self._sent: list[SentMessage] = []
         self._well_formed: list[Json] = []
         self._faults: deque[tuple[int, Json]] = deque()
@@ -302,6 +399,11 @@ class WhatsAppSandbox:
                 Rule("/<version>/<media_id>", endpoint="media_location", methods=["GET"]),
                 Rule("/sandbox/media/<media_id>", endpoint="media_download", methods=["GET"]),
                 Rule("/sandbox/customers/<wa_id>/media", endpoint="customer_media", methods=["POST"]),
+                Rule("/sandbox/customers/<wa_id>/change-number", endpoint="change_number", methods=["POST"]),
+                Rule(
+                    "/sandbox/customers/<wa_id>/change-user-id", endpoint="change_user_id", methods=["POST"]
+                ),
+                Rule("/sandbox/customers/<wa_id>/expire-window", endpoint="expire_window", methods=["POST"]),
             ],
             strict_slashes=False,
         )
@@ -313,6 +415,9 @@ class WhatsAppSandbox:
             "media_location": self._media_location,
             "media_download": self._media_download,
             "customer_media": self._customer_media,
+            "change_number": self._change_number,
+            "change_user_id": self._change_user_id,
+            "expire_window": self._expire_window,
         }
 
     # Python API -----------------------------------------------------------------------------------
@@ -343,7 +448,7 @@ class WhatsAppSandbox:
         wa_id = self._customer_id(wa_id)
         now = self.clock()
         with self._lock:
-            self._last_inbound[wa_id] = now
+            self._opened(wa_id, now)
         wamid = new_wamid()
         payload = inbound_text_webhook(
             phone_number_id or self.phone_number_id, wa_id, text, name, wamid, int(now)
@@ -365,7 +470,7 @@ class WhatsAppSandbox:
         now = self.clock()
         media_id = str(secrets.randbelow(10**16))
         with self._lock:
-            self._last_inbound[wa_id] = now
+            self._opened(wa_id, now)
             self._media[media_id] = (content, mime_type)
         kind = _kind_of(mime_type)
         media: Json = {
@@ -383,6 +488,63 @@ class WhatsAppSandbox:
         value = {"contacts": [{"profile": {"name": name}, **contact}], "messages": [message]}
         response = self._post(_envelope(self.phone_number_id, value, DISPLAY_PHONE_NUMBER, WABA_ID))
         return CustomerMessage(wamid, response.status_code, response.text)
+
+    def change_number(self, wa_id: str, new_wa_id: str, name: str = DEFAULT_CUSTOMER_NAME) -> CustomerMessage:
+        """The customer moves to another number: Meta posts `user_changed_number` from the old one,
+        and from then on knows them only by the new one (their window goes with them)."""
+        return self._change_id(wa_id, new_wa_id, name, phone=True)
+
+    def change_user_id(
+        self, user_id: str, new_user_id: str, name: str = DEFAULT_CUSTOMER_NAME
+    ) -> CustomerMessage:
+        """A username-only customer's business-scoped user id changes (`user_changed_user_id`)."""
+        return self._change_id(user_id, new_user_id, name, phone=False)
+
+    def expire_window(self, wa_id: str, refusals: Refusals | None = None) -> None:
+        """End the customer's 24-hour window now, as if a day had passed since they wrote, without
+        touching the clock; `refusals` sets how their refusals reach the app from now on."""
+        key = self._customer_id(wa_id)
+        with self._lock:
+            self._closed_early[key] = self.clock()
+            if refusals is not None:
+                self._refusals_of[key] = refusals
+
+    def _change_id(self, old: str, new: str, name: str, *, phone: bool) -> CustomerMessage:
+        old_key, new_key = self._customer_id(old), self._customer_id(new)
+        if old_key.isdigit() is not phone or new_key.isdigit() is not phone:
+            raise ValueError("change_number takes two numbers, change_user_id two user ids")
+        if old_key == new_key:
+            raise ValueError(f"{old!r} is already the customer's id")
+        now = self.clock()
+        with self._lock:
+            if old_key in self._moved:  # Meta hears nothing more from an id that moved away
+                raise ValueError(f"{old!r} already changed to {self._moved[old_key]!r}")
+            # Meta moves the person, so the window (and how their refusals arrive) goes with them.
+            _move(self._last_inbound, old_key, new_key)
+            _move(self._closed_early, old_key, new_key)
+            _move(self._refusals_of, old_key, new_key)
+            self._moved[old_key] = new_key
+            self._moved.pop(new_key, None)
+        wamid = new_wamid()
+        payload = identity_change_webhook(self.phone_number_id, old_key, new_key, name, wamid, int(now))
+        response = self._post(payload)
+        return CustomerMessage(wamid, response.status_code, response.text)
+
+    def _opened(self, key: str, now: float) -> None:
+        """The customer wrote (under the lock): their window opens, and an id that had moved away is
+        in use again (a number is reassigned, say)."""
+        self._last_inbound[key] = now
+        self._closed_early.pop(key, None)
+        self._moved.pop(key, None)
+
+    def _refusal(self, key: str, now: float) -> Refusal | None:
+        """Why Meta would not deliver to this customer now (under the lock), or None."""
+        if key in self._moved:
+            return UNDELIVERABLE
+        last = self._last_inbound.get(key)
+        if last is None or now - last > WINDOW_SECONDS or key in self._closed_early:
+            return RE_ENGAGEMENT
+        return None
 
     @staticmethod
     def _customer_id(raw: str) -> str:
@@ -464,9 +626,9 @@ class WhatsAppSandbox:
                 status, error = self._faults.popleft()
                 raise GraphError(status, error)
             now = self.clock()
-            last = self._last_inbound.get(customer)
-            if last is None or now - last > WINDOW_SECONDS:
-                raise GraphError(400, RE_ENGAGEMENT)
+            refusal = self._refusal(customer, now)
+            if refusal is not None and self._refusals_of.get(customer, self.refusals) == "response":
+                raise GraphError(400, refusal.graph_error())
             record = SentMessage(
                 new_wamid(),
                 phone_number_id,
@@ -476,14 +638,17 @@ class WhatsAppSandbox:
                 body,
                 int(now),
                 user_id=None if by_phone else customer,
+                refused_with=refusal.code if refusal else None,
             )
             self._sent.append(record)
-            thread = threading.Thread(
-                target=self._post_statuses,
-                args=(record, graph_version, last + WINDOW_SECONDS),
-                name=f"statuses:{record.wamid}",
-                daemon=True,
+            post: Callable[[], None] = (
+                partial(self._post_failure, record, refusal)
+                if refusal
+                else partial(
+                    self._post_statuses, record, graph_version, self._last_inbound[customer] + WINDOW_SECONDS
+                )
             )
+            thread = threading.Thread(target=post, name=f"statuses:{record.wamid}", daemon=True)
             self._status_threads = [t for t in self._status_threads if t.is_alive()] + [thread]
             thread.start()  # under the lock, so wait_for_statuses never joins an unstarted thread
         return _json_response(
@@ -513,6 +678,52 @@ class WhatsAppSandbox:
             ) from None
         return _json_response(200, asdict(said))
 
+    def _change_number(self, request: Request, wa_id: str) -> Response:
+        """`{"to": "<new number>", "name": optional}`: posts `user_changed_number`; answers as customer
+        messages do, with the app's answer to the webhook."""
+        return self._changed(request, wa_id, phone=True)
+
+    def _change_user_id(self, request: Request, wa_id: str) -> Response:
+        """`{"to": "<new user id>", "name": optional}`: posts `user_changed_user_id`."""
+        return self._changed(request, wa_id, phone=False)
+
+    def _changed(self, request: Request, wa_id: str, *, phone: bool) -> Response:
+        raw = _json_body(request)
+        body = raw if isinstance(raw, dict) else {}
+        new, name = body.get("to"), body.get("name")
+        what, path = ("number", "change-number") if phone else ("user id", "change-user-id")
+        usage = (
+            f'Post {{"to": "<the new {what}>", "name": optional}} to /sandbox/customers/{{{what}}}/{path}.'
+        )
+        if not isinstance(new, str) or not isinstance(name, str | None):
+            raise _invalid(usage)
+        try:
+            changed = self._change_id(wa_id, new, name or DEFAULT_CUSTOMER_NAME, phone=phone)
+        except ValueError as error:
+            raise _invalid(f"{error}. {usage}") from None
+        except requests.RequestException as error:
+            raise GraphError(
+                502, graph_error(2, f"The app at {self.webhook_url} is unreachable: {error}")
+            ) from None
+        return _json_response(200, asdict(changed))
+
+    def _expire_window(self, request: Request, wa_id: str) -> Response:
+        """Ends the window now; `?refusal=webhook` (or `response`) sets how this customer is refused."""
+        name = request.args.get("refusal")
+        refusals = REFUSALS.get(name) if name is not None else None
+        if customer_key(wa_id) is None or (name is not None and refusals is None):
+            raise _invalid(
+                "Post to /sandbox/customers/{digits or user id}/expire-window, optionally with "
+                f"?refusal= one of {', '.join(REFUSALS)}."
+            )
+        self.expire_window(wa_id, refusals)
+        key = self._customer_id(wa_id)
+        with self._lock:
+            closed, now_refused_by = self._closed_early[key], self._refusals_of.get(key, self.refusals)
+        return _json_response(
+            200, {**_identity(key)[0], "window_closes_at": int(closed), "refusals": now_refused_by}
+        )
+
     def _messages(self, request: Request) -> Response:
         with self._lock:
             sent = [asdict(record) for record in self._sent]
@@ -520,11 +731,13 @@ class WhatsAppSandbox:
                 {
                     **_identity(key)[0],
                     "last_message_at": int(at),
-                    "window_closes_at": int(at + WINDOW_SECONDS),
+                    "window_closes_at": int(self._closed_early.get(key, at + WINDOW_SECONDS)),
+                    "refusals": self._refusals_of.get(key, self.refusals),
                 }
                 for key, at in self._last_inbound.items()
             ]
-        return _json_response(200, {"messages": sent, "customers": customers})
+            moved = [{"from": old, "to": new} for old, new in self._moved.items()]
+        return _json_response(200, {"messages": sent, "customers": customers, "moved": moved})
 
     def _authorised(self, request: Request) -> None:
         if not self.access_token or request.headers.get("Authorization") != f"Bearer {self.access_token}":
@@ -611,24 +824,44 @@ class WhatsAppSandbox:
         for step, delay in zip(steps, self.status_delays, strict=False):
             if self._stopping.wait(delay):
                 return
-            status: Json = {
-                "id": record.wamid,
-                "status": step,
-                "timestamp": str(int(self.clock())),
-                "recipient_id": record.wa_id,  # empty for a user id, named in recipient_user_id (§3.5)
-            }
-            if record.user_id:
-                status["recipient_user_id"] = record.user_id
+            status = self._status(record, step)
             if step != "read":  # pricing rides on sent and one of delivered/read
                 if graph_version < 24:  # v24 dropped `conversation` outside free-entry-point windows
                     status["conversation"] = {"id": conversation_id, "origin": {"type": "service"}}
                     if step == "sent":
                         status["conversation"]["expiration_timestamp"] = str(int(window_closes_at))
                 status["pricing"] = dict(SERVICE_PRICING)
-            webhook = _envelope(record.phone_number_id, {"statuses": [status]}, DISPLAY_PHONE_NUMBER, WABA_ID)
-            if self._deliver(webhook, f"{step} of {record.wamid}"):
-                with self._lock:
-                    record.statuses.append(step)
+            self._post_status(record, status)
+
+    def _post_failure(self, record: SentMessage, refusal: Refusal) -> None:
+        """Meta accepted the message, then reports it `failed` with the reason in `errors[]`: the
+        status reference's failed status (§3.5 [STATUS]; the real body
+        ../shared/whatsapp-payloads/status_failed_130472.json) without `contacts[]`, which the BSUID
+        guide says failed statuses do not carry, and without pricing, as nothing was delivered."""
+        if self._stopping.wait(self.status_delays[0] if self.status_delays else 0.0):
+            return
+        self._post_status(record, {**self._status(record, "failed"), "errors": [refusal.status_error()]})
+
+    def _status(self, record: SentMessage, step: str) -> Json:
+        """The fields every status carries, and what the send asked Meta to echo back (§3.5)."""
+        status: Json = {
+            "id": record.wamid,
+            "status": step,
+            "timestamp": str(int(self.clock())),
+            "recipient_id": record.wa_id,  # empty for a user id, named in recipient_user_id (§3.5)
+        }
+        if record.user_id:
+            status["recipient_user_id"] = record.user_id
+        callback = record.request.get("biz_opaque_callback_data")
+        if isinstance(callback, str):
+            status["biz_opaque_callback_data"] = callback
+        return status
+
+    def _post_status(self, record: SentMessage, status: Json) -> None:
+        webhook = _envelope(record.phone_number_id, {"statuses": [status]}, DISPLAY_PHONE_NUMBER, WABA_ID)
+        if self._deliver(webhook, f"{status['status']} of {record.wamid}"):
+            with self._lock:
+                record.statuses.append(status["status"])
 
     def _deliver(self, payload: Json, what: str) -> bool:
         """Meta retries anything but HTTP 200 with backoff (for 7 days); the sandbox gives up sooner."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -458,3 +459,329 @@ def test_a_number_without_its_plus_gets_the_business_country_code_prepended_as_o
     assert send(sandbox, text(to="+447700900123")).json()["contacts"] == [
         {"input": "+447700900123", "wa_id": "447700900123"}
     ]
+
+
+# --- a customer changes number or user id ---------------------------------------------------------
+
+NEW_WA = "12195555358"  # the new number of Meta's `user_changed_number` example
+NEW_USER_ID = "US.99991208655302741918"
+# Meta's real webhook bodies, beside the repository in CI (not in a user's clone).
+EXAMPLES = Path(__file__).resolve().parent.parent.parent / "shared" / "whatsapp-payloads"
+
+
+def shape(value: Any) -> Any:
+    """A body's structure without its values: the keys of every object, the type of every leaf."""
+    if isinstance(value, dict):
+        return {key: shape(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [shape(item) for item in value]
+    return type(value).__name__
+
+
+def messages_posted(httpserver: HTTPServer) -> list[dict[str, Any]]:
+    return [
+        m
+        for body in webhooks(httpserver)
+        for m in body["entry"][0]["changes"][0]["value"].get("messages", [])
+    ]
+
+
+def change(
+    sandbox: WhatsAppSandbox, old: str, new: str, what: str = "number", **extra: Any
+) -> requests.Response:
+    return requests.post(
+        f"{sandbox.base_url}/sandbox/customers/{old}/change-{what}", json={"to": new, **extra}, timeout=5
+    )
+
+
+def test_a_number_change_posts_metas_user_changed_number_webhook(
+    sandbox: WhatsAppSandbox, httpserver: HTTPServer, clock: Clock
+) -> None:
+    answer = change(sandbox, WA, NEW_WA, name="Sheena Nelson")
+
+    assert answer.status_code == 200
+    said = answer.json()
+    assert (said["app_status"], said["app_body"]) == (200, "OK")
+    [posted] = webhooks(httpserver)  # signed, and passes the app's own webhook models
+    value = posted["entry"][0]["changes"][0]["value"]
+    assert "contacts" not in value  # system messages carry none
+    assert value["messages"] == [
+        {
+            "from": WA,
+            "id": said["wamid"],
+            "timestamp": str(int(clock.now)),
+            "type": "system",
+            "system": {
+                "body": f"User Sheena Nelson changed from {WA} to {NEW_WA}",
+                "wa_id": NEW_WA,
+                "type": "user_changed_number",
+            },
+        }
+    ]
+
+
+@pytest.mark.skipif(not EXAMPLES.is_dir(), reason="../shared/whatsapp-payloads is not beside this clone")
+def test_the_number_change_has_the_shape_of_metas_example(
+    sandbox: WhatsAppSandbox, httpserver: HTTPServer
+) -> None:
+    change(sandbox, "16505551234", NEW_WA)
+    example = json.loads((EXAMPLES / "system_user_changed_number.json").read_text())
+
+    assert shape(webhooks(httpserver)[0]) == shape(example)
+
+
+def test_after_a_number_change_the_old_number_is_undeliverable_and_the_new_one_has_the_window(
+    sandbox: WhatsAppSandbox, httpserver: HTTPServer, clock: Clock
+) -> None:
+    sandbox.customer_says(WA, "Hi")
+    wrote_at = int(clock.now)
+    clock.now += 3600
+    assert sandbox.change_number(WA, NEW_WA).app_status == 200
+
+    error = assert_graph_error(send(sandbox, text()), 400, 131026)
+    assert error["message"] == "(#131026) Message undeliverable"
+    assert "not a WhatsApp phone number" in error["error_data"]["details"]
+    response = send(sandbox, text(to="+" + NEW_WA))
+
+    assert response.status_code == 200
+    assert response.json()["contacts"] == [{"input": "+" + NEW_WA, "wa_id": NEW_WA}]
+    assert sandbox.wait_for_statuses()
+    sent = statuses(httpserver)
+    assert [(s["status"], s["recipient_id"]) for s in sent] == [
+        ("sent", NEW_WA),
+        ("delivered", NEW_WA),
+        ("read", NEW_WA),
+    ]
+    assert sent[0]["conversation"]["expiration_timestamp"] == str(wrote_at + DAY)  # the same window
+    listed = requests.get(f"{sandbox.base_url}/sandbox/messages", timeout=5).json()
+    assert [c["wa_id"] for c in listed["customers"]] == [NEW_WA]
+    assert listed["moved"] == [{"from": WA, "to": NEW_WA}]
+    assert [m.to for m in sandbox.sent] == [NEW_WA]
+
+
+def test_the_old_number_is_reachable_again_once_someone_writes_from_it(sandbox: WhatsAppSandbox) -> None:
+    sandbox.customer_says(WA, "Hi")
+    sandbox.change_number(WA, NEW_WA)
+
+    sandbox.customer_says(WA, "I got this number from the phone company")
+
+    assert send(sandbox, text()).status_code == 200
+
+
+def test_a_user_id_change_posts_user_changed_user_id_and_moves_the_customer(
+    sandbox: WhatsAppSandbox, httpserver: HTTPServer
+) -> None:
+    sandbox.customer_says(USER_ID, "Hi")
+
+    answer = change(sandbox, USER_ID, NEW_USER_ID, what="user-id", name="Sam")
+
+    assert answer.status_code == 200
+    [_, posted] = messages_posted(httpserver)
+    assert posted == {  # no phone number is included in a user id change
+        "from": "",
+        "from_user_id": USER_ID,
+        "id": answer.json()["wamid"],
+        "timestamp": posted["timestamp"],
+        "type": "system",
+        "system": {
+            "body": f"User Sam changed from {USER_ID} to {NEW_USER_ID}",
+            "user_id": NEW_USER_ID,
+            "type": "user_changed_user_id",
+        },
+    }
+    assert_graph_error(send(sandbox, text_to_user_id()), 400, 131026)
+    assert send(sandbox, text_to_user_id(NEW_USER_ID)).json()["contacts"] == [
+        {"input": NEW_USER_ID, "user_id": NEW_USER_ID}
+    ]
+
+
+@pytest.mark.parametrize(
+    ("old", "body", "what", "complaint"),
+    [
+        pytest.param(WA, {"to": USER_ID}, "number", "two numbers", id="number-to-user-id"),
+        pytest.param(USER_ID, {"to": NEW_WA}, "user-id", "two user ids", id="user-id-to-number"),
+        pytest.param(WA, {"to": WA}, "number", "already the customer's", id="same-number"),
+        pytest.param(WA, {}, "number", '"to"', id="no-to"),
+        pytest.param(WA, {"to": NEW_WA, "name": 7}, "number", '"to"', id="name-not-text"),
+        pytest.param(WA, {"to": "not a number!"}, "number", "neither", id="gibberish"),
+    ],
+)
+def test_a_change_that_cannot_happen_is_refused_with_code_100(
+    sandbox: WhatsAppSandbox,
+    httpserver: HTTPServer,
+    old: str,
+    body: dict[str, Any],
+    what: str,
+    complaint: str,
+) -> None:
+    answer = requests.post(f"{sandbox.base_url}/sandbox/customers/{old}/change-{what}", json=body, timeout=5)
+
+    error = assert_graph_error(answer, 400, 100)
+    assert complaint in error["error_data"]["details"]
+    assert httpserver.log == []
+
+
+def test_a_number_that_moved_away_cannot_move_again(sandbox: WhatsAppSandbox, httpserver: HTTPServer) -> None:
+    sandbox.change_number(WA, NEW_WA)
+
+    error = assert_graph_error(change(sandbox, WA, "15550001111"), 400, 100)
+
+    assert "already changed to" in error["error_data"]["details"]
+    assert len(httpserver.log) == 1
+
+
+# --- the window ends early; Meta refuses in its answer or by webhook -------------------------------
+
+
+def expire(sandbox: WhatsAppSandbox, customer: str = WA, refusal: str | None = None) -> requests.Response:
+    params = {"refusal": refusal} if refusal else {}
+    return requests.post(
+        f"{sandbox.base_url}/sandbox/customers/{customer}/expire-window", params=params, timeout=5
+    )
+
+
+def test_an_expired_window_refuses_at_once_until_the_customer_writes_again(
+    sandbox: WhatsAppSandbox, httpserver: HTTPServer, clock: Clock
+) -> None:
+    sandbox.customer_says(WA, "Hi")
+    clock.now += 60
+
+    answer = expire(sandbox)
+
+    assert answer.json() == {"wa_id": WA, "window_closes_at": int(clock.now), "refusals": "response"}
+    assert_graph_error(send(sandbox, text()), 400, 131047)
+    assert sandbox.sent == []
+    sandbox.customer_says(WA, "Back again")
+    assert send(sandbox, text()).status_code == 200
+
+
+def test_refused_by_webhook_meta_accepts_then_posts_a_failed_131047_status(
+    sandbox: WhatsAppSandbox, httpserver: HTTPServer, clock: Clock
+) -> None:
+    sandbox.customer_says(WA, "Hi")
+    clock.now += 60
+    assert expire(sandbox, refusal="webhook").json()["refusals"] == "webhook"
+
+    response = send(sandbox, {**text(), "biz_opaque_callback_data": "our-message-id"})
+
+    assert response.status_code == 200  # accepted, as far as the sender can tell
+    wamid = response.json()["messages"][0]["id"]
+    assert sandbox.wait_for_statuses()
+    [posted] = [
+        body for body in webhooks(httpserver) if "statuses" in body["entry"][0]["changes"][0]["value"]
+    ]
+    value = posted["entry"][0]["changes"][0]["value"]
+    assert "contacts" not in value  # failed statuses carry none
+    assert value["statuses"] == [
+        {
+            "id": wamid,
+            "status": "failed",
+            "timestamp": str(int(clock.now)),
+            "recipient_id": WA,
+            "biz_opaque_callback_data": "our-message-id",  # echoed, as on every status
+            "errors": [
+                {
+                    "code": 131047,
+                    "title": "Re-engagement message",
+                    "message": "Re-engagement message",
+                    "error_data": {
+                        "details": "Message failed to send because more than 24 hours have passed since "
+                        "the customer last replied to this number."
+                    },
+                    "href": "https://developers.facebook.com/docs/whatsapp/cloud-api/support/error-codes/",
+                }
+            ],
+        }
+    ]
+    [record] = sandbox.sent
+    assert (record.wamid, record.statuses, record.refused_with) == (wamid, ["failed"], 131047)
+
+
+@pytest.mark.skipif(not EXAMPLES.is_dir(), reason="../shared/whatsapp-payloads is not beside this clone")
+def test_the_failed_status_has_the_shape_of_metas_failed_status(
+    sandbox: WhatsAppSandbox, httpserver: HTTPServer
+) -> None:
+    sandbox.refusals = "webhook"
+    send(sandbox, text())  # a customer who never wrote
+    assert sandbox.wait_for_statuses()
+    example = json.loads((EXAMPLES / "status_failed_130472.json").read_text())
+    del example["entry"][0]["changes"][0]["value"]["contacts"]  # "not on failed ones" (the BSUID guide)
+
+    assert shape(webhooks(httpserver)[0]) == shape(example)
+
+
+def test_refused_by_webhook_covers_a_number_that_moved_away(
+    sandbox: WhatsAppSandbox, httpserver: HTTPServer
+) -> None:
+    sandbox.refusals = "webhook"
+    sandbox.customer_says(WA, "Hi")
+    sandbox.change_number(WA, NEW_WA)
+
+    assert send(sandbox, text()).status_code == 200
+
+    assert sandbox.wait_for_statuses()
+    [failed] = statuses(httpserver)
+    assert (failed["status"], failed["recipient_id"], failed["errors"][0]["code"]) == ("failed", WA, 131026)
+
+
+def test_a_window_refusal_mode_the_sandbox_does_not_know_is_refused(sandbox: WhatsAppSandbox) -> None:
+    error = assert_graph_error(expire(sandbox, refusal="carrier-pigeon"), 400, 100)
+
+    assert "response, webhook" in error["error_data"]["details"]
+
+
+# --- `python -m devhost customer-says` ------------------------------------------------------------
+
+
+@pytest.fixture
+def cli(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The command as `make customer-says` runs it, its settings from this test rather than the files."""
+    import devhost.__main__
+
+    monkeypatch.chdir(Path(__file__).resolve().parent.parent)  # the command moves to the repository
+    monkeypatch.setattr(devhost.__main__, "load_local_settings", lambda: {})
+    monkeypatch.setenv("WHATSAPP_PHONE_NUMBER_ID", PHONE_NUMBER_ID)
+    monkeypatch.setenv("WHATSAPP_APP_SECRET", APP_SECRET)
+
+
+def test_customer_says_changes_number_then_speaks_from_it_then_ends_the_window(
+    cli: None, sandbox: WhatsAppSandbox, httpserver: HTTPServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from devhost.__main__ import main
+
+    monkeypatch.setenv("WHATSAPP_GRAPH_BASE_URL", sandbox.base_url)
+    sandbox.customer_says(WA, "Hi")
+    argv = ["--wa", WA, "--changes-number-to", NEW_WA, "--text", "new phone", "--expire-window", "webhook"]
+
+    assert main(["customer-says", *argv]) == 0
+
+    posted = messages_posted(httpserver)
+    assert [(m["type"], m["from"]) for m in posted] == [("text", WA), ("system", WA), ("text", NEW_WA)]
+    assert posted[1]["system"]["wa_id"] == NEW_WA
+    assert_graph_error(send(sandbox, text()), 400, 131026)  # the old number, refused at once
+    assert send(sandbox, text(to="+" + NEW_WA)).status_code == 200  # the new one: accepted, then failed
+    assert sandbox.wait_for_statuses()
+    assert [(s["status"], s["errors"][0]["code"]) for s in statuses(httpserver)] == [("failed", 131047)]
+
+
+def test_customer_says_posts_a_number_change_itself_when_no_sandbox_runs(
+    cli: None, httpserver: HTTPServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from devhost.__main__ import main
+
+    httpserver.expect_request(WEBHOOK, method="POST").respond_with_data("OK")
+    monkeypatch.setenv("WHATSAPP_GRAPH_BASE_URL", "https://graph.facebook.com")
+    url = httpserver.url_for("/").rstrip("/")
+
+    assert main(["customer-says", "--wa", WA, "--changes-number-to", NEW_WA, "--url", url]) == 0
+
+    [posted] = messages_posted(httpserver)  # signed with the app secret, as the sandbox would
+    assert (posted["from"], posted["system"]) == (
+        WA,
+        {
+            "body": f"User Local Customer changed from {WA} to {NEW_WA}",
+            "wa_id": NEW_WA,
+            "type": "user_changed_number",
+        },
+    )
+    assert main(["customer-says", "--wa", NEW_WA, "--expire-window", "webhook", "--url", url]) == 2
