@@ -18,7 +18,7 @@ from shared.conversations.documents import conversation_id
 from shared.conversations.identity import Identity, IdentityResolver, identity_change
 from shared.services import Services
 from tests.api import deliver, messages, send_message
-from tests.payloads import Json, contact, envelope, inbound, message, status
+from tests.payloads import Json, contact, envelope, inbound, message, status, user_preferences
 from tests.test_send import Meta
 
 PHONE = "16315551181"
@@ -240,3 +240,16 @@ def test_an_identity_change_is_recorded_and_shown(
     conversation = services.store.read(conversation_id(phone_number_id, PHONE), "conversation")
     assert conversation is not None
     assert [c["type"] for c in conversation["identityChanges"]] == ["customer_identity_changed"]
+
+
+def test_a_marketing_stop_from_a_changed_number_reaches_the_one_conversation(
+    client: Client, phone_number_id: str
+) -> None:
+    deliver(client, inbound(phone_number_id, PHONE, message("text", {"body": "hi"}, wa_id=PHONE)))
+    deliver(client, _changed_number(phone_number_id))
+    deliver(client, user_preferences(phone_number_id, NEW_PHONE, "stop", int(datetime.now(UTC).timestamp())))
+    for customer in (PHONE, NEW_PHONE):
+        session = client.get(
+            f"/api/conversations/{customer}/session", query_string={"phoneNumberId": phone_number_id}
+        )
+        assert session.json["marketingOptOut"] is True

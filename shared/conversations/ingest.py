@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -333,7 +333,20 @@ class WebhookIngest:
                     status.identity,
                 )
             )
-        return IngestPlan(messages, statuses, work.preferences, work.rejected)
+        preferences = []
+        for preference in work.preferences:
+            named = preference.customer_id
+            is_phone = named.isascii() and named.isdigit()
+            identity = Identity(named if is_phone else None, None if is_phone else named)
+            customer = home(preference.phone_number_id, identity, named)
+            preferences.append(
+                replace(
+                    preference,
+                    conversation_id=conversation_id(preference.phone_number_id, customer),
+                    customer_id=customer,
+                )
+            )
+        return IngestPlan(messages, statuses, preferences, work.rejected)
 
     def _identity_change(self, doc: MessageDocument) -> None:
         """A number, user id or identity change: recorded on the home, the new id made an alias."""
