@@ -7,8 +7,48 @@ targetScope = 'subscription'
 @description('azd environment name; it seeds the unique suffix of every resource name.')
 param environmentName string
 
+// The regions that offer the Flex Consumption plan, as Microsoft's azd quickstart for it lists them:
+// github.com/Azure-Samples/functions-quickstart-python-http-azd, infra/main.bicep (`location`). The list is
+// dated 2025-05-06 (commit fe29236, the last to change it; unchanged at 7ed4638 of 2025-11-24), less
+// `eastus2euap`, an early-access (canary) region that only enrolled subscriptions can deploy to. azd
+// offers only these when it asks for a region (`type: 'location'` below); Azure refuses any other value.
+// Microsoft adds regions over time: `az functionapp list-flexconsumption-locations -o table` is the
+// current truth, and a region it names that is missing here must be added here first.
 @minLength(1)
-@description('Azure region for all resources; it must offer the Flex Consumption plan.')
+@description('Azure region for all resources; one that offers the Flex Consumption plan.')
+@allowed([
+  'australiaeast'
+  'australiasoutheast'
+  'brazilsouth'
+  'canadacentral'
+  'centralindia'
+  'centralus'
+  'eastasia'
+  'eastus'
+  'eastus2'
+  'francecentral'
+  'germanywestcentral'
+  'italynorth'
+  'japaneast'
+  'koreacentral'
+  'northcentralus'
+  'northeurope'
+  'norwayeast'
+  'southafricanorth'
+  'southcentralus'
+  'southeastasia'
+  'southindia'
+  'spaincentral'
+  'swedencentral'
+  'uaenorth'
+  'uksouth'
+  'ukwest'
+  'westcentralus'
+  'westeurope'
+  'westus'
+  'westus2'
+  'westus3'
+])
 @metadata({ azd: { type: 'location' } })
 param location string
 
@@ -19,19 +59,28 @@ param principalId string = ''
 param grantOperatorAccess bool = true
 
 // ---- WhatsApp (Meta) ---------------------------------------------------------------------------
-// The three Meta secrets go to Key Vault only. Left empty on a later `azd provision`, the value stored in
-// Key Vault stays as it is (rotation happens there; see docs/deploy.md).
+// The three Meta secrets are required and go to Key Vault only; the app reads them as Key Vault references.
+// No default: azd takes each from the azd environment (main.parameters.json) and, where that has none or
+// an empty one, asks for it with hidden input. `@minLength(1)` makes an empty value fail before anything is
+// deployed (azd's prompt checks it, and Azure Resource Manager validates parameters before it starts),
+// instead of leaving the app a reference to a secret that was never written. `@minLength` rather than a
+// `fail()` expression: a parameter constraint, checked up front by azd and by ARM, with any Bicep version.
+// Every `azd provision` writes these values as the secrets' current versions: after rotating one in Key
+// Vault, give azd the new value too (docs/deploy.md, "Rotate the access token").
 @secure()
-@description('Meta app secret: signs every webhook (App dashboard > App settings > Basic).')
-param whatsappAppSecret string = ''
+@minLength(1)
+@description('Meta app secret: signs every webhook (App Dashboard > App settings > Basic).')
+param whatsappAppSecret string
 
 @secure()
-@description('Any random string; typed into Meta\'s webhook configuration as the verify token.')
-param whatsappVerifyToken string = ''
+@minLength(1)
+@description('Any random string; Meta sends it back in the webhook verification handshake.')
+param whatsappVerifyToken string
 
 @secure()
+@minLength(1)
 @description('System-user access token for the Graph API (sending, media).')
-param whatsappAccessToken string = ''
+param whatsappAccessToken string
 
 @description('Default business phone number id (WhatsApp Manager > Phone numbers).')
 param whatsappPhoneNumberId string
@@ -99,6 +148,9 @@ param maximumInstanceCount int = 40
 
 @description('E-mail address that receives the alerts; empty = alerts show in the portal only.')
 param alertEmail string = ''
+
+@description('Whether the /api/health alert is on: false until the app has answered 200 once (the postdeploy hook in azure.yaml then sets HEALTH_ALERT_ENABLED).')
+param healthAlertEnabled bool = false
 
 var resourceToken = toLower(uniqueString(subscription().id, environmentName, location))
 var tags = { 'azd-env-name': environmentName }
@@ -230,6 +282,7 @@ module alerts 'app/alerts.bicep' = {
     logAnalyticsWorkspaceId: monitoring.outputs.logAnalyticsWorkspaceId
     healthUrl: '${functionApp.outputs.url}/api/health'
     alertEmail: alertEmail
+    healthAlertEnabled: healthAlertEnabled
   }
 }
 

@@ -25,6 +25,7 @@ import pytest
 import yaml  # type: ignore[import-untyped]  # PyYAML comes with schemathesis, without stubs
 from pycep import BicepParser
 from pydantic import AliasChoices, SecretStr
+from pytest_httpserver import HTTPServer
 
 from shared import telemetry
 from shared.config import Settings
@@ -324,6 +325,128 @@ def alert_violations(infra: Infra) -> list[str]:
         set(AUTH_PROBLEMS),
     )
     expect(found, "Meta token alert reads the metric", f'"{telemetry.META_ERRORS}"' in token, True)
+    found += first_deployment_violations(infra)
+    return found
+
+
+def first_deployment_violations(infra: Infra) -> list[str]:
+    """What a first `azd up` needs from the alerts: rules Azure accepts before any log exists, created after
+    the logs' diagnostic setting, and no availability page before the code is deployed."""
+    found: list[str] = []
+    alerts = infra.files["app/alerts.bicep"]
+    for _, name, rule in infra.resources("Microsoft.Insights/scheduledQueryRules"):
+        # A workspace table exists only from its first row: Azure refuses to create a rule naming it before.
+        if any("workspace" in json.dumps(scope).lower() for scope in dig(rule, "properties.scopes") or []):
+            expect(found, f"{name} skipQueryValidation", dig(rule, "properties.skipQueryValidation"), True)
+    # The alerts module runs after the storage module (queueDiagnostics feeds StorageQueueLogs).
+    after_storage = "storage" in module_dependencies(infra, "alerts")
+    expect(found, "alerts module comes after the storage module", after_storage, True)
+    # The health alert: off at creation, on once the postdeploy hook has seen /api/health answer 200.
+    (health,) = [
+        rule for name, rule in alerts.resources("Microsoft.Insights/metricAlerts") if name == "healthAlert"
+    ]
+    enabled = health["properties"]["enabled"]
+    parameter = alerts.doc["parameters"].get(enabled) if isinstance(enabled, str) else None
+    expect(found, "health alert enabled by a parameter", parameter is not None, True)
+    expect(found, "health alert parameter's default", (parameter or {}).get("default"), False)
+    # main.bicep passes the azd value on, or every later provision would turn the alert off again.
+    alerts_params = infra.files["main.bicep"].doc["modules"]["alerts"]["config"]["params"]
+    expect(
+        found, "alerts gets healthAlertEnabled", alerts_params.get("healthAlertEnabled"), "healthAlertEnabled"
+    )
+    # The hook finds the rule by the Function App's name: both are named after resourceToken.
+    function_app = infra.files["main.bicep"].doc["modules"]["functionApp"]["config"]
+    expect(found, "Function App name", function_app["params"]["name"], "func-${resourceToken}")
+    expect(found, "health alert name", health["name"], "alert-health-${resourceToken}")
+    return found
+
+
+def module_dependencies(infra: Infra, module: str) -> set[str]:
+    """The modules of main.bicep that `module` waits for: dependsOn, or any use of their outputs."""
+    modules = infra.files["main.bicep"].doc["modules"]
+
+    def direct(name: str) -> set[str]:
+        config = modules[name]["config"]
+        text = json.dumps(config.get("params", {}))
+        accessor = (  # pycep's `name.outputs.x`
+            '"operand_1": "{}", "operand_2": {{"operator": {{"type": "property_accessor", '
+            '"operands": {{"operand_1": "outputs"'
+        )
+        uses = {other for other in modules if f"{other}.outputs." in text or accessor.format(other) in text}
+        return uses | set(config.get("dependsOn", []))
+
+    waits: set[str] = set()
+    todo = [module]
+    while todo:
+        for other in direct(todo.pop()) - waits:
+            waits.add(other)
+            todo.append(other)
+    return waits
+
+
+# A sample of the Flex Consumption regions in the list main.bicep cites (infra/README.md, "Region"): its
+# `@allowed` must keep at least these. Whether Azure still offers them is `az`'s to say, not this test's.
+FLEX_CONSUMPTION_REGIONS = {
+    "eastus",
+    "eastus2",
+    "westus2",
+    "northeurope",
+    "westeurope",
+    "swedencentral",
+    "uksouth",
+    "australiaeast",
+    "southeastasia",
+    "eastasia",
+}
+EARLY_ACCESS_REGIONS = {"eastus2euap", "centraluseuap"}  # canary: only enrolled subscriptions deploy there
+REQUIRED_SECRETS = ("whatsappAppSecret", "whatsappVerifyToken", "whatsappAccessToken")
+OPTIONAL_SECRETS = ("dataverseClientSecret",)
+
+
+def decorator(parameter: dict[str, Any], type_: str) -> Any:
+    """A parameter decorator's argument (True for one without), or None when it is absent."""
+    for found in parameter.get("decorators", []):
+        if found.get("type") == type_:
+            return found.get("argument", True)
+    return None
+
+
+def parameter_violations(infra: Infra) -> list[str]:
+    """The region list azd offers, and the WhatsApp secrets: secure, required and never empty."""
+    found: list[str] = []
+    location = infra.files["main.bicep"].doc["parameters"]["location"]
+    allowed = decorator(location, "allowed") or []
+    expect(found, "location is limited by an @allowed list of regions", bool(allowed), True)
+    if missing := sorted(FLEX_CONSUMPTION_REGIONS - set(allowed)):
+        found.append(f"location @allowed lacks Flex Consumption regions: {missing}")
+    if early := sorted(EARLY_ACCESS_REGIONS & set(allowed)):
+        found.append(f"location @allowed offers early-access regions: {early}")
+    if odd := [r for r in allowed if not re.fullmatch(r"[a-z]+[0-9]?", str(r))]:
+        found.append(f"location @allowed has values that are not region names: {odd}")
+    expect(found, "location @allowed without repeats", len(set(allowed)) == len(allowed), True)
+    expect(found, "location azd metadata", decorator(location, "metadata"), {"azd": {"type": "location"}})
+
+    for file in ("main.bicep", "app/key-vault.bicep"):
+        parameters = infra.files[file].doc["parameters"]
+        for name in REQUIRED_SECRETS:
+            parameter = parameters[name]
+            expect(found, f"{file}: {name} @secure()", decorator(parameter, "secure"), True)
+            expect(found, f"{file}: {name} required (no default)", parameter.get("default"), None)
+            expect(
+                found, f"{file}: {name} @minLength(1)", (decorator(parameter, "min_length") or 0) >= 1, True
+            )
+        for name in OPTIONAL_SECRETS:
+            parameter = parameters[name]
+            expect(found, f"{file}: {name} @secure()", decorator(parameter, "secure"), True)
+            expect(found, f"{file}: {name} optional (default empty)", parameter.get("default"), "")
+    bicep = infra.files["app/key-vault.bicep"]
+    for resource in bicep.doc["resources"].values():
+        if resource["type"].lower() != "microsoft.keyvault/vaults/secrets":
+            continue
+        body = resource["config"]
+        name = str(bicep.resolve((body.get("config") or body).get("name")))
+        if name.startswith("whatsapp-") and "condition" in body:
+            found.append(f"{name} is written only on a condition, but the app always refers to it")
     return found
 
 
@@ -335,6 +458,7 @@ RULES: dict[str, Callable[[Infra], list[str]]] = {
     "outputs": output_violations,
     "settings": settings_violations,
     "alerts": alert_violations,
+    "parameters": parameter_violations,
 }
 
 
@@ -508,6 +632,81 @@ MISTAKES = [
         "DisableLocalAuth",
     ),
     ("alerts", "app/alerts.bicep", "dynamic([0, 3, 10, 190, 131005])", "dynamic([190])", "AUTH_PROBLEMS"),
+    (
+        "alerts",
+        "app/alerts.bicep",
+        "    skipQueryValidation: true\n",
+        "",
+        "poisonQueueAlert skipQueryValidation",
+    ),
+    ("alerts", "app/alerts.bicep", "enabled: healthAlertEnabled", "enabled: true", "health alert enabled"),
+    (
+        "alerts",
+        "app/alerts.bicep",
+        "healthAlertEnabled bool = false",
+        "healthAlertEnabled bool = true",
+        "default",
+    ),
+    (
+        "alerts",
+        "main.bicep",
+        "healthUrl: '${functionApp.outputs.url}/api/health'",
+        "healthUrl: 'https://example.org/api/health'",
+        "after the storage module",
+    ),
+    ("parameters", "main.bicep", "  'northeurope'\n", "", "northeurope"),
+    ("parameters", "main.bicep", "  'eastus2'\n", "  'eastus2'\n  'eastus2euap'\n", "eastus2euap"),
+    ("parameters", "main.bicep", "  'uksouth'\n", "  'UK South'\n", "not region names"),
+    (
+        "parameters",
+        "main.bicep",
+        "@metadata({ azd: { type: 'location' } })\n",
+        "",
+        "location azd metadata",
+    ),
+    (
+        "parameters",
+        "main.bicep",
+        "param whatsappVerifyToken string\n",
+        "param whatsappVerifyToken string = ''\n",
+        "main.bicep: whatsappVerifyToken required",
+    ),
+    (
+        "parameters",
+        "main.bicep",
+        "@minLength(1)\n@description('System-user access token",
+        "@description('System-user access token",
+        "main.bicep: whatsappAccessToken @minLength(1)",
+    ),
+    (
+        "parameters",
+        "main.bicep",
+        "@secure()\n@minLength(1)\n@description('Meta app secret",
+        "@minLength(1)\n@description('Meta app secret",
+        "main.bicep: whatsappAppSecret @secure()",
+    ),
+    (
+        "parameters",
+        "main.bicep",
+        "param dataverseClientSecret string = ''",
+        "param dataverseClientSecret string",
+        "main.bicep: dataverseClientSecret optional",
+    ),
+    (
+        "parameters",
+        "app/key-vault.bicep",
+        "@minLength(1)\nparam whatsappAppSecret string",
+        "param whatsappAppSecret string",
+        "app/key-vault.bicep: whatsappAppSecret @minLength(1)",
+    ),
+    (
+        "parameters",
+        "app/key-vault.bicep",
+        "resource accessToken 'Microsoft.KeyVault/vaults/secrets@2023-07-01' = {",
+        "resource accessToken 'Microsoft.KeyVault/vaults/secrets@2023-07-01'"
+        " = if (!empty(whatsappAccessToken)) {",
+        "whatsapp-access-token is written only on a condition",
+    ),
 ]
 
 
@@ -525,6 +724,199 @@ def test_a_deliberate_mistake_is_reported(
     target.write_text(original.replace(text, mistake, 1))
     violations = RULES[rule](Infra.load(copy))
     assert any(message in v for v in violations), violations
+
+
+# ---- telemetry settings: as Microsoft documents OpenTelemetry for Python (infra/README.md, "Telemetry") ----
+def telemetry_violations(host: dict[str, Any], settings: dict[str, Any], requirements: str) -> list[str]:
+    found: list[str] = []
+    expect(found, "host.json telemetryMode", host.get("telemetryMode"), "OpenTelemetry")
+    expect(
+        found,
+        "host.json logging.applicationInsights (ignored when telemetryMode is OpenTelemetry)",
+        "applicationInsights" in host.get("logging", {}),
+        False,
+    )
+    expect(
+        found,
+        "PYTHON_APPLICATIONINSIGHTS_ENABLE_TELEMETRY",
+        settings.get("PYTHON_APPLICATIONINSIGHTS_ENABLE_TELEMETRY"),
+        "true",
+    )
+    expect(
+        found,
+        "APPLICATIONINSIGHTS_AUTHENTICATION_STRING (Entra ID for the host and the worker)",
+        "Authorization=AAD" in str(settings.get("APPLICATIONINSIGHTS_AUTHENTICATION_STRING")),
+        True,
+    )
+    expect(
+        found,
+        "azure-monitor-opentelemetry in requirements.txt",
+        bool(re.search(r"^azure-monitor-opentelemetry\b", requirements, re.MULTILINE)),
+        True,
+    )
+    return found
+
+
+def telemetry_inputs(infra: Infra) -> tuple[dict[str, Any], dict[str, Any], str]:
+    host = json.loads((ROOT / "host.json").read_text())
+    return host, app_settings(infra), (ROOT / "requirements.txt").read_text()
+
+
+def test_telemetry_is_set_up_as_microsoft_documents(infra: Infra) -> None:
+    assert telemetry_violations(*telemetry_inputs(infra)) == []
+
+
+@pytest.mark.parametrize(
+    ("mistake", "message"),
+    [
+        ("no telemetryMode", "telemetryMode"),
+        ("sampling settings back", "logging.applicationInsights"),
+        ("worker telemetry off", "PYTHON_APPLICATIONINSIGHTS_ENABLE_TELEMETRY"),
+        ("no distro", "azure-monitor-opentelemetry"),
+    ],
+)
+def test_a_telemetry_mistake_is_reported(infra: Infra, mistake: str, message: str) -> None:
+    host, settings, requirements = telemetry_inputs(infra)
+    host, settings = json.loads(json.dumps(host)), dict(settings)
+    if mistake == "no telemetryMode":
+        del host["telemetryMode"]
+    elif mistake == "sampling settings back":
+        host["logging"]["applicationInsights"] = {"samplingSettings": {"isEnabled": True}}
+    elif mistake == "worker telemetry off":
+        settings["PYTHON_APPLICATIONINSIGHTS_ENABLE_TELEMETRY"] = "false"
+    else:
+        requirements = requirements.replace("azure-monitor-opentelemetry", "opentelemetry-sdk")
+    assert any(message in v for v in telemetry_violations(host, settings, requirements))
+
+
+# ---- infra/README.md names only what exists ---------------------------------------------------------
+_CODE_SPAN = re.compile(r"`([^`\s]+)`")
+_REPO_PATH = re.compile(r"(?:[A-Za-z0-9_-]+/)+[A-Za-z0-9_.-]*")  # infra/app/, shared/dataverse/schema.py
+_FILE_NAME = re.compile(r"[A-Za-z0-9_-]+\.(?:bicep|json|py|txt|yaml|md)")  # identity.bicep, host.json
+_LINK = re.compile(r"\]\(([^)#\s]+)(?:#[^)]*)?\)")
+
+
+def readme_path_violations(text: str) -> list[str]:
+    """Paths in code spans exist (from the repository root or from infra/), bare file names exist at the
+    root or in infra/ or infra/app/, relative links resolve from infra/, and every module is described."""
+    found: list[str] = []
+    for token in _CODE_SPAN.findall(text):
+        exists = (
+            (ROOT / token).exists() or (INFRA / token).exists()
+            if _REPO_PATH.fullmatch(token)
+            else not _FILE_NAME.fullmatch(token)
+            or any((folder / token).is_file() for folder in (ROOT, INFRA, INFRA / "app"))
+        )
+        if not exists:
+            found.append(f"infra/README.md names {token}, which does not exist")
+    for target in _LINK.findall(text):
+        if not target.startswith(("http://", "https://")) and not (INFRA / target).exists():
+            found.append(f"infra/README.md links to {target}, which does not exist")
+    for module in sorted((INFRA / "app").glob("*.bicep")):
+        if f"`{module.name}`" not in text:
+            found.append(f"infra/README.md does not describe app/{module.name}")
+    return found
+
+
+def test_the_infra_readme_names_only_what_exists() -> None:
+    assert readme_path_violations((INFRA / "README.md").read_text()) == []
+
+
+@pytest.mark.parametrize(
+    ("added", "message"),
+    [
+        ("`infra/dataverse/` belongs to the Dataverse mirror.", "infra/dataverse/"),
+        ("| `queues.bicep` | the queues |", "queues.bicep"),
+        ("See [the runbook](../docs/runbook.md).", "../docs/runbook.md"),
+    ],
+)
+def test_a_readme_naming_what_does_not_exist_is_reported(added: str, message: str) -> None:
+    text = (INFRA / "README.md").read_text() + "\n" + added + "\n"
+    assert any(message in v for v in readme_path_violations(text))
+
+
+def test_a_readme_leaving_out_a_module_is_reported() -> None:
+    text = (INFRA / "README.md").read_text().replace("`alerts.bicep`", "alerts")
+    assert "infra/README.md does not describe app/alerts.bicep" in readme_path_violations(text)
+
+
+def test_the_deploy_guide_names_every_azd_variable() -> None:
+    """Every value main.parameters.json takes from the azd environment (azd's own AZURE_* aside)."""
+    parameters = (INFRA / "main.parameters.json").read_text()
+    variables = {v for v in re.findall(r"\$\{([A-Z0-9_]+)", parameters) if not v.startswith("AZURE_")}
+    guide = (ROOT / "docs/deploy.md").read_text()
+    assert len(variables) > 20
+    assert sorted(v for v in variables if f"`{v}`" not in guide and f"set {v} " not in guide) == []
+
+
+def test_the_region_the_deploy_guide_uses_is_offered(infra: Infra) -> None:
+    allowed = decorator(infra.files["main.bicep"].doc["parameters"]["location"], "allowed")
+    used = re.findall(r"--location ([a-z0-9]+)", (ROOT / "docs/deploy.md").read_text())
+    assert used
+    assert set(used) <= set(allowed)
+
+
+# ---- the postdeploy hook that turns the /api/health alert on -----------------------------------------
+FAKE_COMMANDS = {
+    "azd": 'echo "azd $*" >> "$CALLS"',
+    "az": 'echo "az $*" >> "$CALLS"; exit "${AZ_EXIT:-0}"',
+    "sleep": "exit 0",
+    # A clock that moves a minute each time it is read, so the 15-minute wait ends at once.
+    "date": 'now=$(cat "$CLOCK" 2>/dev/null || echo 1000); echo $((now + 60)) > "$CLOCK"; echo "$now"',
+}
+ALERT_ON = [
+    "azd env set HEALTH_ALERT_ENABLED true",
+    "az monitor metrics alert update --resource-group rg-x --name alert-health-tok123 --enabled true"
+    " --output none",
+]
+HOOK_CASES = [
+    # (answers of /api/health, az's exit status, HEALTH_ALERT_ENABLED before, exit status, commands run)
+    ([404, 503, 200], 0, None, 0, ALERT_ON),
+    ([200], 1, None, 1, ALERT_ON),  # az could not do it and nothing else will: say so
+    ([200], 1, "true", 0, ALERT_ON),  # provisions already pass HEALTH_ALERT_ENABLED=true to the rule
+    ([404], 0, None, 1, []),  # still 404 after 15 minutes: the rule is left as it was
+]
+
+
+@pytest.mark.parametrize(("answers", "az_exit", "before", "status", "commands"), HOOK_CASES)
+def test_the_postdeploy_hook_turns_the_health_alert_on_after_a_200(
+    tmp_path: Path,
+    httpserver: HTTPServer,
+    answers: list[int],
+    az_exit: int,
+    before: str | None,
+    status: int,
+    commands: list[str],
+) -> None:
+    script = yaml.safe_load((ROOT / "azure.yaml").read_text())["hooks"]["postdeploy"]["posix"]["run"]
+    if answers == [404]:
+        httpserver.expect_request("/api/health").respond_with_data("", status=404)
+    for answer in answers if answers != [404] else []:
+        httpserver.expect_ordered_request("/api/health").respond_with_data("", status=answer)
+    bin_ = tmp_path / "bin"
+    bin_.mkdir()
+    for name, body in FAKE_COMMANDS.items():
+        (bin_ / name).write_text(f"#!/bin/sh\n{body}\n")
+        (bin_ / name).chmod(0o755)
+    env = {
+        "PATH": f"{bin_}{os.pathsep}{os.environ['PATH']}",
+        "API_BASE_URL": httpserver.url_for("/api"),
+        "AZURE_FUNCTION_APP_NAME": "func-tok123",
+        "AZURE_RESOURCE_GROUP": "rg-x",
+        "CALLS": str(tmp_path / "calls"),
+        "CLOCK": str(tmp_path / "clock"),
+        "AZ_EXIT": str(az_exit),
+        **({"HEALTH_ALERT_ENABLED": before} if before else {}),
+    }
+    result = subprocess.run(  # noqa: S603
+        ["/bin/sh", "-c", script], env=env, capture_output=True, text=True, timeout=60, check=False
+    )
+    calls = (tmp_path / "calls").read_text().splitlines() if (tmp_path / "calls").exists() else []
+    assert (result.returncode, calls) == (status, commands), result.stderr
+    if answers != [404]:
+        assert len(httpserver.log) == len(answers)
+    if status:
+        assert "azd hooks run postdeploy" in result.stderr or "azd provision" in result.stderr
 
 
 # ---- Application Insights: what the app sends ------------------------------------------------------

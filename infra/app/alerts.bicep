@@ -2,7 +2,10 @@
 //   - a message is waiting in a poison queue (dataverse-mirror-poison, media-inbound-poison)
 //   - a function's failure rate is above 5 % (exceptions, or HTTP 5xx answers such as the webhook's 503)
 //   - Meta refuses the access token or the app's permissions (Graph API codes 0, 3, 10, 190, 131005, 200-299)
-//   - /api/health fails from two or more test locations
+//   - /api/health fails from two or more test locations (on once the app has answered: see healthAlertEnabled)
+// Every query here is parsed and type-checked against the tables' documented columns by tests/test_kql.py
+// (Microsoft's Kusto parser, tests/kql/): Azure validates a log alert's query when the rule is created, so a
+// query it rejects stops `azd up`.
 param location string
 param tags object = {}
 param resourceToken string
@@ -12,6 +15,17 @@ param healthUrl string
 
 @description('E-mail address for the alerts; empty = no action group (alerts show in the portal only).')
 param alertEmail string = ''
+
+// The /api/health alert pages only once the app has answered 200. On a first `azd up`, azd provisions
+// first and deploys the code minutes later: until then /api/health answers 404 from every location, and a
+// rule switched on at creation would page the on-call for a deployment in progress. So the rule is created
+// off; the postdeploy hook in azure.yaml waits for a 200, turns it on and records HEALTH_ALERT_ENABLED=true
+// in the azd environment, which main.bicep passes here, so that later provisions keep it on (a provision
+// that breaks the app must still page). Rejected: a rule that tolerates N minutes of failures, which would
+// delay every real sev-1 page by longer than a first deployment takes (a remote build alone can take 10
+// minutes). The availability test itself runs from the start: its results show in the portal either way.
+@description('Whether the /api/health alert is on; false until the app has answered 200 once (azure.yaml postdeploy hook).')
+param healthAlertEnabled bool = false
 
 resource applicationInsights 'Microsoft.Insights/components@2020-02-02' existing = {
   name: applicationInsightsName
@@ -40,8 +54,15 @@ resource actionGroup 'Microsoft.Insights/actionGroups@2023-01-01' = if (!empty(a
 // Storage has no per-queue length metric, so the queue's own log answers: messages put into a poison
 // queue since it was last cleared, minus those deleted (row_cumsum restarts at each ClearMessages).
 // Stateful: it fires once when a message lands and resolves when the queue is emptied (or after a day).
+// StorageQueueLogs exists in the workspace only from the first queue write that is logged, not from the
+// diagnostic setting: until then naming it fails (SEM0100 Failed to resolve table), when the rule is
+// created (hence skipQueryValidation below) and at every evaluation, and Azure Monitor disables a log alert
+// whose query has failed for a week. `union isfuzzy=true` with an empty table of the same columns keeps the
+// query valid before the first row: a fuzzy union leaves out a table that does not exist yet.
 var poisonQueueQuery = '''
-StorageQueueLogs
+union isfuzzy=true
+    (datatable(TimeGenerated: datetime, OperationName: string, StatusText: string, Uri: string)[]),
+    StorageQueueLogs
 | where OperationName in ("PutMessage", "DeleteMessage", "ClearMessages") and StatusText == "Success"
 | extend Queue = tostring(split(tostring(parse_url(Uri).Path), "/")[1])
 | where Queue in ("dataverse-mirror-poison", "media-inbound-poison")
@@ -52,6 +73,10 @@ StorageQueueLogs
 | project Queue, Waiting
 '''
 
+// Created after the queue service's diagnostic setting (storage.bicep, queueDiagnostics) that feeds
+// StorageQueueLogs: this module takes functionApp.outputs.url in main.bicep, and the function-app module
+// takes storage.outputs.name, so the storage module with its diagnostic setting has finished before any rule
+// here is created (tests/test_infra.py checks that main.bicep keeps that order).
 resource poisonQueueAlert 'Microsoft.Insights/scheduledQueryRules@2023-12-01' = {
   name: 'alert-poison-queue-${resourceToken}'
   location: location
@@ -62,6 +87,8 @@ resource poisonQueueAlert 'Microsoft.Insights/scheduledQueryRules@2023-12-01' = 
     description: 'A queue message failed 5 times and was moved to a -poison queue: a mirror to Dataverse or an inbound media copy did not happen. See docs/monitoring.md.'
     severity: 2
     enabled: true
+    // On a first deployment the workspace has no StorageQueueLogs table yet (see poisonQueueQuery).
+    skipQueryValidation: true
     evaluationFrequency: 'PT15M'
     windowSize: 'P1D'
     scopes: [
@@ -155,6 +182,9 @@ resource failureRateAlert 'Microsoft.Insights/scheduledQueryRules@2023-12-01' = 
 
 // The codes of shared/whatsapp/graph_errors.py AUTH_PROBLEMS: the token or the app's permissions. They
 // come from the structured logs (`extra={"metaErrorCode": ...}`) and from the whatsapp.meta_errors metric.
+// `Errors` must have one type in both legs of the union: `1` is a long, so the metric's sum (a real) becomes
+// a long too. With an int on one side KQL keeps two columns, Errors_long and Errors_int, `sum(Errors)` names
+// neither, and Azure refuses the rule when it is created (tests/test_kql.py keeps that query as a case).
 var metaTokenErrorQuery = '''
 let authCodes = dynamic([0, 3, 10, 190, 131005]);
 union
@@ -163,7 +193,7 @@ union
     | extend Code = toint(customDimensions.metaErrorCode), Errors = 1),
     (customMetrics
     | where name == "whatsapp.meta_errors"
-    | extend Code = toint(customDimensions.code), Errors = toint(valueSum))
+    | extend Code = toint(customDimensions.code), Errors = tolong(valueSum))
 | where Code in (authCodes) or Code between (200 .. 299)
 | summarize Errors = sum(Errors) by Code = tostring(Code)
 '''
@@ -214,7 +244,8 @@ resource metaTokenAlert 'Microsoft.Insights/scheduledQueryRules@2023-12-01' = {
   }
 }
 
-// Availability: GET /api/health (200 only when Cosmos DB and the queues answer) every 5 minutes.
+// Availability: GET /api/health (200 only when Cosmos DB and the queues answer) every 5 minutes. The test
+// runs from the start; the alert below waits for healthAlertEnabled.
 resource healthTest 'Microsoft.Insights/webtests@2022-06-15' = {
   name: 'health-${resourceToken}'
   location: location
@@ -268,7 +299,8 @@ resource healthAlert 'Microsoft.Insights/metricAlerts@2018-03-01' = {
   properties: {
     description: 'GET /api/health failed from 2 or more locations: the app, Cosmos DB or the queues do not answer.'
     severity: 1
-    enabled: true
+    // Off until the app has answered 200 once (healthAlertEnabled above).
+    enabled: healthAlertEnabled
     scopes: [
       healthTest.id
       applicationInsights.id

@@ -75,8 +75,9 @@ var appSettings = [
     value: identityClientId
   }
 
-  // Telemetry with Entra ID auth (Application Insights has local auth disabled). The Python worker sets
-  // up azure-monitor-opentelemetry itself, so log records keep their `extra` fields as customDimensions.
+  // OpenTelemetry as Microsoft documents it for Python (infra/README.md, "Telemetry"): host.json sets
+  // telemetryMode for the host; this lets the worker export its own (azure-monitor-opentelemetry: log
+  // `extra` fields become customDimensions). Local auth is off: both sign in with the identity below.
   {
     name: 'APPLICATIONINSIGHTS_CONNECTION_STRING'
     value: applicationInsights.properties.ConnectionString
@@ -171,7 +172,9 @@ var appSettings = [
     value: dataverseCreateLeads ? 'true' : 'false'
   }
 
-  // The app checks origins too (the local host has no App Service CORS); both use the same list.
+  // In Azure, App Service CORS (`siteConfig.cors` below, same list) answers preflights and gives other
+  // origins no CORS headers, before a function runs; the app's code does not check origins. Only the local
+  // host (devhost/host.py) applies this setting itself; it is set here because shared/config.py reads it.
   {
     name: 'ALLOWED_ORIGINS'
     value: allowedOrigins

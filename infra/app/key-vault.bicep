@@ -1,16 +1,22 @@
-// Key Vault for Meta's secrets. The Function App reads them as Key Vault references (versionless, so a
-// new version is picked up within 24 hours or at once after a restart; see docs/deploy.md, "Rotate").
+// Key Vault for Meta's secrets (and a Dataverse client secret, if any). The Function App reads them as Key
+// Vault references (versionless, so a new version is picked up within 24 hours or at once after a restart;
+// see docs/deploy.md, "Rotate the access token").
 // RBAC authorisation only: no access policies.
 param name string
 param location string
 param tags object = {}
 
+// Required, as in main.bicep: the app's settings refer to these three secrets unconditionally.
 @secure()
+@minLength(1)
 param whatsappAppSecret string
 @secure()
+@minLength(1)
 param whatsappVerifyToken string
 @secure()
+@minLength(1)
 param whatsappAccessToken string
+// Optional: without it the mirror signs in to Dataverse with the managed identity.
 @secure()
 param dataverseClientSecret string = ''
 
@@ -38,11 +44,9 @@ resource vault 'Microsoft.KeyVault/vaults@2023-07-01' = {
   }
 }
 
-// An empty parameter leaves the stored secret alone: after a rotation in Key Vault, an `azd provision`
-// with the parameter unset does not write the old value back.
-resource appSecret 'Microsoft.KeyVault/vaults/secrets@2023-07-01' = if (!empty(whatsappAppSecret)) {
+// Each deployment writes the value it is given as the secret's current version.
+resource appSecret 'Microsoft.KeyVault/vaults/secrets@2023-07-01' = {
   //checkov:skip=CKV_AZURE_41:Meta's secrets carry no expiry we know at deploy time; an expired Key Vault secret would silently break the app. Token failures raise the Meta token alert instead.
-  //checkov:skip=CKV_AZURE_114:contentType is set below; checkov 3.3 does not read the body of a conditional (`if`) resource.
   parent: vault
   name: 'whatsapp-app-secret'
   properties: {
@@ -51,9 +55,8 @@ resource appSecret 'Microsoft.KeyVault/vaults/secrets@2023-07-01' = if (!empty(w
   }
 }
 
-resource verifyToken 'Microsoft.KeyVault/vaults/secrets@2023-07-01' = if (!empty(whatsappVerifyToken)) {
+resource verifyToken 'Microsoft.KeyVault/vaults/secrets@2023-07-01' = {
   //checkov:skip=CKV_AZURE_41:Meta's secrets carry no expiry we know at deploy time; an expired Key Vault secret would silently break the app. Token failures raise the Meta token alert instead.
-  //checkov:skip=CKV_AZURE_114:contentType is set below; checkov 3.3 does not read the body of a conditional (`if`) resource.
   parent: vault
   name: 'whatsapp-verify-token'
   properties: {
@@ -62,9 +65,8 @@ resource verifyToken 'Microsoft.KeyVault/vaults/secrets@2023-07-01' = if (!empty
   }
 }
 
-resource accessToken 'Microsoft.KeyVault/vaults/secrets@2023-07-01' = if (!empty(whatsappAccessToken)) {
+resource accessToken 'Microsoft.KeyVault/vaults/secrets@2023-07-01' = {
   //checkov:skip=CKV_AZURE_41:Meta's secrets carry no expiry we know at deploy time; an expired Key Vault secret would silently break the app. Token failures raise the Meta token alert instead.
-  //checkov:skip=CKV_AZURE_114:contentType is set below; checkov 3.3 does not read the body of a conditional (`if`) resource.
   parent: vault
   name: 'whatsapp-access-token'
   properties: {
@@ -73,8 +75,9 @@ resource accessToken 'Microsoft.KeyVault/vaults/secrets@2023-07-01' = if (!empty
   }
 }
 
+// Only with an app registration secret for Dataverse (function-app.bicep then refers to it).
 resource dataverseSecret 'Microsoft.KeyVault/vaults/secrets@2023-07-01' = if (!empty(dataverseClientSecret)) {
-  //checkov:skip=CKV_AZURE_41:Meta's secrets carry no expiry we know at deploy time; an expired Key Vault secret would silently break the app. Token failures raise the Meta token alert instead.
+  //checkov:skip=CKV_AZURE_41:An app registration's secret expires when Entra ID says, which is not known here; rotate it in Entra ID and in Key Vault together.
   //checkov:skip=CKV_AZURE_114:contentType is set below; checkov 3.3 does not read the body of a conditional (`if`) resource.
   parent: vault
   name: 'dataverse-client-secret'
