@@ -10,7 +10,7 @@ NODE_STAMP := node_modules/.installed
 # checkov pins `packaging<24`, which pytest 9 cannot live with: it gets a virtualenv of its own.
 CHECKOV_STAMP := $(VENV)/checkov/.installed
 
-.PHONY: install run test lint format bench customer-says openapi clean
+.PHONY: install run test lint format bench customer-says smoke openapi clean
 
 $(PY_STAMP): requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -58,6 +58,11 @@ customer-says: $(PY_STAMP)
 	$(BIN)/python -m devhost customer-says --wa "$(WA)" $(if $(TEXT),--text "$(TEXT)") $(if $(FILE),--file "$(FILE)") \
 		$(if $(NEW_NUMBER),--changes-number-to "$(NEW_NUMBER)") $(if $(NEW_USER_ID),--changes-user-id-to "$(NEW_USER_ID)") \
 		$(if $(EXPIRE),--expire-window "$(EXPIRE)")
+
+# make smoke URL=https://<app>.azurewebsites.net: checks a deployment (WHATSAPP_VERIFY_TOKEN and
+# ALLOWED_ORIGINS from the environment); SMOKE_ARGS passes more, e.g. "--allow-open-agent-routes" locally.
+smoke: $(PY_STAMP)
+	$(BIN)/python -m devhost smoke --url "$(URL)" $(SMOKE_ARGS)
 
 clean:
 	rm -rf $(VENV) node_modules .local .pytest_cache .mypy_cache .ruff_cache

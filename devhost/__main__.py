@@ -1,4 +1,5 @@
-"""`python -m devhost run` serves the app locally; `python -m devhost customer-says` plays the customer."""
+"""`python -m devhost run` serves the app locally; `python -m devhost customer-says` plays the customer;
+`smoke` checks a deployment; `meta-subscribe` points Meta's webhooks for a WABA at it."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from pathlib import Path
 from types import FrameType
 from urllib.parse import urlsplit
 
+from devhost import meta_subscribe, smoke
 from devhost.local_settings import load_local_settings, settings_file
 from devhost.sandbox import (
     REFUSALS,
@@ -233,6 +235,14 @@ def main(argv: list[str] | None = None) -> int:
     says.add_argument("--name", default="Local Customer")
     says.add_argument("--url", default="http://127.0.0.1:7071")
     says.set_defaults(handler=_customer_says)
+    smoke_test = commands.add_parser("smoke", help="check that a deployment answers as Meta and D365 need")
+    smoke.add_arguments(smoke_test)
+    smoke_test.set_defaults(handler=smoke.run)
+    subscribe = commands.add_parser(
+        "meta-subscribe", help="subscribe the app to a WABA's webhooks, with the app as its callback"
+    )
+    meta_subscribe.add_arguments(subscribe)
+    subscribe.set_defaults(handler=meta_subscribe.run)
     args = parser.parse_args(argv)
     os.chdir(Path(ROOT))
     return int(args.handler(args))

@@ -34,7 +34,9 @@ from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from functools import partial
+from http import HTTPStatus
 from typing import Any, Literal, TypeVar
+from urllib.parse import urlsplit
 
 import requests
 from werkzeug.exceptions import HTTPException
@@ -42,6 +44,7 @@ from werkzeug.routing import Map, Rule
 from werkzeug.serving import BaseWSGIServer, make_server
 from werkzeug.wrappers import Request, Response
 
+from shared.config import LOOPBACK_HOSTS
 from shared.whatsapp.signature import SIGNATURE_HEADER, sign
 
 log = logging.getLogger("devhost.sandbox")
@@ -76,6 +79,45 @@ def graph_error(code: int, message: str, details: str | None = None) -> Json:
 
 
 INVALID_TOKEN = graph_error(190, "Error validating access token: The access token could not be decrypted")
+
+# The sandbox is one Meta app subscribed (or not) to its one WABA, WABA_ID, as Meta's "Webhook overrides"
+# page describes it ([OVERRIDE] below: https://developers.facebook.com/documentation/business-messaging/
+# whatsapp/webhooks/override/) and Meta's OpenAPI document (tests/fixtures/meta-openapi,
+# `/{Version}/{WABA-ID}/subscribed_apps`). The app's fields as GET /{WABA-ID}/subscribed_apps lists them:
+SANDBOX_APP: Json = {
+    "id": "1234567890123456",
+    "name": "WhatsApp sandbox",
+    "link": "https://www.facebook.com/games/?app_id=1234567890123456",
+}
+# "Alternate callback URL where messages webhooks should be sent. Maximum 200 characters." [OVERRIDE]
+MAX_CALLBACK_CHARS = 200
+
+
+def _unknown_object(method: str, object_id: str) -> GraphError:
+    """Graph's answer for an id the token cannot see (another WABA, a typo)."""
+    message = (
+        f"Unsupported {method.lower()} request. Object with ID '{object_id}' does not exist, cannot be "
+        "loaded due to missing permissions, or does not support this operation."
+    )
+    error = {"message": message, "type": "GraphMethodException", "code": 100, "error_subcode": 33}
+    return GraphError(400, error)
+
+
+def _phrase(status: int) -> str:
+    """The standard reason phrase ("Forbidden"), as Meta quotes it, whatever case the server used."""
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return "Unknown"
+
+
+def _callback_unverified(errors: str) -> GraphError:
+    """Meta could not verify an override callback with the GET handshake: 400, code 2200, Meta's wording
+    as developers report it ("(#2200) Callback verification failed with the following errors: HTTP
+    Status Code = 403; HTTP Message = Forbidden")."""
+    message = f"(#2200) Callback verification failed with the following errors: {errors}"
+    return GraphError(400, {"message": message, "type": "OAuthException", "code": 2200})
+
 
 # How Meta tells the app it will not deliver a message (WHATSAPP-NOTES.md §7: "synchronously in the Graph
 # response, asynchronously in webhooks ..., or both"): a 400 with the error object, or 200 and a wamid
@@ -312,6 +354,30 @@ def _json_body(request: Request) -> object:
         raise _invalid("The request body is not valid JSON.") from None
 
 
+def _graph_parameters(request: Request) -> dict[str, object]:
+    """Graph takes parameters in the query string, a form or a JSON body; later ones win."""
+    fields: dict[str, object] = {**request.args, **request.form}
+    if request.mimetype == "application/json" and request.get_data():
+        body = _json_body(request)
+        if not isinstance(body, dict):
+            raise _invalid("The request body must be a JSON object.")
+        fields.update(body)
+    return fields
+
+
+def _callback_refusal(url: str) -> str | None:
+    """Meta calls only https callbacks with a valid certificate (§1); the sandbox also calls the local
+    app over plain http on this machine. None when the URL will do."""
+    parts = urlsplit(url)
+    if len(url) > MAX_CALLBACK_CHARS:
+        return f"override_callback_uri is longer than {MAX_CALLBACK_CHARS} characters."
+    if not parts.hostname or parts.scheme not in ("https", "http"):
+        return "override_callback_uri must be an https URL."
+    if parts.scheme == "http" and parts.hostname not in LOOPBACK_HOSTS:
+        return "override_callback_uri must be an https URL (the sandbox also takes http on this machine)."
+    return None
+
+
 def _move(state: dict[str, T], old: str, new: str) -> None:
     """What the sandbox knew under `old` is known under `new` instead (and nothing else is)."""
     state.pop(new, None)
@@ -387,6 +453,7 @@ class WhatsAppSandbox:
         self._well_formed: list[Json] = []
         self._faults: deque[tuple[int, Json]] = deque()
         self._media: dict[str, tuple[bytes, str]] = {}  # media id -> (bytes, mime type)
+        self._subscribed: dict[str, Json] = {}  # WABA id -> its subscription (override callback)
         self._status_threads: list[threading.Thread] = []
         self._stopping = threading.Event()
         self._server: BaseWSGIServer | None = None
@@ -404,6 +471,8 @@ class WhatsAppSandbox:
                     "/sandbox/customers/<wa_id>/change-user-id", endpoint="change_user_id", methods=["POST"]
                 ),
                 Rule("/sandbox/customers/<wa_id>/expire-window", endpoint="expire_window", methods=["POST"]),
+                Rule("/<version>/<waba_id>/subscribed_apps", endpoint="subscribe", methods=["POST"]),
+                Rule("/<version>/<waba_id>/subscribed_apps", endpoint="subscribed_apps", methods=["GET"]),
             ],
             strict_slashes=False,
         )
@@ -418,6 +487,8 @@ class WhatsAppSandbox:
             "change_number": self._change_number,
             "change_user_id": self._change_user_id,
             "expire_window": self._expire_window,
+            "subscribe": self._subscribe,
+            "subscribed_apps": self._subscribed_apps,
         }
 
     # Python API -----------------------------------------------------------------------------------
@@ -808,6 +879,82 @@ class WhatsAppSandbox:
                 502, graph_error(2, f"The app at {self.webhook_url} is unreachable: {error}")
             ) from None
         return _json_response(200, asdict(said))
+
+    @property
+    def subscriptions(self) -> dict[str, Json]:
+        """What POST /{WABA-ID}/subscribed_apps stored, by WABA id."""
+        with self._lock:
+            return {waba: dict(subscription) for waba, subscription in self._subscribed.items()}
+
+    def _subscribe(self, request: Request, version: str, waba_id: str) -> Response:
+        """`POST /{WABA-ID}/subscribed_apps` [OVERRIDE]: subscribes the app to the WABA's webhooks; with
+        `override_callback_uri` and `verify_token` (both required then) it sets the WABA's alternate
+        callback, which Meta first verifies with the GET handshake. Meta's requirement, "make sure your
+        app is subscribed to webhooks on the WABA" before setting one, is enforced (the refusal's wording
+        is the one developers report)."""
+        _graph_version(version)
+        self._authorised(request)
+        if waba_id != WABA_ID:
+            raise _unknown_object(request.method, waba_id)
+        fields = _graph_parameters(request)
+        callback, token = fields.get("override_callback_uri"), fields.get("verify_token")
+        if callback is None:
+            with self._lock:
+                self._subscribed.setdefault(waba_id, {})
+            return _json_response(200, {"success": True})
+        if not isinstance(callback, str) or (refusal := _callback_refusal(callback)):
+            raise _invalid(
+                refusal if isinstance(callback, str) and refusal else "override_callback_uri must be a URL."
+            )
+        if not isinstance(token, str) or not token:
+            raise _invalid("verify_token is required with override_callback_uri.")
+        with self._lock:
+            subscribed = waba_id in self._subscribed
+        if not subscribed:
+            message = (
+                "(#100) Before override the current callback uri, your app must be subscribed to receive "
+                "messages for WhatsApp Business Account"
+            )
+            raise GraphError(400, graph_error(100, message))
+        self._verify_callback(callback, token)
+        with self._lock:
+            self._subscribed[waba_id] = {"override_callback_uri": callback}
+        return _json_response(200, {"success": True})
+
+    def _verify_callback(self, callback: str, verify_token: str) -> None:
+        """Meta's verification request (WHATSAPP-NOTES.md §1): `GET <callback>?hub.mode=subscribe&
+        hub.challenge=<an int>&hub.verify_token=<token>`; only a 200 whose body is the challenge passes."""
+        challenge = str(secrets.randbelow(9 * 10**9) + 10**9)
+        params = {"hub.mode": "subscribe", "hub.challenge": challenge, "hub.verify_token": verify_token}
+        try:
+            answer = requests.get(callback, params=params, timeout=self.timeout, allow_redirects=False)
+        except requests.RequestException:
+            raise _callback_unverified("Couldn't connect to server; HTTP Status Code = 0") from None
+        if answer.status_code != 200:
+            raise _callback_unverified(
+                f"HTTP Status Code = {answer.status_code}; HTTP Message = {_phrase(answer.status_code)}"
+            )
+        if answer.text != challenge:
+            raise _callback_unverified(
+                f'Response does not match challenge, expected value="{challenge}", '
+                f'received="{answer.text[:100]}"'
+            )
+
+    def _subscribed_apps(self, request: Request, version: str, waba_id: str) -> Response:
+        """`GET /{WABA-ID}/subscribed_apps`: the apps subscribed to the WABA's webhooks, each with its
+        `override_callback_uri` when one is set (Meta's example in [OVERRIDE] and in META-OPENAPI)."""
+        _graph_version(version)
+        self._authorised(request)
+        if waba_id != WABA_ID:
+            raise _unknown_object(request.method, waba_id)
+        with self._lock:
+            subscription = self._subscribed.get(waba_id)
+        data = (
+            []
+            if subscription is None
+            else [{"whatsapp_business_api_data": dict(SANDBOX_APP), **subscription}]
+        )
+        return _json_response(200, {"data": data})
 
     # Webhooks to the app --------------------------------------------------------------------------
 
