@@ -10,6 +10,7 @@ from email.utils import format_datetime
 from typing import Any
 
 import pytest
+import requests
 from azure.identity import ClientSecretCredential, DefaultAzureCredential
 from pytest_httpserver import HTTPServer
 
@@ -156,6 +157,45 @@ def test_an_unreachable_dataverse_is_retried_then_reported_unavailable() -> None
     with pytest.raises(DataverseUnavailable):
         client.get("contacts")
     assert client.requests_sent == 3
+
+
+def test_a_per_request_timeout_outlasts_the_clients_own(dataverse: DataverseStandIn) -> None:
+    """Provisioning's metadata calls take minutes; the mirror's 30 s read timeout must not cut them."""
+    client = dataverse.client(timeout=(2, 0.2), max_attempts=1)
+    dataverse.slow(0.6)
+    client.get("contacts", timeout=(2, 5))
+    dataverse.slow(0.6)
+    with pytest.raises(DataverseUnavailable):
+        client.get("contacts")
+    assert len(dataverse.requests_to("GET", "contacts")) == 2
+
+
+# --- connection hygiene ----------------------------------------------------------------------------
+
+
+def test_the_server_affinity_cookie_is_never_sent_back(dataverse: DataverseStandIn) -> None:
+    """Microsoft asks parallel clients to drop ARRAffinity so requests spread over web servers (the
+    service protection limits count per server); a plain session would send it back."""
+    dataverse.seen.clear()
+    client = dataverse.client()
+    client.get("contacts")
+    client.get("contacts")
+    client.upsert(dataverse.table.entity_set, uuid.uuid4(), {"subject": "hello"})
+    assert [s.headers.get("Cookie") for s in dataverse.seen] == [None, None, None]
+    assert "ARRAffinity" not in client.session.cookies
+
+    plain = requests.Session()  # the control: the stand-in's cookie is one a session would keep
+    for _ in range(2):
+        plain.get(f"{dataverse.url}/api/data/v9.2/contacts", headers={"Authorization": "Bearer token-1"})
+    assert dataverse.seen[-1].headers.get("Cookie") == "ARRAffinity=standin-web-server-1"
+
+
+def test_other_cookies_are_kept(dataverse: DataverseStandIn) -> None:
+    client = dataverse.client()
+    dataverse.affinity_cookie = "ReqClientId=abc; Path=/"
+    client.get("contacts")
+    client.get("contacts")
+    assert dataverse.seen[-1].headers.get("Cookie") == "ReqClientId=abc"
 
 
 # --- tokens ----------------------------------------------------------------------------------------

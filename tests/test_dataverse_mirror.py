@@ -7,6 +7,7 @@ import base64
 import json
 import logging
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -14,6 +15,7 @@ from pytest_httpserver import HTTPServer
 from werkzeug.test import Client
 
 from shared.conversations.documents import (
+    ConversationDocument,
     MessageDocument,
     Regarding,
     conversation_id,
@@ -25,7 +27,7 @@ from shared.conversations.ingest import utc_now
 from shared.conversations.ports import ConversationStore, Doc
 from shared.conversations.queue_messages import MirrorRequest
 from shared.dataverse.mirror import MAX_ROUNDS, DataverseMirror, MirrorRaced, build_row
-from shared.dataverse.schema import row_id
+from shared.dataverse.schema import DESCRIPTION_MAX_LENGTH, SUBJECT_MAX_LENGTH, row_id
 from shared.services import Services
 from shared.storage.names import DATAVERSE_MIRROR_QUEUE
 from tests import test_in_context as in_context
@@ -135,8 +137,17 @@ def test_a_customer_message_becomes_an_activity_on_the_matching_contacts_timelin
         "wa_referredproduct": None,
         "_regardingobjectid_value": ada,
         "regardingobjecttypecode": "contact",
+        # Sorted on the Timeline by the message's own time, created "on" it, and closed at once.
+        "sortdate": stored["timestamp"],
+        "actualstart": stored["timestamp"],
+        "actualend": stored["timestamp"],
+        "overriddencreatedon": stored["timestamp"],
+        "statecode": 1,
+        "statuscode": 2,
     }
     assert request == MirrorRequest(conversation_id=conv, id=document_id(wamid))
+    [create] = dataverse.requests_to("PATCH", dataverse.table.entity_set)
+    assert create.headers["If-None-Match"] == "*"  # one request: the create, with its create-only field
 
 
 def test_every_request_carries_the_odata_headers_and_a_bearer_token(
@@ -152,7 +163,7 @@ def test_every_request_carries_the_odata_headers_and_a_bearer_token(
     [patch] = dataverse.requests_to("PATCH")
     assert patch.headers["Content-Type"] == "application/json; charset=utf-8"
     assert "If-Match" not in patch.headers
-    assert "If-None-Match" not in patch.headers
+    assert patch.headers["If-None-Match"] == "*"  # a first write creates, never overwrites
 
 
 def test_an_edit_rewrites_its_messages_row_a_deletion_empties_it_and_reactions_make_no_rows(
@@ -574,8 +585,20 @@ def test_a_worker_that_read_an_older_version_writes_again_so_the_newest_status_s
 
     assert the_row(dataverse)["wa_status"] == "read"
     assert result.writes == 2
-    statuses = [s.body[dataverse.table.column("status")] for s in dataverse.requests_to("PATCH")]
-    assert statuses == ["read", "sent", "read"]
+    # "read" closed the row, so the stale "sent" is refused, reopens it, lands, and "read" closes it again.
+    column = dataverse.table.column("status")
+    writes = [
+        (s.body.get(column, "reopen"), s.headers.get("If-None-Match")) for s in dataverse.requests_to("PATCH")
+    ]
+    assert writes == [
+        ("read", None),
+        ("sent", "*"),  # 412: the row exists
+        ("sent", None),  # refused: a completed activity
+        ("reopen", None),
+        ("sent", None),
+        ("read", None),
+    ]
+    assert (the_row(dataverse)["statecode"], the_row(dataverse)["statuscode"]) == (1, 2)
 
 
 def test_a_queue_body_from_the_app_is_a_base64_pointer_the_mirror_understands(
@@ -612,5 +635,131 @@ def test_a_message_that_keeps_changing_under_the_writer_is_left_to_the_queues_re
     store = EverChanging(services.store, message_id, {"reads": 0})
     with pytest.raises(MirrorRaced):
         mirror_for(dataverse, store).mirror(MirrorRequest(conversation_id=conv, id=message_id))
-    assert len(dataverse.requests_to("PATCH")) == MAX_ROUNDS
+    # The create closes the inbound row; each later round is refused, reopens it and writes it.
+    assert len(dataverse.requests_to("PATCH")) == 1 + 3 * (MAX_ROUNDS - 1)
     assert len(dataverse.activities) == 1
+
+
+# --- Timeline order, open and closed rows, column lengths (issue 13) ---------------------------------
+
+
+def _message_doc(conv: str, phone_number_id: str, **fields: Any) -> MessageDocument:
+    now = utc_now()
+    base = {
+        "conversationId": conv,
+        "id": "m-1",
+        "phoneNumberId": phone_number_id,
+        "customerId": WA,
+        "direction": "inbound",
+        "kind": "text",
+        "text": "hi",
+        "timestamp": iso(now),
+        "sortKey": sort_key(now),
+        "status": "received",
+    }
+    return MessageDocument.model_validate(base | fields)
+
+
+def test_a_row_sorts_by_the_messages_own_time_and_status_updates_never_move_or_reopen_it(
+    client: Client, services: Services, queues: Queues, dataverse: DataverseStandIn, phone_number_id: str
+) -> None:
+    wamid = business_app_sends(client, phone_number_id)  # written 10 s ago by WhatsApp's clock
+    mirror = mirror_for(dataverse, services.store)
+    mirror_all(mirror, queues)
+    states = [(the_row(dataverse)["statecode"], the_row(dataverse)["statuscode"])]
+    for state in ("delivered", "read"):
+        deliver(client, envelope(phone_number_id, statuses=[status(wamid, state, WA, ts=now_ts(5))]))
+        mirror_all(mirror, queues)
+        states.append((the_row(dataverse)["statecode"], the_row(dataverse)["statuscode"]))
+
+    stored = services.store.read(conversation_id(phone_number_id, WA), document_id(wamid))
+    assert stored is not None
+    row = the_row(dataverse)
+    when = stored["timestamp"]
+    assert (row["sortdate"], row["actualstart"], row["actualend"], row["overriddencreatedon"]) == (when,) * 4
+    assert row["wa_readat"] != when  # the status times are columns of their own; the sort keys stay
+    patches = dataverse.requests_to("PATCH")
+    assert len(patches) == 3  # one request per mirror: create, then two updates
+    assert ["overriddencreatedon" in p.body for p in patches] == [True, False, False]
+    assert {p.body["sortdate"] for p in patches} == {when}
+    assert states == [(0, 1), (0, 1), (1, 2)]  # open while it may still be read, closed once read
+
+
+def test_a_replayed_backlog_appears_at_each_messages_own_time(
+    client: Client, services: Services, queues: Queues, dataverse: DataverseStandIn, phone_number_id: str
+) -> None:
+    an_hour_ago = now_ts(-3600)
+    wamid = new_wamid()
+    body = message("text", {"body": "sent while the mirror was down"}, wa_id=WA, wamid=wamid, ts=an_hour_ago)
+    deliver(client, inbound(phone_number_id, WA, body))
+    mirror_all(mirror_for(dataverse, services.store), queues)
+    row = the_row(dataverse)
+    hour_ago = iso(datetime.fromtimestamp(int(an_hour_ago), UTC))
+    assert row["sortdate"] == row["overriddencreatedon"] == row["actualend"] == hour_ago
+
+
+@pytest.mark.parametrize(
+    ("direction", "state", "media", "closed"),
+    [
+        ("inbound", "received", None, True),
+        ("inbound", "received", {"mimeType": "image/jpeg"}, False),  # its copy's update follows
+        ("inbound", "received", {"mimeType": "image/jpeg", "status": "stored"}, True),
+        ("outbound", "accepted", None, False),
+        ("outbound", "sent", None, False),
+        ("outbound", "delivered", None, False),
+        ("outbound", "read", None, True),
+        ("outbound", "played", None, True),
+        ("outbound", "failed", None, True),
+    ],
+)
+def test_rows_close_when_nothing_more_is_expected(
+    direction: str, state: str, media: dict[str, str] | None, closed: bool, phone_number_id: str
+) -> None:
+    doc = _message_doc("c", phone_number_id, direction=direction, status=state, media=media)
+    assert build_row(doc, None, None).closed is closed
+
+
+def test_a_change_to_a_closed_row_reopens_it_writes_it_and_closes_it_again(
+    services: Services, dataverse: DataverseStandIn, phone_number_id: str
+) -> None:
+    conv = conversation_id(phone_number_id, WA)
+    assert services.store.create(_message_doc(conv, phone_number_id).to_document())
+    mirror = mirror_for(dataverse, services.store)
+    mirror.mirror(MirrorRequest(conversation_id=conv, id="m-1"))
+    services.store.update(conv, "m-1", lambda d: {**(d or {}), "text": "hi, edited", "edited": True})
+    mirror.mirror(MirrorRequest(conversation_id=conv, id="m-1"))
+    row = the_row(dataverse)
+    assert (row["description"], row["statecode"], row["statuscode"]) == ("hi, edited", 1, 2)
+    reopened = [p.body for p in dataverse.requests_to("PATCH")]
+    assert reopened[2] == {"statecode": 0, "statuscode": 1}
+    assert len(reopened) == 4  # create; refused update; reopen; update and close
+
+
+def test_every_text_is_cut_to_its_columns_length(
+    services: Services, dataverse: DataverseStandIn, phone_number_id: str
+) -> None:
+    conv = conversation_id(phone_number_id, WA)
+    media = {
+        "mimeType": "x/" + "y" * 400,
+        "filename": "f" * 400 + ".pdf",
+        "url": "https://m.example/" + "u" * 5000,
+    }
+    doc = _message_doc(conv, phone_number_id, kind="document", text=None, caption="c" * 20_000, media=media)
+    assert services.store.create(doc.to_document())
+    conversation = ConversationDocument(
+        conversation_id=conv,
+        phone_number_id=phone_number_id,
+        customer_id=WA,
+        wa_id=WA,
+        profile_name="P" * 900,
+    )
+    assert services.store.create(conversation.to_document())
+
+    mirror_for(dataverse, services.store).mirror(MirrorRequest(conversation_id=conv, id="m-1"))
+
+    row = the_row(dataverse)  # the stand-in refuses a text over its column's MaxLength, as Dataverse does
+    lengths = {key: len(row[key]) for key in ("wa_mimetype", "wa_filename", "wa_mediaurl", "wa_profilename")}
+    assert lengths == {"wa_mimetype": 255, "wa_filename": 255, "wa_mediaurl": 4000, "wa_profilename": 256}
+    assert row["wa_filename"].endswith("…")
+    assert len(row["subject"]) == SUBJECT_MAX_LENGTH
+    assert len(row["description"]) == DESCRIPTION_MAX_LENGTH

@@ -1,16 +1,24 @@
 """The provisioning command against the stand-in's metadata endpoints: it creates the activity table
-and its columns, changes nothing on a second run, updates what drifted, and refuses what it cannot fix."""
+and its columns, changes nothing on a second run (but publishes), updates what drifted, refuses what it
+cannot fix, survives slow metadata calls without repeating a create, and grants Read to named roles."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
 import pytest
 from pytest_httpserver import HTTPServer
 
-from shared.dataverse.provision import ProvisioningError, SchemaProvisioner, label, main
-from shared.dataverse.schema import COLUMNS, TableNames, check_prefix
-from tests.test_dataverse_standin import DataverseStandIn
+from shared.dataverse import provision as provision_module
+from shared.dataverse.provision import (
+    READ_BACK_ATTEMPTS,
+    ProvisioningError,
+    SchemaProvisioner,
+    label,
+    main,
+)
+from shared.dataverse.schema import COLUMNS, DESCRIPTION_MAX_LENGTH, TableNames, check_prefix
+from tests.test_dataverse_standin import ROOT_BUSINESS_UNIT, DataverseStandIn, Fault, raw
 
 
 @pytest.fixture
@@ -20,11 +28,22 @@ def dataverse(httpserver: HTTPServer) -> Iterator[DataverseStandIn]:
 
 
 def provision(
-    dataverse: DataverseStandIn, *, solution: str | None = None, dry_run: bool = False
+    dataverse: DataverseStandIn,
+    *,
+    solution: str | None = None,
+    dry_run: bool = False,
+    grant_read_to: Sequence[str] = (),
+    read_depth: str = "Local",
 ) -> list[str]:
     said: list[str] = []
     SchemaProvisioner(
-        dataverse.client(), dataverse.table, solution=solution, dry_run=dry_run, say=said.append
+        dataverse.client(),
+        dataverse.table,
+        solution=solution,
+        dry_run=dry_run,
+        say=said.append,
+        grant_read_to=grant_read_to,
+        read_depth=read_depth,
     ).run()
     return said
 
@@ -53,16 +72,20 @@ def test_a_first_run_creates_a_user_owned_activity_table_with_every_column_and_p
     assert dataverse.published == [
         "<importexportxml><entities><entity>contoso_whatsappmessage</entity></entities></importexportxml>"
     ]
+    # WhatsApp text is up to 4,096 characters; the mirror clips the description at 10,000
+    assert entity["Attributes"]["description"]["MaxLength"] == DESCRIPTION_MAX_LENGTH
     assert said[0] == "create table contoso_whatsappmessage (custom activity)"
     assert said[-1] == "done"
 
 
-def test_a_second_run_changes_nothing_and_only_reads(dataverse: DataverseStandIn) -> None:
+def test_a_second_run_changes_nothing_but_publishes(dataverse: DataverseStandIn) -> None:
+    """Publishing every time finishes a run that died between a change and its publishing."""
     provision(dataverse)
     dataverse.seen.clear()
     said = provision(dataverse)
-    assert writes(dataverse) == []
+    assert writes(dataverse) == ["POST PublishXml"]
     assert said == ["nothing to change"]
+    assert len(dataverse.published) == 2
 
 
 def test_a_column_added_in_a_later_version_is_created_on_the_next_run(dataverse: DataverseStandIn) -> None:
@@ -74,6 +97,27 @@ def test_a_column_added_in_a_later_version_is_created_on_the_next_run(dataverse:
         "POST EntityDefinitions(LogicalName='contoso_whatsappmessage')/Attributes",
         "POST PublishXml",
     ]
+
+
+def test_a_description_shorter_than_the_mirror_writes_is_lengthened_with_its_labels_merged(
+    dataverse: DataverseStandIn,
+) -> None:
+    provision(dataverse)
+    description = dataverse.entities["contoso_whatsappmessage"]["Attributes"]["description"]
+    description["MaxLength"] = 2000
+    dataverse.seen.clear()
+    said = provision(dataverse)
+    (put,) = dataverse.requests_to("PUT")
+    assert put.path.endswith("/Attributes(LogicalName='description')")
+    assert put.headers["Mscrm.Mergelabels"] == "true"
+    assert put.body["@odata.type"] == "Microsoft.Dynamics.CRM.MemoAttributeMetadata"
+    description = dataverse.entities["contoso_whatsappmessage"]["Attributes"]["description"]
+    assert description["MaxLength"] == DESCRIPTION_MAX_LENGTH
+    assert f"update column description (at least {DESCRIPTION_MAX_LENGTH} characters)" in said
+    description["MaxLength"] = 1_048_576  # longer is left alone
+    dataverse.seen.clear()
+    provision(dataverse)
+    assert dataverse.requests_to("PUT") == []
 
 
 def test_a_relabelled_or_too_short_column_is_updated_with_its_labels_merged(
@@ -108,7 +152,7 @@ def test_a_dry_run_says_what_it_would_do_and_writes_nothing(dataverse: Dataverse
     said = provision(dataverse, dry_run=True)
     assert writes(dataverse) == []
     assert dataverse.entities == {}
-    assert len(said) == 1 + len(COLUMNS) + 1
+    assert len(said) == 1 + len(COLUMNS) + 1 + 1  # the table, its columns, the description, the end
     assert said[-1] == "would change the above"
 
 
@@ -139,6 +183,148 @@ def test_the_command_line_reports_and_exits_non_zero_on_refusal(
     dataverse.entities["contoso_whatsappmessage"]["IsActivity"] = False
     assert main(["--url", dataverse.url, "--prefix", "contoso"], client=client) == 1
     assert "not an activity" in capsys.readouterr().err
+
+
+# --- slow metadata calls -----------------------------------------------------------------------
+
+
+def test_metadata_calls_wait_minutes_not_the_mirrors_read_timeout(dataverse: DataverseStandIn) -> None:
+    """The client's own read timeout (here 0.2 s, the mirror's 30 s in production) is not the
+    provisioning's: a table create that answers late is waited for, not abandoned or repeated."""
+    dataverse.faults.append(Fault(0, delay=0.6, methods=frozenset({"POST"})))
+    client = dataverse.client(timeout=(2, 0.2), max_attempts=1)
+    SchemaProvisioner(client, dataverse.table, say=lambda line: None).run()
+    assert len(dataverse.requests_to("POST", "EntityDefinitions")) == 1 + len(COLUMNS)
+    assert "contoso_whatsappmessage" in dataverse.entities
+
+
+@pytest.fixture
+def short_metadata_timeout(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(provision_module, "METADATA_TIMEOUT", (2.0, 0.2))
+
+
+@pytest.mark.usefixtures("short_metadata_timeout")
+def test_a_create_that_timed_out_is_read_back_and_not_sent_again(dataverse: DataverseStandIn) -> None:
+    # Dataverse finishes creating the table after the command stopped waiting
+    dataverse.faults.append(Fault(0, delay=0.6, methods=frozenset({"POST"})))
+    said: list[str] = []
+    SchemaProvisioner(dataverse.client(), dataverse.table, say=said.append, sleep=lambda s: None).run()
+    assert len(dataverse.requests_to("POST", "EntityDefinitions")) == 1 + len(COLUMNS)
+    assert {f"contoso_{c.name}" for c in COLUMNS} <= set(
+        dataverse.entities["contoso_whatsappmessage"]["Attributes"]
+    )
+    assert "table contoso_whatsappmessage was created" in said
+    assert said[-1] == "done"
+
+
+@pytest.mark.usefixtures("short_metadata_timeout")
+def test_a_create_that_timed_out_and_never_appears_stops_the_run_without_repeating_it(
+    dataverse: DataverseStandIn,
+) -> None:
+    dataverse.faults.append(Fault(503, delay=0.6, methods=frozenset({"POST"})))  # it failed, late
+    sleeps: list[float] = []
+    provisioner = SchemaProvisioner(
+        dataverse.client(), dataverse.table, say=lambda line: None, sleep=sleeps.append
+    )
+    with pytest.raises(ProvisioningError, match="not sent again"):
+        provisioner.run()
+    assert len(dataverse.requests_to("POST", "EntityDefinitions")) == 1
+    # the first read-back may itself time out while the stand-in (one request at a time) still sleeps
+    assert len(dataverse.requests_to("GET", "EntityDefinitions")) >= 1 + READ_BACK_ATTEMPTS
+    assert len(sleeps) == READ_BACK_ATTEMPTS - 1
+    assert dataverse.entities == {}
+
+
+# --- Read for the agents' roles ----------------------------------------------------------------
+
+AGENT_ROLES = ("Salesperson", "Customer Service Representative")
+
+
+def test_named_roles_get_read_at_business_unit_depth_once(dataverse: DataverseStandIn) -> None:
+    sales = dataverse.add_role("Salesperson")
+    service = dataverse.add_role("Customer Service Representative")
+    child_copy = dataverse.add_role("Salesperson", business_unit="child-bu", parent=sales)
+    other = dataverse.add_role("Marketing Professional")
+    said = provision(dataverse, grant_read_to=AGENT_ROLES)
+    read = "prvReadcontoso_whatsappmessage"
+    assert dataverse.role_depth(sales, read) == "Local"
+    assert dataverse.role_depth(service, read) == "Local"
+    assert dataverse.role_depth(child_copy, read) is None  # Dataverse copies the root role's privileges
+    assert dataverse.role_depth(other, read) is None
+    grants = dataverse.requests_to("POST", "roles(")
+    assert [g.path for g in grants] == [
+        f"roles({sales})/Microsoft.Dynamics.CRM.AddPrivilegesRole",
+        f"roles({service})/Microsoft.Dynamics.CRM.AddPrivilegesRole",
+    ]
+    assert grants[0].body["Privileges"][0]["BusinessUnitId"] == ROOT_BUSINESS_UNIT
+    assert "grant Read on contoso_whatsappmessage to role 'Salesperson' (Local depth)" in said
+    dataverse.seen.clear()
+    assert provision(dataverse, grant_read_to=AGENT_ROLES) == ["nothing to change"]
+    assert dataverse.requests_to("POST", "roles(") == []
+
+
+def test_organization_depth_raises_a_lower_grant_and_never_lowers_a_higher_one(
+    dataverse: DataverseStandIn,
+) -> None:
+    sales = dataverse.add_role("Salesperson")
+    service = dataverse.add_role("Customer Service Representative")
+    provision(dataverse, grant_read_to=["Salesperson"])
+    provision(dataverse, grant_read_to=["Customer Service Representative"], read_depth="Global")
+    dataverse.seen.clear()
+    provision(dataverse, grant_read_to=AGENT_ROLES, read_depth="Global")
+    read = "prvReadcontoso_whatsappmessage"
+    assert dataverse.role_depth(sales, read) == "Global"
+    assert [g.path for g in dataverse.requests_to("POST", "roles(")] == [
+        f"roles({sales})/Microsoft.Dynamics.CRM.AddPrivilegesRole"
+    ]
+    dataverse.seen.clear()
+    provision(dataverse, grant_read_to=AGENT_ROLES)  # business unit asked: organization stays
+    assert dataverse.role_depth(service, read) == "Global"
+    assert dataverse.requests_to("POST", "roles(") == []
+
+
+def test_an_unknown_role_is_refused_by_name_and_nothing_is_granted(dataverse: DataverseStandIn) -> None:
+    dataverse.add_role("Salesperson")
+    with pytest.raises(ProvisioningError, match="'Sales person': no such role"):
+        provision(dataverse, grant_read_to=["Salesperson", "Sales person"])
+    assert dataverse.requests_to("POST", "roles(") == []
+
+
+def test_a_dry_run_names_the_grants_it_would_make(dataverse: DataverseStandIn) -> None:
+    dataverse.add_role("Salesperson")
+    said = provision(dataverse, dry_run=True, grant_read_to=["Salesperson"])
+    assert writes(dataverse) == []
+    assert "grant Read on contoso_whatsappmessage to role 'Salesperson' (Local depth)" in said
+
+
+def test_the_command_line_grants_read_at_the_depth_asked(dataverse: DataverseStandIn) -> None:
+    sales = dataverse.add_role("Salesperson")
+    service = dataverse.add_role("Customer Service Representative")
+    args = ["--url", dataverse.url, "--prefix", "contoso", "--grant-read-to", ",".join(AGENT_ROLES)]
+    assert main([*args, "--read-depth", "organization"], client=dataverse.client()) == 0
+    read = "prvReadcontoso_whatsappmessage"
+    assert dataverse.role_depth(sales, read) == dataverse.role_depth(service, read) == "Global"
+    assert main([*args[:4], "--grant-read-to", "Nobody"], client=dataverse.client()) == 1
+
+
+def test_the_standin_refuses_role_calls_dataverse_refuses(dataverse: DataverseStandIn) -> None:
+    provision(dataverse)
+    role = dataverse.add_role("Salesperson")
+    privileges = raw(dataverse, "GET", "EntityDefinitions(LogicalName='contoso_whatsappmessage')/Privileges")
+    read = next(p["PrivilegeId"] for p in privileges.json()["value"] if p["PrivilegeType"] == "Read")
+    action = "Microsoft.Dynamics.CRM.AddPrivilegesRole"
+    grant = {"Privileges": [{"Depth": "Local", "PrivilegeId": read, "BusinessUnitId": ROOT_BUSINESS_UNIT}]}
+    nobody = "00000000-0000-0000-0000-000000000001"
+    assert raw(dataverse, "POST", f"roles({nobody})/{action}", json=grant).status_code == 404
+    assert raw(dataverse, "GET", f"RetrieveRolePrivilegesRole(RoleId={nobody})").status_code == 404
+    unknown = {"Privileges": [{**grant["Privileges"][0], "PrivilegeId": nobody}]}
+    assert raw(dataverse, "POST", f"roles({role})/{action}", json=unknown).status_code == 404
+    bad_depth = {"Privileges": [{**grant["Privileges"][0], "Depth": "Everywhere"}]}
+    assert raw(dataverse, "POST", f"roles({role})/{action}", json=bad_depth).status_code == 400
+    assert dataverse.role_depth(role, "prvReadcontoso_whatsappmessage") is None
+    assert raw(dataverse, "POST", f"roles({role})/{action}", json=grant).status_code == 204
+    held = raw(dataverse, "GET", f"RetrieveRolePrivilegesRole(RoleId={role})").json()["RolePrivileges"]
+    assert held == [{"Depth": "Local", "PrivilegeId": read, "BusinessUnitId": ROOT_BUSINESS_UNIT}]
 
 
 def test_the_publisher_prefix_must_be_one_dataverse_accepts() -> None:

@@ -44,7 +44,35 @@ CRM = "Microsoft.Dynamics.CRM"
 _PHONE_CLAUSE = re.compile(r"(mobilephone|telephone1) eq '((?:[^']|'')*)'")
 _ROW = re.compile(r"^(?P<set>[A-Za-z0-9_]+)\((?P<id>[0-9a-fA-F-]{36})\)$")
 _ENTITY = re.compile(r"^EntityDefinitions\(LogicalName='(?P<name>[a-z0-9_]+)'\)(?P<rest>.*)$")
-_ACTIVITY_COLUMNS = {"subject", "description", "activityid", "regardingobjectid", "actualend", "statecode"}
+# The activity columns every activity table inherits (activitypointer EntityType,
+# https://learn.microsoft.com/power-apps/developer/data-platform/webapi/reference/activitypointer):
+# the mirror writes `sortdate`, `actualstart`, `actualend`, `overriddencreatedon` and the state.
+_ACTIVITY_COLUMNS = {
+    "subject",
+    "description",
+    "activityid",
+    "regardingobjectid",
+    "actualstart",
+    "actualend",
+    "sortdate",
+    "overriddencreatedon",
+    "statecode",
+    "statuscode",
+}
+# An activity's `description` is a memo (multiline text); its length here stands for whatever the
+# environment created, which provisioning checks rather than trusts.
+_INHERITED_DESCRIPTION_LENGTH = 2000
+# Security roles (https://learn.microsoft.com/power-apps/developer/data-platform/security-roles):
+# creating a table makes its privileges (prvCreate<table>, prvRead<table>, ...: SecurityPrivilegeMetadata,
+# `EntityDefinitions(...)/Privileges`) and gives them to no role but System Administrator/Customizer.
+# A role is copied into every business unit; the root business unit's copy has no parent role.
+# Depths: PrivilegeDepth Basic 0 (user), Local 1 (business unit), Deep 2 (parent: child BUs), Global 3
+# (organization) (https://learn.microsoft.com/power-apps/developer/data-platform/webapi/reference/privilegedepth).
+_PRIVILEGE_TYPES = ("Create", "Read", "Write", "Delete", "Assign", "Share", "Append", "AppendTo")
+_DEPTHS = ("Basic", "Local", "Deep", "Global")
+ROOT_BUSINESS_UNIT = "5b2f1e7c-4a3d-4c8e-9f10-2d6a7b8c9d01"
+_ROLE = re.compile(r"^roles\((?P<id>[0-9a-fA-F-]{36})\)/Microsoft\.Dynamics\.CRM\.AddPrivilegesRole$")
+_ROLE_PRIVILEGES = re.compile(r"^RetrieveRolePrivilegesRole\(RoleId=(?P<id>[0-9a-fA-F-]{36})\)$")
 
 
 class FakeTokens:
@@ -104,6 +132,13 @@ _RECORD_COLUMNS = {
     "contacts": {"contactid", "mobilephone", "telephone1", "telephone2", "statecode", "fullname"},
     "leads": {"leadid", "mobilephone", "telephone1", "telephone2", "statecode", "fullname", "subject"},
 }
+# Merge and qualification leave these on the record (contact and lead table references,
+# https://learn.microsoft.com/power-apps/developer/data-platform/reference/entities/contact): `merged`,
+# the lookup `masterid` (read as `_masterid_value`), and on a contact `originatingleadid`.
+for _columns in _RECORD_COLUMNS.values():
+    _columns |= {"merged", "_masterid_value"}
+_RECORD_COLUMNS["contacts"].add("_originatingleadid_value")
+_ORIGINATING_LEAD = re.compile(r"_originatingleadid_value eq ([0-9a-fA-F-]{36})")
 APP_USER_ID = "9d5e1c0a-3b7f-4e21-8a6c-5f4d3e2b1a09"
 
 
@@ -132,6 +167,15 @@ class DataverseStandIn:
         self.lock = threading.RLock()
         self.users: dict[str, DataverseUser] = {}  # by Entra object id
         self.app_may_impersonate = True
+        # Links the application user may not make: tables whose prvAppendTo<table> its role lacks.
+        self.no_append_to: set[str] = set()
+        # Whether Dataverse refuses an activity's link to an inactive record is not documented; by
+        # default the stand-in refuses (as issue 13 reports), and tests also run it accepting.
+        self.refuse_inactive_links = True
+        self.roles: dict[str, dict[str, Any]] = {}  # roleid -> role row plus "privileges": {id: depth}
+        # Dataverse (Azure App Service) answers with a server-affinity cookie
+        # (https://learn.microsoft.com/power-apps/developer/data-platform/api-limits#remove-the-affinity-cookie).
+        self.affinity_cookie = "ARRAffinity=standin-web-server-1; Path=/; HttpOnly"
         server.expect_request(re.compile(r"^/api/data/v9\.2/.*")).respond_with_handler(self.handle)
 
     @property
@@ -168,11 +212,44 @@ class DataverseStandIn:
             }
         return new_id
 
+    def merge(self, entity_set: str, subordinate: str, master: str) -> None:
+        """Merge moves the subordinate's data to the target, then deactivates the subordinate (not a
+        delete), marking it `merged` with `masterid`
+        (https://learn.microsoft.com/power-apps/developer/data-platform/webapi/merge-entity-using-web-api)."""
+        with self.lock:
+            self.rows[entity_set][subordinate] |= {"statecode": 1, "merged": True, "_masterid_value": master}
+
+    def qualify(self, lead: str, **contact: Any) -> str:
+        """QualifyLead with CreateContact: a contact "linked to the originating lead record"
+        (`originatingleadid`) and the lead Qualified, statecode 1 / statuscode 3
+        (https://learn.microsoft.com/power-apps/developer/data-platform/webapi/reference/qualifylead)."""
+        with self.lock:
+            self.rows["leads"][lead] |= {"statecode": 1, "statuscode": 3}
+        return self.add_contact(_originatingleadid_value=lead, **contact)
+
     def add_user(self, object_id: str, **reads: set[str] | None) -> DataverseUser:
         """`add_user(oid, contacts={id1}, leads=None)`: reads contact id1 and every lead."""
         user = DataverseUser(str(uuid.uuid4()), dict(reads))
         self.users[object_id] = user
         return user
+
+    def add_role(self, name: str, business_unit: str = ROOT_BUSINESS_UNIT, parent: str | None = None) -> str:
+        """A security role holding nothing on the app's table (as every role but the admins' does)."""
+        role_id = str(uuid.uuid4())
+        self.roles[role_id] = {
+            "roleid": role_id,
+            "name": name,
+            "_businessunitid_value": business_unit,
+            "_parentroleid_value": parent,
+            "privileges": {},
+        }
+        return role_id
+
+    def role_depth(self, role_id: str, privilege_name: str) -> str | None:
+        entity = next(e for e in self.entities.values() if privilege_name.endswith(e["LogicalName"]))
+        privilege = next(p for p in entity["Privileges"] if p["Name"] == privilege_name)
+        depth: str | None = self.roles[role_id]["privileges"].get(privilege["PrivilegeId"])
+        return depth
 
     def throttle(self, times: int, retry_after: str = "2") -> None:
         """The next `times` requests hit the service protection limit (number of requests)."""
@@ -230,15 +307,18 @@ class DataverseStandIn:
             if fault is not None and request.method in fault.methods:
                 self.faults.popleft()
                 if fault.delay:
-                    time.sleep(fault.delay)
-                else:
+                    time.sleep(fault.delay)  # then a status (if any) the client has stopped waiting for
+                if not fault.delay or fault.status:
                     return error(
                         fault.status,
                         (fault.body or {}).get("code", ""),
                         (fault.body or {}).get("message", ""),
                         fault.headers,
                     )
-            return self._route(request, path, body)
+            response = self._route(request, path, body)
+            if self.affinity_cookie:
+                response.headers.add("Set-Cookie", self.affinity_cookie)
+            return response
 
     def _route(self, request: Request, path: str, body: Any) -> Response:
         if path == "PublishXml" and request.method == "POST":
@@ -248,6 +328,12 @@ class DataverseStandIn:
             return self._create_entity(body)
         if match := _ENTITY.match(path):
             return self._metadata(request, match["name"], match["rest"], body)
+        if path == "roles" and request.method == "GET":
+            return self._query_roles(request)
+        if (match := _ROLE_PRIVILEGES.match(path)) and request.method == "GET":
+            return self._role_privileges(match["id"].lower())
+        if (match := _ROLE.match(path)) and request.method == "POST":
+            return self._add_privileges(match["id"].lower(), body)
         if match := _ROW.match(path):
             if request.method == "PATCH":
                 return self._upsert(request, match["set"], match["id"].lower(), body)
@@ -340,6 +426,16 @@ class DataverseStandIn:
                     return error(400, "0x80060888", f"Invalid navigation property '{key}'.")
                 if target[2] not in self.rows[target[1]]:
                     return error(404, "0x80040217", f"{target[1][:-1]} With Id = {target[2]} Does Not Exist")
+                if target[1] in self.no_append_to:  # the missing-privilege wording of client-errors
+                    return error(
+                        403,
+                        "0x80040220",
+                        f"Principal user (Id={APP_USER_ID}, type=8, roleCount=1) is missing "
+                        f"prvAppendTo{target[1][:-1]} privilege on OTC for entity '{target[1][:-1]}'",
+                    )
+                if self.refuse_inactive_links and self.rows[target[1]][target[2]].get("statecode", 0) != 0:
+                    # Undocumented: a generic invalid-argument code, naming the record.
+                    return error(400, "0x80040203", f"{target[1][:-1]} With Id = {target[2]} is not active")
                 values["_regardingobjectid_value"] = target[2]
                 values["regardingobjecttypecode"] = target[1][:-1]
                 continue
@@ -356,8 +452,37 @@ class DataverseStandIn:
             return error(412, "0x80040237", "A record with matching key values already exists.")
         if request.headers.get("If-Match") == "*" and not exists:
             return self._no_row()
+        if entity is not None:
+            refused = self._refusal(entity, rows.get(row_id), values)
+            if refused is not None:
+                return refused
+            if exists:  # `overriddencreatedon` is valid on create only: `createdon` is set once
+                values.pop("overriddencreatedon", None)
         rows.setdefault(row_id, {"activityid" if entity else "id": row_id}).update(values)
         return Response(status=204, headers={"OData-EntityId": f"{self.url}{API}/{entity_set}({row_id})"})
+
+    @staticmethod
+    def _refusal(
+        entity: dict[str, Any], current: dict[str, Any] | None, values: dict[str, Any]
+    ) -> Response | None:
+        """A text longer than its column's `MaxLength` is refused. A Completed (1) or Canceled (2)
+        activity refuses any update but reopening it (statecode 0, with its statuscode): "Cannot update
+        Closed or Cancelled Activity" (https://github.com/seanmcne/Microsoft.Xrm.Data.PowerShell/issues/222,
+        reopened there with SetState; the Web API's SetState is a PATCH of statecode and statuscode).
+        Neither answer's code is documented: 0x80044331 and 0x80040203 (invalid argument) stand in."""
+        for key, value in values.items():
+            limit = entity["Attributes"].get(key, {}).get("MaxLength")
+            if isinstance(value, str) and isinstance(limit, int) and len(value) > limit:
+                return error(
+                    400,
+                    "0x80044331",
+                    f"A validation error occurred. The length of the '{key}' attribute of the "
+                    f"'{entity['LogicalName']}' entity exceeded the maximum allowed length of '{limit}'.",
+                )
+        reopening = set(values) <= {"statecode", "statuscode"} and values.get("statecode") == 0
+        if entity.get("IsActivity") and current and current.get("statecode") in (1, 2) and not reopening:
+            return error(400, "0x80040203", "Cannot update Closed or Cancelled Activity")
+        return None
 
     def _query(self, request: Request, entity_set: str) -> Response:
         if not self._known_set(entity_set):
@@ -365,10 +490,12 @@ class DataverseStandIn:
         text = request.args.get("$filter", "")
         wanted = [(f, v.replace("''", "'")) for f, v in _PHONE_CLAUSE.findall(text)]
         state = re.search(r"statecode eq (\d)", text)
+        lead = _ORIGINATING_LEAD.search(text)
         found = [
             row
             for row in self.rows[entity_set].values()
             if (state is None or row.get("statecode") == int(state[1]))
+            and (lead is None or row.get("_originatingleadid_value") == lead[1].lower())
             and (not wanted or any(row.get(f) == v for f, v in wanted))
         ]
         found = found[: int(request.args.get("$top", "5000"))]
@@ -378,6 +505,53 @@ class DataverseStandIn:
             found = [{k: row.get(k) for k in fields} for row in found]
         payload = {"@odata.context": f"{self.url}{API}/$metadata#{entity_set}", "value": found}
         return Response(json.dumps(payload), content_type="application/json")
+
+    # --- security roles ------------------------------------------------------------------------
+
+    def _query_roles(self, request: Request) -> Response:
+        """`roles?$filter=name eq '<name>' and _parentroleid_value eq null` (the root BU's copy)."""
+        text = request.args.get("$filter", "")
+        named = re.search(r"name eq '((?:[^']|'')*)'", text)
+        root_only = "_parentroleid_value eq null" in text
+        found = [
+            {k: v for k, v in role.items() if k != "privileges"}
+            for role in self.roles.values()
+            if (named is None or role["name"] == named[1].replace("''", "'"))
+            and (not root_only or role["_parentroleid_value"] is None)
+        ]
+        return Response(json.dumps({"value": found}), content_type="application/json")
+
+    def _role_privileges(self, role_id: str) -> Response:
+        """RetrieveRolePrivilegesRole: RolePrivilege {Depth, PrivilegeId, BusinessUnitId, PrivilegeName}
+        (https://learn.microsoft.com/power-apps/developer/data-platform/webapi/reference/retrieveroleprivilegesrole)."""
+        role = self.roles.get(role_id)
+        if role is None:
+            return error(404, "0x80040217", f"role With Id = {role_id} Does Not Exist")
+        held = [
+            {"Depth": depth, "PrivilegeId": privilege, "BusinessUnitId": role["_businessunitid_value"]}
+            for privilege, depth in role["privileges"].items()
+        ]
+        return Response(json.dumps({"RolePrivileges": held}), content_type="application/json")
+
+    def _add_privileges(self, role_id: str, body: Any) -> Response:
+        """AddPrivilegesRole, bound to a role: adds each RolePrivilege at its Depth, replacing the depth
+        of one the role already holds
+        (https://learn.microsoft.com/power-apps/developer/data-platform/webapi/reference/addprivilegesrole)."""
+        role = self.roles.get(role_id)
+        if role is None:
+            return error(404, "0x80040217", f"role With Id = {role_id} Does Not Exist")
+        known = {p["PrivilegeId"]: p for e in self.entities.values() for p in e.get("Privileges", [])}
+        for wanted in (body or {}).get("Privileges") or []:
+            privilege = known.get(wanted.get("PrivilegeId"))
+            if privilege is None:
+                missing = wanted.get("PrivilegeId")
+                return error(404, "0x80040217", f"privilege With Id = {missing} Does Not Exist")
+            depth = wanted.get("Depth")
+            if depth not in _DEPTHS or not privilege[f"CanBe{depth}"]:
+                return error(400, "0x80040203", f"Invalid depth {depth!r} for privilege {privilege['Name']}")
+        for wanted in body["Privileges"]:
+            role["privileges"][wanted["PrivilegeId"]] = wanted["Depth"]
+        return Response(status=204)
 
     # --- metadata -------------------------------------------------------------------------------
 
@@ -396,6 +570,15 @@ class DataverseStandIn:
         entity["LogicalName"] = name
         entity.setdefault("EntitySetName", name + "s")
         entity["MetadataId"] = str(uuid.uuid4())
+        entity["Privileges"] = [
+            {
+                "PrivilegeId": str(uuid.uuid4()),
+                "Name": f"prv{kind}{name}",
+                "PrivilegeType": kind,
+                **{f"CanBe{depth}": True for depth in _DEPTHS},
+            }
+            for kind in _PRIVILEGE_TYPES
+        ]
         attributes = {
             a["SchemaName"].lower(): {**a, "LogicalName": a["SchemaName"].lower()} for a in body["Attributes"]
         }
@@ -406,6 +589,11 @@ class DataverseStandIn:
                     "AttributeType": "String",
                     "SchemaName": inherited,
                 }
+            attributes["description"] |= {
+                "AttributeType": "Memo",
+                "@odata.type": f"{CRM}.MemoAttributeMetadata",
+                "MaxLength": _INHERITED_DESCRIPTION_LENGTH,
+            }
         entity["Attributes"] = attributes
         self.entities[name] = entity
         return Response(
@@ -421,6 +609,8 @@ class DataverseStandIn:
         if rest == "" and request.method == "GET":
             fields = request.args.get("$select", "").split(",")
             return Response(json.dumps({k: entity.get(k) for k in fields}), content_type="application/json")
+        if rest == "/Privileges" and request.method == "GET":
+            return Response(json.dumps({"value": entity["Privileges"]}), content_type="application/json")
         if rest == "/Attributes" and request.method == "POST":
             logical = body["SchemaName"].lower()
             if logical in attributes:
@@ -552,6 +742,26 @@ def test_the_standin_throttles_with_retry_after_and_then_recovers(standin: Datav
     assert throttled.headers["Retry-After"] == "7"
     assert throttled.json()["error"]["code"] == "0x80072322"
     assert raw(standin, "GET", "contacts").status_code == 200
+
+
+def test_the_standin_refuses_updates_to_a_closed_activity_but_reopening_it(standin: DataverseStandIn) -> None:
+    path = f"{standin.table.entity_set}({uuid.uuid4()})"
+    created = {"subject": "x", "overriddencreatedon": "2026-01-01T00:00:00Z", "statecode": 1, "statuscode": 2}
+    assert raw(standin, "PATCH", path, json=created).status_code == 204
+    refused = raw(standin, "PATCH", path, json={"subject": "y", "statecode": 0, "statuscode": 1})
+    assert (refused.status_code, refused.json()["error"]["message"]) == (
+        400,
+        "Cannot update Closed or Cancelled Activity",
+    )
+    assert raw(standin, "PATCH", path, json={"statecode": 0, "statuscode": 1}).status_code == 204
+    later = {"subject": "y", "overriddencreatedon": "2026-02-02T00:00:00Z", "statecode": 1, "statuscode": 2}
+    assert raw(standin, "PATCH", path, json=later).status_code == 204
+    [row] = standin.activities.values()
+    assert (row["subject"], row["statecode"], row["overriddencreatedon"]) == ("y", 1, "2026-01-01T00:00:00Z")
+    too_long = raw(
+        standin, "PATCH", f"{standin.table.entity_set}({uuid.uuid4()})", json={"subject": "s" * 201}
+    )
+    assert (too_long.status_code, too_long.json()["error"]["code"]) == (400, "0x80044331")
 
 
 def mirror_for(

@@ -4,6 +4,7 @@ Retries follow Dataverse's guidance: a 429 waits exactly what `Retry-After` says
 the back-pressure the service protection limits ask for), 5xx and timeouts back off with jitter, and
 a 401 gets one fresh token. Only requests that cannot do harm twice are repeated after a timeout:
 upserts by id, reads and metadata updates are; a POST is repeated only when it never left.
+The session keeps no server-affinity cookie, so parallel requests spread over Dataverse's web servers.
 """
 
 from __future__ import annotations
@@ -12,9 +13,11 @@ import json
 import logging
 import threading
 import time
+import urllib.request
 import uuid
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
+from http.cookiejar import Cookie, DefaultCookiePolicy
 from typing import Any
 
 import requests
@@ -40,10 +43,26 @@ log = logging.getLogger(__name__)
 API_VERSION = "v9.2"
 _backoff = wait_random_exponential(multiplier=0.5, max=30)
 _IDEMPOTENT = frozenset({"GET", "PATCH", "PUT", "DELETE"})
+# Azure App Service's server-affinity cookies: Dataverse sets them on every answer.
+AFFINITY_COOKIES = frozenset({"ARRAffinity", "ARRAffinitySameSite"})
+
+
+class NoAffinityCookiePolicy(DefaultCookiePolicy):
+    """Refuses the server-affinity cookie, as Microsoft recommends for applications that send
+    requests in parallel: with it, every request of the application user goes to one web server,
+    and the service protection limits are counted per web server, so the load does not spread
+    ("Remove the affinity cookie",
+    https://learn.microsoft.com/power-apps/developer/data-platform/api-limits#remove-the-affinity-cookie;
+    https://learn.microsoft.com/power-apps/developer/data-platform/send-parallel-requests).
+    Other cookies are kept as usual."""
+
+    def set_ok(self, cookie: Cookie, request: urllib.request.Request) -> bool:
+        return cookie.name not in AFFINITY_COOKIES and bool(super().set_ok(cookie, request))
 
 
 def pooled_session(pool_size: int = 16) -> requests.Session:
     session = requests.Session()
+    session.cookies.set_policy(NoAffinityCookiePolicy())
     # Retries are ours (below): urllib3's would resend without honouring Retry-After.
     adapter = HTTPAdapter(pool_connections=2, pool_maxsize=pool_size, max_retries=0)
     session.mount("https://", adapter)
@@ -142,8 +161,10 @@ class DataverseClient:
         path: str,
         params: Mapping[str, str] | None = None,
         headers: Mapping[str, str] | None = None,
+        *,
+        timeout: tuple[float, float] | None = None,
     ) -> dict[str, Any]:
-        response = self.request("GET", path, params=params, headers=headers)
+        response = self.request("GET", path, params=params, headers=headers, timeout=timeout)
         payload: dict[str, Any] = response.json()
         return payload
 
@@ -157,7 +178,10 @@ class DataverseClient:
         params: Mapping[str, str] | None = None,
         json_body: Any = None,
         headers: Mapping[str, str] | None = None,
+        timeout: tuple[float, float] | None = None,
     ) -> requests.Response:
+        """`timeout` (connect, read) overrides the client's for this request: metadata calls take
+        minutes where a data call takes a second."""
         stop = stop_after_attempt(self.max_attempts) | _stop_over_budget(self.retry_budget_seconds)
         deadline: float | None = getattr(self._local, "deadline", None)
         if deadline is not None:
@@ -171,7 +195,7 @@ class DataverseClient:
             reraise=True,
         )
         response: requests.Response = retrying(
-            self._attempt, method.upper(), path, params, json_body, dict(headers or {})
+            self._attempt, method.upper(), path, params, json_body, dict(headers or {}), timeout
         )
         return response
 
@@ -200,15 +224,16 @@ class DataverseClient:
         params: Mapping[str, str] | None,
         json_body: Any,
         headers: dict[str, str],
+        timeout: tuple[float, float] | None,
     ) -> requests.Response:
         """One attempt; a 401 gets one fresh token (tokens can be revoked before they expire)."""
         try:
-            return self._send(method, path, params, json_body, headers, force_refresh=False)
+            return self._send(method, path, params, json_body, headers, timeout, force_refresh=False)
         except DataverseAuthError as error:
             if error.http_status != 401:
                 raise
             log.warning("Dataverse refused the token (401); retrying once with a fresh one")
-            return self._send(method, path, params, json_body, headers, force_refresh=True)
+            return self._send(method, path, params, json_body, headers, timeout, force_refresh=True)
 
     def _send(
         self,
@@ -217,6 +242,7 @@ class DataverseClient:
         params: Mapping[str, str] | None,
         json_body: Any,
         headers: dict[str, str],
+        timeout: tuple[float, float] | None,
         *,
         force_refresh: bool,
     ) -> requests.Response:
@@ -235,7 +261,7 @@ class DataverseClient:
         self.requests_sent += 1
         try:
             response = self.session.request(
-                method, url, params=params, data=data, headers=all_headers, timeout=self.timeout
+                method, url, params=params, data=data, headers=all_headers, timeout=timeout or self.timeout
             )
         except (requests.ConnectTimeout, requests.exceptions.SSLError) as error:
             raise DataverseUnavailable(None, reason=f"could not connect to Dataverse: {error!r}") from error

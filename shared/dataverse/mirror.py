@@ -24,10 +24,27 @@ from shared.conversations.documents import (
 from shared.conversations.ports import ConversationStore
 from shared.conversations.queue_messages import MirrorRequest
 from shared.dataverse.client import DataverseClient
-from shared.dataverse.errors import DataverseNotFound
+from shared.dataverse.errors import (
+    DataverseAuthError,
+    DataverseError,
+    DataverseNotFound,
+    DataverseRequestError,
+)
 from shared.dataverse.models import WhatsAppMessageRow
-from shared.dataverse.regarding import RegardingResolver
-from shared.dataverse.schema import DESCRIPTION_MAX_LENGTH, SUBJECT_MAX_LENGTH, TableNames, row_id
+from shared.dataverse.regarding import (
+    Healing,
+    LinkProblem,
+    RegardingResolver,
+    link_problem,
+)
+from shared.dataverse.schema import (
+    ACTIVITY_OPEN,
+    DESCRIPTION_MAX_LENGTH,
+    FINAL_OUTBOUND_STATUSES,
+    SUBJECT_MAX_LENGTH,
+    TableNames,
+    row_id,
+)
 from shared.telemetry import record_mirror_lag
 
 log = logging.getLogger(__name__)
@@ -35,7 +52,10 @@ MAX_ROUNDS = 4
 # Under host.json's functionTimeout (5 min), with room for one more request's read timeout (30 s)
 # and the Cosmos DB reads: a mirror that cannot finish by then fails and the queue retries it.
 TIME_LIMIT_SECONDS = 240.0
-RECORD_DOES_NOT_EXIST = "0x80040217"  # what an upsert answers when the record it binds to is gone
+# Dataverse refuses to update a Completed or Canceled activity; its answer's code is not documented,
+# its message is "Cannot update Closed or Cancelled Activity"
+# (https://github.com/seanmcne/Microsoft.Xrm.Data.PowerShell/issues/222): reopen it, then write.
+CLOSED_ACTIVITY = "closed or cancelled activity"
 
 
 class MirrorRaced(Exception):
@@ -131,8 +151,25 @@ def build_row(
         sentby=message.sent_by,
         businessnumberid=message.phone_number_id,
         regarding=regarding,
+        closed=_finished(message),
+        first=_first(message),
         **_attribution(message),
     )
+
+
+def _finished(message: MessageDocument) -> bool:
+    """Closed at once when inbound (nothing to do on it but read it; an inbound media message once its
+    copy is done, so the copy's update needs no reopening), outbound once read, played or failed."""
+    if message.direction == "inbound":
+        return message.media is None or message.media.status is not None
+    return message.status in FINAL_OUTBOUND_STATUSES
+
+
+def _first(message: MessageDocument) -> bool:
+    """As stored on arrival or at send (one status time: received, accepted, or an echo's sent), with no
+    later status report, edit, deletion or media copy."""
+    copied = message.media is not None and message.media.status is not None
+    return len(message.status_times) <= 1 and not (message.edited or message.deleted or copied)
 
 
 def _lag_seconds(message: MessageDocument) -> float:
@@ -196,21 +233,85 @@ class DataverseMirror:
         self, target: uuid.UUID, row: WhatsAppMessageRow, conversation: ConversationDocument | None
     ) -> WhatsAppMessageRow:
         try:
-            self.client.upsert(self.table.entity_set, target, row.payload(self.table))
-        except DataverseNotFound as error:
-            stale = row.regarding
-            if stale is None or error.code != RECORD_DOES_NOT_EXIST:
+            self._put(target, row)
+        except (DataverseNotFound, DataverseAuthError, DataverseRequestError) as error:
+            problem = link_problem(error, row.regarding)
+            if problem is None or row.regarding is None:
                 raise
-            # The linked contact or lead was deleted or merged away: write the activity unlinked
-            # and let the next message look the number up again.
-            log.warning(
-                "linked %s %s no longer exists; writing the activity unlinked",
-                stale.entity,
-                stale.id,
-                extra={"conversationId": row.conversationid},
-            )
-            if conversation is not None and conversation.regarding == stale:
-                self.regarding.forget(row.conversationid, stale)
-            row = row.model_copy(update={"regarding": None})
-            self.client.upsert(self.table.entity_set, target, row.payload(self.table))
+            row = self._relink(target, row, row.regarding, problem, error)
         return row
+
+    def _relink(
+        self,
+        target: uuid.UUID,
+        row: WhatsAppMessageRow,
+        stale: Regarding,
+        problem: LinkProblem,
+        error: DataverseError,
+    ) -> WhatsAppMessageRow:
+        """Dataverse refused the row's link, not the row: a conversation is never poisoned by its
+        link. The row is written relinked to where the record went, else unlinked, and why is logged
+        (customDimensions `linkProblem`, `linkReason`); the row's own columns stay the message's."""
+        extra = {
+            "conversationId": row.conversationid,
+            "messageId": row.messageid,
+            "regarding": stale.to_param(),
+            "linkProblem": problem,
+            "dataverseErrorCode": error.code,
+        }
+        if problem == "no_append_to":
+            # Another record of that table would be refused the same way: keep the remembered link
+            # (it works again once the role has Append To) and write this row unlinked.
+            healing = Healing(None, f"the application user may not append to {stale.entity} {stale.id}")
+        else:
+            number = row.customernumber.lstrip("+") if row.customernumber else None
+            healing = self.regarding.heal(stale, row.conversationid, number, row.profilename)
+        found = healing.regarding
+        if found is not None:
+            relinked = row.model_copy(update={"regarding": found})
+            try:
+                self._put(target, relinked)
+            except (DataverseNotFound, DataverseAuthError, DataverseRequestError) as again:
+                if link_problem(again, found) is None:
+                    raise
+                healing = Healing(None, f"{healing.reason}; then {again.code or again.http_status}")
+            else:
+                log.warning(
+                    "linked %s %s was refused (%s); activity relinked to %s %s",
+                    stale.entity,
+                    stale.id,
+                    healing.reason,
+                    found.entity,
+                    found.id,
+                    extra={**extra, "linkReason": healing.reason, "relinkedTo": found.to_param()},
+                )
+                return relinked
+        log.warning(
+            "linked %s %s was refused (%s); writing the activity unlinked",
+            stale.entity,
+            stale.id,
+            healing.reason,
+            extra={**extra, "linkReason": healing.reason},
+        )
+        row = row.model_copy(update={"regarding": None})
+        self._put(target, row)
+        return row
+
+    def _put(self, target: uuid.UUID, row: WhatsAppMessageRow) -> None:
+        """One request in the usual case. A first state is created with `If-None-Match: *` (412 when
+        the row exists: then updated without the create-only fields); any other is an update, or a
+        create without them if the first write never happened. A Completed row refuses the update:
+        it is reopened and written (and closed again) in the next request."""
+        entity_set = self.table.entity_set
+        if row.first:
+            created = row.payload(self.table, create=True)
+            if self.client.upsert(entity_set, target, created, create_only=True):
+                return
+        try:
+            self.client.upsert(entity_set, target, row.payload(self.table))
+        except DataverseError as error:
+            if error.http_status != 400 or CLOSED_ACTIVITY not in error.message.lower():
+                raise
+            log.info("row %s is a completed activity: reopening it to write the change", target)
+            self.client.upsert(entity_set, target, dict(ACTIVITY_OPEN))
+            self.client.upsert(entity_set, target, row.payload(self.table))

@@ -7,7 +7,21 @@ from typing import Any
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field
 
 from shared.conversations.documents import Regarding
-from shared.dataverse.schema import COLUMNS, ENTITY_SETS, TableNames
+from shared.dataverse.schema import (
+    ACTIVITY_COMPLETED,
+    ACTIVITY_OPEN,
+    COLUMNS,
+    DESCRIPTION_MAX_LENGTH,
+    ENTITY_SETS,
+    SUBJECT_MAX_LENGTH,
+    TableNames,
+    clip,
+)
+
+# The activity columns every activity table has, `sortdate`, `actualstart`, `actualend`,
+# `overriddencreatedon` ("Record Created On": "Date and time that the record was migrated"),
+# `statecode` and `statuscode`: activitypointer EntityType,
+# https://learn.microsoft.com/power-apps/developer/data-platform/webapi/reference/activitypointer
 
 
 class DataverseErrorBody(BaseModel):
@@ -73,13 +87,38 @@ class WhatsAppMessageRow(BaseModel):
     adclickid: str | None = None
     referredproduct: str | None = None
     regarding: Regarding | None = None
+    closed: bool = False  # a Completed activity: out of agents' "Open activities" views
+    # The message is as it was first stored, so its row is most likely not written yet: the mirror
+    # then creates it with `If-None-Match: *` and the create-only fields.
+    first: bool = False
 
-    def payload(self, table: TableNames) -> dict[str, Any]:
+    def payload(self, table: TableNames, *, create: bool = False) -> dict[str, Any]:
         """The PATCH body. Every column is sent, nulls included, so the row is exactly the latest
-        state of the message; the regarding link only when known (a PATCH cannot bind to nothing)."""
-        body: dict[str, Any] = {"subject": self.subject, "description": self.description}
+        state of the message; the regarding link only when known (a PATCH cannot bind to nothing).
+        Every text is cut to its column's length, which Dataverse would otherwise refuse.
+
+        The Timeline and activity views sort by the activity's own dates, so all carry the message's
+        time, not the time the row was written (activitypointer `sortdate`, `actualstart`,
+        `actualend`: see above). They follow only from the message's timestamp, so a
+        status update writes them unchanged. `overriddencreatedon` ("Record Created On", the date
+        a migrated row was created: `createdon` takes it) is valid on create only, hence `create`.
+        The state goes in the same request as the fields: a Completed activity refuses updates."""
+        description = self.description and clip(self.description, DESCRIPTION_MAX_LENGTH)
+        body: dict[str, Any] = {"subject": clip(self.subject, SUBJECT_MAX_LENGTH), "description": description}
         for column in COLUMNS:
-            body[table.column(column.name)] = getattr(self, column.name)
+            value = getattr(self, column.name)
+            if isinstance(value, str) and column.max_length is not None:
+                value = clip(value, column.max_length)
+            body[table.column(column.name)] = value
+        if self.messagetime is not None:
+            body |= {
+                "sortdate": self.messagetime,
+                "actualstart": self.messagetime,
+                "actualend": self.messagetime,
+            }
+            if create:
+                body["overriddencreatedon"] = self.messagetime
+        body |= ACTIVITY_COMPLETED if self.closed else ACTIVITY_OPEN
         if self.regarding is not None:
             target = f"/{ENTITY_SETS[self.regarding.entity]}({self.regarding.id})"
             body[table.regarding_property(self.regarding.entity)] = target

@@ -1,11 +1,15 @@
 """Creates or updates the WhatsApp message activity table through the Web API metadata endpoints.
 
     python -m shared.dataverse.provision [--solution UniqueName] [--dry-run]
+        [--grant-read-to "Salesperson,Customer Service Representative"] [--read-depth organization]
 
 Idempotent: a missing table or column is created, an existing column whose label, description or
-length differs is updated (labels merged), everything else is left alone; then the table is
-published. Reads DATAVERSE_URL, DATAVERSE_TABLE_PREFIX and the credentials from the settings, as the
-app does, so run it with an identity allowed to customise the environment (System Customizer).
+length differs is updated (labels merged), everything else is left alone; the named security roles
+get Read on the table where they lack it; then the table is published, on every run (a run that
+died between a change and publishing leaves nothing unpublished). Reads DATAVERSE_URL,
+DATAVERSE_TABLE_PREFIX and the credentials from the settings, as the app does, so run it with an
+identity allowed to customise the environment (System Customizer; granting Read to roles also needs
+Write on Security Role, which System Administrator has).
 """
 
 from __future__ import annotations
@@ -13,14 +17,22 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 from shared.config import Settings
-from shared.dataverse.client import DataverseClient
-from shared.dataverse.errors import DataverseError, DataverseNotFound
-from shared.dataverse.schema import COLUMNS, SUBJECT_MAX_LENGTH, ColumnSpec, TableNames
+from shared.dataverse.client import DataverseClient, odata_string
+from shared.dataverse.errors import DataverseError, DataverseNotFound, DataverseUnavailable
+from shared.dataverse.schema import (
+    COLUMNS,
+    DESCRIPTION_MAX_LENGTH,
+    SUBJECT_MAX_LENGTH,
+    ColumnSpec,
+    TableNames,
+)
 from shared.dataverse.tokens import token_provider_for
 
 log = logging.getLogger(__name__)
@@ -32,6 +44,18 @@ _TYPES = {  # ColumnSpec.kind -> (metadata type, AttributeType, AttributeTypeNam
     "integer": ("IntegerAttributeMetadata", "Integer", "IntegerType"),
     "datetime": ("DateTimeAttributeMetadata", "DateTime", "DateTimeType"),
 }
+# Metadata calls take minutes, not the mirror's 30 s: creating an activity table makes Dataverse add
+# a regarding relationship to every activity-enabled table and publish it, and a call that blocks the
+# metadata cache can take longer. (connect, read) in seconds.
+METADATA_TIMEOUT = (10.0, 600.0)
+# After a create timed out, how often and how far apart the table or column is read back before the
+# run gives up saying so (the create is never sent twice: a second one would fail as a duplicate).
+READ_BACK_ATTEMPTS = 10
+READ_BACK_WAIT_SECONDS = 30.0
+# PrivilegeDepth: Local is the business unit, Global the organization
+# (https://learn.microsoft.com/power-apps/developer/data-platform/webapi/reference/privilegedepth).
+DEPTHS = ("Basic", "Local", "Deep", "Global")
+READ_DEPTHS = {"business-unit": "Local", "organization": "Global"}
 
 
 class ProvisioningError(RuntimeError):
@@ -129,11 +153,14 @@ class ProvisioningReport:
     created_table: bool = False
     created_columns: list[str] = field(default_factory=list)
     updated_columns: list[str] = field(default_factory=list)
+    granted_read_to: list[str] = field(default_factory=list)
     published: bool = False
 
     @property
     def changed(self) -> bool:
-        return self.created_table or bool(self.created_columns or self.updated_columns)
+        return self.created_table or bool(
+            self.created_columns or self.updated_columns or self.granted_read_to
+        )
 
 
 class SchemaProvisioner:
@@ -146,12 +173,22 @@ class SchemaProvisioner:
         language: int = ENGLISH,
         dry_run: bool = False,
         say: Callable[[str], None] = print,
+        grant_read_to: Sequence[str] = (),
+        read_depth: str = "Local",
+        sleep: Callable[[float], None] = time.sleep,
     ):
+        """`grant_read_to` names security roles that get Read on the table at `read_depth` (a
+        PrivilegeDepth name): a new table is in no role, so agents would see no row on the Timeline."""
+        if read_depth not in DEPTHS:
+            raise ValueError(f"read_depth must be one of {DEPTHS}, not {read_depth!r}")
         self.client = client
         self.table = table
         self.language = language
         self.dry_run = dry_run
         self.say = say
+        self.grant_read_to = tuple(grant_read_to)
+        self.read_depth = read_depth
+        self.sleep = sleep
         self.headers = {"MSCRM.SolutionUniqueName": solution} if solution else {}
 
     @property
@@ -165,11 +202,11 @@ class SchemaProvisioner:
             self.say(f"create table {self.table.logical_name} (custom activity)")
             report.created_table = True
             if not self.dry_run:
-                self.client.request(
-                    "POST",
+                self._create(
                     "EntityDefinitions",
-                    json_body=table_definition(self.table, self.language),
-                    headers=self.headers,
+                    table_definition(self.table, self.language),
+                    lambda: self._table() is not None,
+                    f"table {self.table.logical_name}",
                 )
         else:
             self._check_table(existing)
@@ -181,21 +218,28 @@ class SchemaProvisioner:
                 self.say(f"create column {name} ({spec.kind})")
                 report.created_columns.append(name)
                 if not self.dry_run:
-                    self.client.request(
-                        "POST",
+                    self._create(
                         f"{self._entity_path}/Attributes",
-                        json_body=column_definition(self.table, spec, self.language),
-                        headers=self.headers,
+                        column_definition(self.table, spec, self.language),
+                        partial(self._has_column, name),
+                        f"column {name}",
                     )
             elif self._differs(spec, current):
                 self.say(f"update column {name} (label, description or length)")
                 report.updated_columns.append(name)
                 if not self.dry_run:
                     self._update_column(spec)
-        if report.changed and not self.dry_run:
+        if self._description_too_short(columns.get("description"), report.created_table):
+            self.say(f"update column description (at least {DESCRIPTION_MAX_LENGTH} characters)")
+            report.updated_columns.append("description")
+            if not self.dry_run:
+                self._lengthen_description()
+        self._grant_read(report)
+        if not self.dry_run:
+            # Always: a run that died after a change but before publishing is finished by the next.
             entity = f"<entity>{self.table.logical_name}</entity>"
             xml = f"<importexportxml><entities>{entity}</entities></importexportxml>"
-            self.client.request("POST", "PublishXml", json_body={"ParameterXml": xml})
+            self._metadata("POST", "PublishXml", {"ParameterXml": xml}, in_solution=False)
             report.published = True
         self.say(
             "nothing to change"
@@ -204,13 +248,59 @@ class SchemaProvisioner:
         )
         return report
 
+    def _metadata(
+        self,
+        method: str,
+        path: str,
+        body: Any = None,
+        headers: dict[str, str] | None = None,
+        *,
+        in_solution: bool = True,
+    ) -> None:
+        """A metadata write with the long timeout; `in_solution` adds what it creates to --solution."""
+        self.client.request(
+            method,
+            path,
+            json_body=body,
+            headers={**(self.headers if in_solution else {}), **(headers or {})},
+            timeout=METADATA_TIMEOUT,
+        )
+
+    def _read(self, path: str, params: dict[str, str] | None = None) -> dict[str, Any]:
+        return self.client.get(path, params, timeout=METADATA_TIMEOUT)
+
+    def _create(self, path: str, body: dict[str, Any], exists: Callable[[], bool], what: str) -> None:
+        """POSTs a table or column once. A create whose answer never came may still be running (an
+        activity table takes minutes): it is read back, waiting, and never sent again blindly."""
+        try:
+            self._metadata("POST", path, body)
+            return
+        except DataverseUnavailable as failure:
+            if failure.http_status is not None:
+                raise
+            self.say(f"no answer creating {what} in time; checking whether it was created")
+        for attempt in range(READ_BACK_ATTEMPTS):
+            if exists():
+                self.say(f"{what} was created")
+                return
+            if attempt + 1 < READ_BACK_ATTEMPTS:
+                self.sleep(READ_BACK_WAIT_SECONDS)
+        raise ProvisioningError(
+            f"creating {what} got no answer and it is not there after "
+            f"{READ_BACK_ATTEMPTS * READ_BACK_WAIT_SECONDS:.0f} s; it was not sent again: look in the "
+            "maker portal (or the solution's import history) and run this command again"
+        )
+
     def _table(self) -> dict[str, Any] | None:
         try:
-            return self.client.get(
+            return self._read(
                 self._entity_path, {"$select": "LogicalName,EntitySetName,IsActivity,MetadataId"}
             )
         except DataverseNotFound:
             return None
+
+    def _has_column(self, name: str) -> bool:
+        return name in self._columns()
 
     def _check_table(self, existing: dict[str, Any]) -> None:
         if not existing.get("IsActivity"):
@@ -223,13 +313,13 @@ class SchemaProvisioner:
 
     def _columns(self) -> dict[str, dict[str, Any]]:
         """Every attribute with its type and labels, plus the lengths of the text ones."""
-        attributes = self.client.get(
+        attributes = self._read(
             f"{self._entity_path}/Attributes",
             {"$select": "LogicalName,AttributeType,DisplayName,Description"},
         )["value"]
         found = {a["LogicalName"]: a for a in attributes}
         for cast in ("StringAttributeMetadata", "MemoAttributeMetadata"):
-            typed = self.client.get(
+            typed = self._read(
                 f"{self._entity_path}/Attributes/{_CRM}.{cast}", {"$select": "LogicalName,MaxLength"}
             )
             for attribute in typed["value"]:
@@ -255,16 +345,97 @@ class SchemaProvisioner:
         """The Web API updates a column by PUTting its whole definition back, labels merged."""
         metadata_type = _TYPES[spec.kind][0]
         path = f"{self._entity_path}/Attributes(LogicalName='{self.table.column(spec.name)}')"
-        definition = self.client.get(f"{path}/{_CRM}.{metadata_type}")
-        definition = {k: v for k, v in definition.items() if not k.startswith("@odata.context")}
-        definition["@odata.type"] = f"{_CRM}.{metadata_type}"
+        definition = self._definition(path, metadata_type)
         definition["DisplayName"] = label(spec.label, self.language)
         definition["Description"] = label(spec.description, self.language)
         if spec.max_length is not None:
             definition["MaxLength"] = max(spec.max_length, definition.get("MaxLength") or 0)
-        self.client.request(
-            "PUT", path, json_body=definition, headers={**self.headers, "MSCRM.MergeLabels": "true"}
-        )
+        self._metadata("PUT", path, definition, {"MSCRM.MergeLabels": "true"})
+
+    def _definition(self, path: str, metadata_type: str) -> dict[str, Any]:
+        definition = self._read(f"{path}/{_CRM}.{metadata_type}")
+        definition = {k: v for k, v in definition.items() if not k.startswith("@odata.context")}
+        definition["@odata.type"] = f"{_CRM}.{metadata_type}"
+        return definition
+
+    @staticmethod
+    def _description_too_short(current: dict[str, Any] | None, created_now: bool) -> bool:
+        """The activity's own `description` (a memo the mirror fills with the text or caption, clipped
+        at DESCRIPTION_MAX_LENGTH; WhatsApp text is up to 4,096 characters) comes with the table at a
+        length this command does not choose, so it is checked, not trusted. A memo holds at most
+        1,048,576 characters (MemoAttributeMetadata.MaxSupportedLength,
+        https://learn.microsoft.com/dotnet/api/microsoft.xrm.sdk.metadata.memoattributemetadata)."""
+        if current is None:
+            return created_now  # a dry run of a new table: the table does not exist yet to read
+        return int(current.get("MaxLength") or 0) < DESCRIPTION_MAX_LENGTH
+
+    def _lengthen_description(self) -> None:
+        path = f"{self._entity_path}/Attributes(LogicalName='description')"
+        definition = self._definition(path, "MemoAttributeMetadata")
+        definition["MaxLength"] = max(DESCRIPTION_MAX_LENGTH, definition.get("MaxLength") or 0)
+        self._metadata("PUT", path, definition, {"MSCRM.MergeLabels": "true"})
+
+    # --- who may read the rows ------------------------------------------------------------------
+
+    def _grant_read(self, report: ProvisioningReport) -> None:
+        """Adds the table's Read privilege to each named role (its root business unit's copy, which
+        Dataverse copies to the child units) unless the role holds it at that depth or deeper.
+        The table's privileges: `EntityDefinitions(...)/Privileges` (SecurityPrivilegeMetadata);
+        what a role holds: RetrieveRolePrivilegesRole; the grant: AddPrivilegesRole
+        (https://learn.microsoft.com/power-apps/developer/data-platform/webapi/reference/addprivilegesrole,
+        https://learn.microsoft.com/power-apps/developer/data-platform/webapi/reference/retrieveroleprivilegesrole,
+        https://learn.microsoft.com/power-apps/developer/data-platform/security-roles)."""
+        if not self.grant_read_to:
+            return
+        roles = [self._role(name) for name in self.grant_read_to]
+        read = None if self.dry_run and report.created_table else self._read_privilege()
+        for name, role in zip(self.grant_read_to, roles, strict=True):
+            held = None if read is None else self._held_depth(role["roleid"], read)
+            if held is not None and DEPTHS.index(held) >= DEPTHS.index(self.read_depth):
+                continue
+            self.say(f"grant Read on {self.table.logical_name} to role {name!r} ({self.read_depth} depth)")
+            report.granted_read_to.append(name)
+            if self.dry_run or read is None:
+                continue
+            privilege = {
+                "Depth": self.read_depth,
+                "PrivilegeId": read,
+                "BusinessUnitId": role["_businessunitid_value"],
+            }
+            self._metadata(
+                "POST",
+                f"roles({role['roleid']})/{_CRM}.AddPrivilegesRole",
+                {"Privileges": [privilege]},
+                in_solution=False,
+            )
+
+    def _role(self, name: str) -> dict[str, Any]:
+        found = self._read(
+            "roles",
+            {
+                "$select": "roleid,name,_businessunitid_value",
+                "$filter": f"name eq {odata_string(name)} and _parentroleid_value eq null",
+            },
+        )["value"]
+        if len(found) != 1:
+            raise ProvisioningError(
+                f"security role {name!r}: {'no' if not found else len(found)} such role in the root "
+                "business unit; give the exact name (Settings > Security > Security roles)"
+            )
+        role: dict[str, Any] = found[0]
+        return role
+
+    def _read_privilege(self) -> str:
+        privileges = self._read(f"{self._entity_path}/Privileges")["value"]
+        read = [p["PrivilegeId"] for p in privileges if p.get("PrivilegeType") == "Read"]
+        if len(read) != 1:
+            raise ProvisioningError(f"{self.table.logical_name} has no Read privilege to grant")
+        return str(read[0])
+
+    def _held_depth(self, role_id: str, privilege_id: str) -> str | None:
+        held = self._read(f"RetrieveRolePrivilegesRole(RoleId={role_id})")["RolePrivileges"]
+        depths = [p["Depth"] for p in held if p.get("PrivilegeId") == privilege_id]
+        return max(depths, key=DEPTHS.index) if depths else None
 
 
 # The chat panel's routes read the panel's record *as the agent* (CallerObjectId), which only an
@@ -286,6 +457,19 @@ def main(argv: Sequence[str] | None = None, client: DataverseClient | None = Non
     parser.add_argument("--solution", help="unique name of the unmanaged solution to add the table to")
     parser.add_argument("--language", type=int, default=ENGLISH, help="LCID of the labels (default 1033)")
     parser.add_argument("--dry-run", action="store_true", help="say what would change; change nothing")
+    parser.add_argument(
+        "--grant-read-to",
+        default="",
+        metavar="ROLES",
+        help='comma-separated security roles whose users see the rows, e.g. "Salesperson,Customer '
+        'Service Representative" (default: none)',
+    )
+    parser.add_argument(
+        "--read-depth",
+        choices=sorted(READ_DEPTHS),
+        default="business-unit",
+        help="how far that Read reaches: rows of the user's business unit (default) or every row",
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     settings = Settings()
@@ -298,7 +482,13 @@ def main(argv: Sequence[str] | None = None, client: DataverseClient | None = Non
         client = DataverseClient(settings.DATAVERSE_URL, token_provider_for(settings))
     print(f"{client.api_url}: table {table.logical_name}, entity set {table.entity_set}")
     provisioner = SchemaProvisioner(
-        client, table, solution=args.solution, language=args.language, dry_run=args.dry_run
+        client,
+        table,
+        solution=args.solution,
+        language=args.language,
+        dry_run=args.dry_run,
+        grant_read_to=[r.strip() for r in args.grant_read_to.split(",") if r.strip()],
+        read_depth=READ_DEPTHS[args.read_depth],
     )
     try:
         provisioner.run()

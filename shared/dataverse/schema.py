@@ -6,7 +6,8 @@ from __future__ import annotations
 import re
 import uuid
 from dataclasses import dataclass
-from typing import Literal
+from types import MappingProxyType
+from typing import Final, Literal
 
 ColumnKind = Literal["string", "memo", "integer", "datetime"]
 RegardingEntity = Literal["contact", "lead"]
@@ -87,8 +88,26 @@ COLUMNS: tuple[ColumnSpec, ...] = (
         512,
     ),
 )
-SUBJECT_MAX_LENGTH = 200  # the activity's primary column `subject`, shown as the Timeline card's title
+# The activity's primary column `subject`, shown as the Timeline card's title. Provisioning creates it
+# with this MaxLength (whatever the default of other activity tables), so it is the column's length.
+SUBJECT_MAX_LENGTH = 200
 DESCRIPTION_MAX_LENGTH = 10_000  # the activity's `description`, the card's body: text or caption
+
+# An activity's state and status reason: 0 Open (status 1 Open), 1 Completed (status 2 Completed)
+# ("Default status and status reason values", Activity entity,
+# https://learn.microsoft.com/previous-versions/dynamicscrm-2016/administering-dynamics-365/dn531157(v=crm.8)).
+# The Web API sets them with a PATCH of `statecode` and `statuscode` (the SetState row of every
+# table's "Messages" list, e.g.
+# https://learn.microsoft.com/dynamics365/developer/reference/entities/msdyn_autocaseclosureagentactivity).
+ACTIVITY_OPEN: Final = MappingProxyType({"statecode": 0, "statuscode": 1})
+ACTIVITY_COMPLETED: Final = MappingProxyType({"statecode": 1, "statuscode": 2})
+# Outbound statuses after which WhatsApp reports nothing more that matters: the row is closed then.
+FINAL_OUTBOUND_STATUSES = frozenset({"read", "played", "failed"})
+
+
+def clip(text: str, limit: int) -> str:
+    """Dataverse refuses a string longer than its column's MaxLength; keep the start and mark the cut."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def check_prefix(prefix: str) -> str:
