@@ -29,6 +29,9 @@ from urllib.parse import unquote
 
 import pytest
 import requests
+from odata_query import ast as odata
+from odata_query.exceptions import ODataException, ODataSyntaxError
+from odata_query.grammar import ODataLexer, ODataParser
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
@@ -41,7 +44,6 @@ from shared.dataverse.schema import TableNames
 
 API = "/api/data/v9.2"
 CRM = "Microsoft.Dynamics.CRM"
-_PHONE_CLAUSE = re.compile(r"(mobilephone|telephone1) eq '((?:[^']|'')*)'")
 _ROW = re.compile(r"^(?P<set>[A-Za-z0-9_]+)\((?P<id>[0-9a-fA-F-]{36})\)$")
 _ENTITY = re.compile(r"^EntityDefinitions\(LogicalName='(?P<name>[a-z0-9_]+)'\)(?P<rest>.*)$")
 # The activity columns every activity table inherits (activitypointer EntityType,
@@ -138,7 +140,159 @@ _RECORD_COLUMNS = {
 for _columns in _RECORD_COLUMNS.values():
     _columns |= {"merged", "_masterid_value"}
 _RECORD_COLUMNS["contacts"].add("_originatingleadid_value")
-_ORIGINATING_LEAD = re.compile(r"_originatingleadid_value eq ([0-9a-fA-F-]{36})")
+_ROLE_COLUMNS = {"roleid", "name", "_businessunitid_value", "_parentroleid_value"}
+# `$top` limits the rows returned (https://learn.microsoft.com/power-apps/developer/data-platform/webapi/query-data-web-api):
+# a non-negative integer (OData `$top`); a page holds at most 5,000 rows
+# (https://learn.microsoft.com/power-apps/developer/data-platform/webapi/query/page-results).
+_MAX_PAGE = 5000
+
+
+class FilterRefused(Exception):
+    """A `$filter` or `$select` Dataverse answers 400 to, with its error code and message."""
+
+    def __init__(self, code: str, message: str):
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+def parse_filter(text: str) -> odata._Node:
+    """`$filter` parsed by odata-query's OData v4 grammar: Dataverse's comparison (eq, ne, ...),
+    logical (and, or, not) and grouping operators, literals as OData writes them (strings with a
+    doubled quote, GUIDs and null unquoted)
+    (https://learn.microsoft.com/power-apps/developer/data-platform/webapi/query/filter-rows).
+    What does not parse is 0x80060888 "Syntax error at position N" (the code is the one Dataverse
+    gives OData errors, https://learn.microsoft.com/troubleshoot/power-platform/dataverse/dataverse-web-api-and-sdk/web-api-client-errors;
+    the exact wording of a syntax error is not documented there)."""
+    try:
+        tree: odata._Node = ODataParser().parse(ODataLexer().tokenize(text))
+    except ODataSyntaxError as refused:
+        token = getattr(refused, "token", None)
+        at = getattr(token, "index", len(text)) if token is not None else len(text)
+        raise FilterRefused("0x80060888", f"Syntax error at position {at} in '{text}'.") from refused
+    except ODataException as refused:  # an unknown function, a wrong argument count
+        raise FilterRefused("0x80060888", str(refused)) from refused
+    return tree
+
+
+def unknown_property(names: list[str], columns: set[str] | None, entity: str) -> FilterRefused | None:
+    """A name the table lacks: "Could not find a property named 'x' on type
+    'Microsoft.Dynamics.CRM.contact'" (400; web-api-client-errors, above). The page shows code 0x0;
+    the stand-in keeps the OData code 0x80060888 its `$select` check already answered with."""
+    for name in names:
+        if columns is not None and name not in columns:
+            return FilterRefused(
+                "0x80060888", f"Could not find a property named '{name}' on type '{CRM}.{entity}'."
+            )
+    return None
+
+
+def filter_columns(node: odata._Node) -> list[str]:
+    """Every column a parsed `$filter` names."""
+    if isinstance(node, odata.Identifier):
+        return [node.name]
+    if isinstance(node, (odata.Compare, odata.BoolOp)):
+        return filter_columns(node.left) + filter_columns(node.right)
+    if isinstance(node, odata.UnaryOp):
+        return filter_columns(node.operand)
+    return []
+
+
+def _literal(node: odata._Node) -> Any:
+    if isinstance(node, odata.Null):
+        return None
+    if isinstance(node, odata.Integer):
+        return int(node.val)
+    if isinstance(node, odata.Boolean):
+        return node.val.lower() == "true"
+    if isinstance(node, odata.GUID):
+        return node.val.lower()
+    if isinstance(node, odata.String):
+        return node.val  # odata-query has already undoubled '' to '
+    raise FilterRefused("0x80060888", f"The stand-in does not evaluate {type(node).__name__} in $filter.")
+
+
+def matches(node: odata._Node, row: dict[str, Any]) -> bool:
+    """Whether a row passes a parsed `$filter` (eq, ne, and, or, not, parentheses); a GUID literal
+    is lowered, as the stand-in keeps ids (GUIDs compare case-insensitively)."""
+    if isinstance(node, odata.BoolOp):
+        if isinstance(node.op, odata.And):
+            return matches(node.left, row) and matches(node.right, row)
+        return matches(node.left, row) or matches(node.right, row)
+    if isinstance(node, odata.UnaryOp) and isinstance(node.op, odata.Not):
+        return not matches(node.operand, row)
+    if isinstance(node, odata.Compare) and isinstance(node.left, odata.Identifier):
+        value = row.get(node.left.name)
+        wanted = _literal(node.right)
+        if isinstance(node.comparator, odata.Eq):
+            return bool(value == wanted)
+        if isinstance(node.comparator, odata.NotEq):
+            return bool(value != wanted)
+    raise FilterRefused("0x80060888", f"The stand-in does not evaluate {node!r} in $filter.")
+
+
+def top_of(request: Request) -> int:
+    """`$top` as a row count: a non-negative integer, else 400 (see `_MAX_PAGE`)."""
+    text = request.args.get("$top")
+    if text is None:
+        return _MAX_PAGE
+    if not text.isdigit():
+        raise FilterRefused("0x80060888", f"Invalid value '{text}' for $top query option found.")
+    return min(int(text), _MAX_PAGE)
+
+
+# A column is created or updated as one of the AttributeMetadata types, named by `@odata.type`
+# (https://learn.microsoft.com/power-apps/developer/data-platform/webapi/create-update-column-definitions-using-web-api),
+# each with its AttributeType (AttributeTypeCode,
+# https://learn.microsoft.com/power-apps/developer/data-platform/webapi/reference/attributetypecode)
+# and AttributeTypeName. A string holds at most 4,000 characters, a memo 1,048,576 (MaxSupportedLength,
+# https://learn.microsoft.com/dotnet/api/microsoft.xrm.sdk.metadata.stringattributemetadata.maxsupportedlength
+# and .../memoattributemetadata.maxsupportedlength).
+_ATTRIBUTE_TYPES = {  # @odata.type -> (AttributeType, AttributeTypeName, largest MaxLength)
+    "StringAttributeMetadata": ("String", "StringType", 4000),
+    "MemoAttributeMetadata": ("Memo", "MemoType", 1_048_576),
+    "IntegerAttributeMetadata": ("Integer", "IntegerType", None),
+    "BigIntAttributeMetadata": ("BigInt", "BigIntType", None),
+    "DateTimeAttributeMetadata": ("DateTime", "DateTimeType", None),
+    "BooleanAttributeMetadata": ("Boolean", "BooleanType", None),
+    "DecimalAttributeMetadata": ("Decimal", "DecimalType", None),
+    "DoubleAttributeMetadata": ("Double", "DoubleType", None),
+    "MoneyAttributeMetadata": ("Money", "MoneyType", None),
+    "PicklistAttributeMetadata": ("Picklist", "PicklistType", None),
+    "LookupAttributeMetadata": ("Lookup", "LookupType", None),
+}
+
+
+def attribute_refusal(body: dict[str, Any]) -> Response | None:
+    """An attribute definition Dataverse refuses: an `@odata.type` that is no metadata type (OData's
+    "could not be resolved by the model"), an AttributeType or AttributeTypeName that is not that
+    type's, a MaxLength past the type's largest. The codes are not documented: 0x80060888 (OData) and
+    0x80040203 (invalid argument) stand in."""
+    named = str(body.get("@odata.type") or "").removeprefix("#")
+    kind = named.removeprefix(f"{CRM}.")
+    if kind not in _ATTRIBUTE_TYPES or named == kind:
+        return error(
+            400,
+            "0x80060888",
+            f"A type named '{named}' could not be resolved by the model. When a model is available, "
+            "each type name must resolve to a valid type.",
+        )
+    attribute_type, type_name, longest = _ATTRIBUTE_TYPES[kind]
+    given_name = (body.get("AttributeTypeName") or {}).get("Value", type_name)
+    if body.get("AttributeType", attribute_type) != attribute_type or given_name != type_name:
+        return error(
+            400,
+            "0x80040203",
+            f"{kind} has AttributeType {attribute_type} ({type_name}), not {body.get('AttributeType')} "
+            f"({given_name}).",
+        )
+    length = body.get("MaxLength")
+    fits = isinstance(length, int) and 1 <= length <= (longest or 0)
+    if longest is not None and length is not None and not fits:
+        return error(400, "0x80040203", f"MaxLength {length!r} is out of range for {kind} (1 to {longest}).")
+    return None
+
+
 APP_USER_ID = "9d5e1c0a-3b7f-4e21-8a6c-5f4d3e2b1a09"
 
 
@@ -169,6 +323,9 @@ class DataverseStandIn:
         self.app_may_impersonate = True
         # Links the application user may not make: tables whose prvAppendTo<table> its role lacks.
         self.no_append_to: set[str] = set()
+        # Whether the application user's role lacks Assign on the activity table (prvAssign<table>),
+        # needed to create a row owned by another user.
+        self.no_assign = False
         # Whether Dataverse refuses an activity's link to an inactive record is not documented; by
         # default the stand-in refuses (as issue 13 reports), and tests also run it accepting.
         self.refuse_inactive_links = True
@@ -330,6 +487,8 @@ class DataverseStandIn:
             return self._metadata(request, match["name"], match["rest"], body)
         if path == "roles" and request.method == "GET":
             return self._query_roles(request)
+        if path == "systemusers" and request.method == "GET":
+            return self._query_systemusers(request)
         if (match := _ROLE_PRIVILEGES.match(path)) and request.method == "GET":
             return self._role_privileges(match["id"].lower())
         if (match := _ROLE.match(path)) and request.method == "POST":
@@ -415,6 +574,22 @@ class DataverseStandIn:
         entity = next((e for e in self.entities.values() if e["EntitySetName"] == entity_set), None)
         values: dict[str, Any] = {}
         for key, value in body.items():
+            if key == "ownerid@odata.bind":  # a user (or team) that must exist, as a regarding target must
+                owner = re.fullmatch(r"/systemusers\(([0-9a-f-]{36})\)", value)
+                known = {u.systemuserid for u in self.users.values()}
+                if owner is None:
+                    return error(400, "0x80060888", f"Invalid navigation property '{key}'.")
+                if owner[1] not in known:
+                    return error(404, "0x80040217", f"systemuser With Id = {owner[1]} Does Not Exist")
+                if self.no_assign and entity is not None:
+                    return error(
+                        403,
+                        "0x80040220",
+                        f"Principal user (Id={APP_USER_ID}, type=8, roleCount=1) is missing "
+                        f"prvAssign{entity['LogicalName']} privilege",
+                    )
+                values |= {"_ownerid_value": owner[1], "owneridtype": "systemuser"}
+                continue
             if key.endswith("@odata.bind"):
                 target = re.fullmatch(r"/(contacts|leads)\(([0-9a-f-]{36})\)", value)
                 allowed = (
@@ -484,25 +659,42 @@ class DataverseStandIn:
             return error(400, "0x80040203", "Cannot update Closed or Cancelled Activity")
         return None
 
+    def _columns(self, entity_set: str) -> set[str] | None:
+        """The properties a query may name on a table (None: a table the stand-in does not model)."""
+        if entity_set in _RECORD_COLUMNS:
+            return _RECORD_COLUMNS[entity_set]
+        entity = next((e for e in self.entities.values() if e["EntitySetName"] == entity_set), None)
+        if entity is None:
+            return None
+        return set(entity["Attributes"]) | {
+            "activityid",
+            "_regardingobjectid_value",
+            "regardingobjecttypecode",
+        }
+
+    @staticmethod
+    def _filtered(request: Request, rows: Any, entity: str, columns: set[str] | None) -> list[dict[str, Any]]:
+        """The rows `$filter` keeps, cut to `$top`, with the `$select` columns (FilterRefused: 400)."""
+        text = request.args.get("$filter")
+        tree = parse_filter(text) if text is not None else None
+        select = request.args.get("$select")
+        fields = select.split(",") if select else []
+        refused = unknown_property(fields + (filter_columns(tree) if tree else []), columns, entity)
+        if refused is not None:
+            raise refused
+        top = top_of(request)
+        found = [row for row in rows if tree is None or matches(tree, row)][:top]
+        return [{k: row.get(k) for k in fields} for row in found] if fields else found
+
     def _query(self, request: Request, entity_set: str) -> Response:
         if not self._known_set(entity_set):
             return error(404, "0x8006088a", f"Resource not found for the segment '{entity_set}'.")
-        text = request.args.get("$filter", "")
-        wanted = [(f, v.replace("''", "'")) for f, v in _PHONE_CLAUSE.findall(text)]
-        state = re.search(r"statecode eq (\d)", text)
-        lead = _ORIGINATING_LEAD.search(text)
-        found = [
-            row
-            for row in self.rows[entity_set].values()
-            if (state is None or row.get("statecode") == int(state[1]))
-            and (lead is None or row.get("_originatingleadid_value") == lead[1].lower())
-            and (not wanted or any(row.get(f) == v for f, v in wanted))
-        ]
-        found = found[: int(request.args.get("$top", "5000"))]
-        select = request.args.get("$select")
-        if select:
-            fields = select.split(",")
-            found = [{k: row.get(k) for k in fields} for row in found]
+        try:
+            found = self._filtered(
+                request, self.rows[entity_set].values(), entity_set[:-1], self._columns(entity_set)
+            )
+        except FilterRefused as refused:
+            return error(400, refused.code, refused.message)
         payload = {"@odata.context": f"{self.url}{API}/$metadata#{entity_set}", "value": found}
         return Response(json.dumps(payload), content_type="application/json")
 
@@ -510,15 +702,26 @@ class DataverseStandIn:
 
     def _query_roles(self, request: Request) -> Response:
         """`roles?$filter=name eq '<name>' and _parentroleid_value eq null` (the root BU's copy)."""
-        text = request.args.get("$filter", "")
-        named = re.search(r"name eq '((?:[^']|'')*)'", text)
-        root_only = "_parentroleid_value eq null" in text
-        found = [
-            {k: v for k, v in role.items() if k != "privileges"}
-            for role in self.roles.values()
-            if (named is None or role["name"] == named[1].replace("''", "'"))
-            and (not root_only or role["_parentroleid_value"] is None)
+        rows = [{k: v for k, v in role.items() if k != "privileges"} for role in self.roles.values()]
+        try:
+            found = self._filtered(request, rows, "role", _ROLE_COLUMNS)
+        except FilterRefused as refused:
+            return error(400, refused.code, refused.message)
+        return Response(json.dumps({"value": found}), content_type="application/json")
+
+    def _query_systemusers(self, request: Request) -> Response:
+        """`systemusers?$select=systemuserid&$filter=azureactivedirectoryobjectid eq <guid>` (systemuser
+        table reference, https://learn.microsoft.com/power-apps/developer/data-platform/reference/entities/systemuser)."""
+        rows = [
+            {"systemuserid": u.systemuserid, "azureactivedirectoryobjectid": oid.lower()}
+            for oid, u in self.users.items()
         ]
+        try:
+            found = self._filtered(
+                request, rows, "systemuser", {"systemuserid", "azureactivedirectoryobjectid"}
+            )
+        except FilterRefused as refused:
+            return error(400, refused.code, refused.message)
         return Response(json.dumps({"value": found}), content_type="application/json")
 
     def _role_privileges(self, role_id: str) -> Response:
@@ -559,6 +762,9 @@ class DataverseStandIn:
         name = body["SchemaName"].lower()
         if name in self.entities:
             return error(400, "0x80047013", f"An entity with the specified name {name} already exists.")
+        for definition in body["Attributes"]:
+            if (refused := attribute_refusal(definition)) is not None:
+                return refused
         primary = [a for a in body["Attributes"] if a.get("IsPrimaryName")]
         if body.get("IsActivity") and (len(primary) != 1 or primary[0]["SchemaName"] != "Subject"):
             return error(400, "0x80040203", "The primary attribute of an activity must be Subject.")
@@ -615,6 +821,8 @@ class DataverseStandIn:
             logical = body["SchemaName"].lower()
             if logical in attributes:
                 return error(400, "0x80044363", f"An attribute with the name {logical} already exists.")
+            if (refused := attribute_refusal(body)) is not None:
+                return refused
             attributes[logical] = {**body, "LogicalName": logical, "MetadataId": str(uuid.uuid4())}
             return Response(status=204)
         if match := re.fullmatch(rf"/Attributes(?:/{CRM}\.(\w+))?", rest):
@@ -645,6 +853,8 @@ class DataverseStandIn:
                     return error(400, "0x80040203", "labels would be lost without MSCRM.MergeLabels")
                 if body.get("AttributeType") != attribute.get("AttributeType"):
                     return error(400, "0x80040203", "an attribute's type cannot change")
+                if (refused := attribute_refusal(body)) is not None:
+                    return refused
                 attributes[match[1]] = {**body, "LogicalName": match[1]}
                 return Response(status=204)
         return error(405, "0x80060888", f"{request.method} {rest} is not supported here")

@@ -33,11 +33,13 @@ class Meta:
     Like Meta, it refuses (code 100) a body its OpenAPI document does not describe; `received` and the
     `meta` fixture's teardown check every body the app sent, whoever answered it."""
 
-    def __init__(self, server: HTTPServer, services: Services):
+    def __init__(self, server: HTTPServer, services: Services, timeout: tuple[float, float] = (3.0, 10.0)):
+        # Generous by default: the stand-in validates every body against Meta's 1 MB OpenAPI document,
+        # which on a loaded 2-core machine can take a while; the no-answer test asks for a short one.
         self.server = server
         self.sleeps: list[float] = []
         services.sender = GraphClient(
-            server.url_for("/").rstrip("/"), "v23.0", TOKEN, sleep=self.sleeps.append, timeout=(1, 1)
+            server.url_for("/").rstrip("/"), "v23.0", TOKEN, sleep=self.sleeps.append, timeout=timeout
         )
 
     def path(self, phone_number_id: str) -> str:
@@ -502,8 +504,9 @@ def test_a_national_number_is_refused_before_anything_is_sent(
 
 
 def test_no_answer_from_meta_is_never_retried_so_nothing_is_sent_twice(
-    client: Client, meta: Meta, phone_number_id: str
+    client: Client, httpserver: HTTPServer, services: Services, phone_number_id: str
 ) -> None:
+    meta = Meta(httpserver, services, timeout=(1, 1))
     customer_writes(client, phone_number_id)
 
     def slow(request: Request) -> Response:

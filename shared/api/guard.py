@@ -18,8 +18,9 @@ from shared.auth.entra import AuthError, Principal, authenticate
 from shared.config import Settings
 from shared.conversations.aliases import known_customer
 from shared.conversations.customer_id import InvalidCustomerId, normalise_customer_id, whatsapp_variants
-from shared.conversations.documents import Regarding
+from shared.conversations.documents import Regarding, conversation_id
 from shared.conversations.ports import StoreUnavailable
+from shared.dataverse.backfill import request_backfill
 from shared.services import Services
 
 log = logging.getLogger(__name__)
@@ -170,7 +171,27 @@ def conversation_request(
     regarding = regarding or body_regarding
     known = known_customer(services.store, number, route_customer)
     check_record(agent, regarding, _customer_ids(route_customer, known), services)
+    if services.access is not None and regarding is not None:
+        _link_checked_record(services, conversation_id(number, known), regarding)
     return AgentRequest(agent, number, known, regarding)
+
+
+def _link_checked_record(services: Services, conversation: str, regarding: Regarding) -> None:
+    """Dataverse has just confirmed the record holds the customer's number: an unlinked conversation
+    takes it as its link (never replacing one) and its rows written unlinked are backfilled by the
+    mirror function (`shared.dataverse.backfill`). Only a write and a queue message here; a failure
+    costs the backfill, not the agent's request."""
+    try:
+        request_backfill(services.store, services.queue, conversation, regarding)
+    except StoreUnavailable as error:
+        log.warning(
+            "could not link or enqueue the backfill of %s (%s); run "
+            "`python -m shared.dataverse.backfill --conversation %s`",
+            conversation,
+            error,
+            conversation,
+            extra={"conversationId": conversation, "regarding": regarding.to_param()},
+        )
 
 
 def record_request(agent: Principal, params: Mapping[str, str], services: Services) -> Regarding | None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import BaseModel
 
 from shared.conversations.documents import CAMEL_CASE
@@ -16,6 +18,15 @@ class MirrorRequest(QueueMessage):
 
     conversation_id: str
     id: str
+
+
+class BackfillRequest(QueueMessage):
+    """Re-mirror this conversation's messages that carry no link of their own (`dataverse-mirror`):
+    sent once the conversation got its `regarding` after they were written unlinked. `backfill` is
+    required, so a MirrorRequest body never reads as one."""
+
+    conversation_id: str
+    backfill: Literal[True]
 
 
 class MediaCopyRequest(QueueMessage):

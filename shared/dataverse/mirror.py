@@ -31,6 +31,7 @@ from shared.dataverse.errors import (
     DataverseRequestError,
 )
 from shared.dataverse.models import WhatsAppMessageRow
+from shared.dataverse.owners import SystemUsers
 from shared.dataverse.regarding import (
     Healing,
     LinkProblem,
@@ -56,6 +57,18 @@ TIME_LIMIT_SECONDS = 240.0
 # its message is "Cannot update Closed or Cancelled Activity"
 # (https://github.com/seanmcne/Microsoft.Xrm.Data.PowerShell/issues/222): reopen it, then write.
 CLOSED_ACTIVITY = "closed or cancelled activity"
+
+
+# Creating a row owned by another user is refused without the Assign privilege on the table
+# (`prvAssign<table>`, 403 0x80040220 as every missing privilege,
+# https://learn.microsoft.com/troubleshoot/power-platform/dataverse/user-permissions/client-errors).
+ASSIGN_PRIVILEGE = "prvassign"
+
+
+def _names_owner(error: DataverseError, owner: str) -> bool:
+    """A refused create is about its owner: the user is named (gone), or the Assign privilege is."""
+    text = error.message.lower()
+    return owner in text or (error.http_status == 403 and ASSIGN_PRIVILEGE in text)
 
 
 class MirrorRaced(Exception):
@@ -109,7 +122,10 @@ def _attribution(message: MessageDocument) -> dict[str, str | None]:
 
 
 def build_row(
-    message: MessageDocument, conversation: ConversationDocument | None, regarding: Regarding | None
+    message: MessageDocument,
+    conversation: ConversationDocument | None,
+    regarding: Regarding | None,
+    owner: str | None = None,
 ) -> WhatsAppMessageRow:
     """The activity for a message as it is now (pure)."""
     profile = conversation.profile_name if conversation else None
@@ -151,6 +167,7 @@ def build_row(
         sentby=message.sent_by,
         businessnumberid=message.phone_number_id,
         regarding=regarding,
+        owner=owner,
         closed=_finished(message),
         first=_first(message),
         **_attribution(message),
@@ -187,12 +204,14 @@ class DataverseMirror:
         regarding: RegardingResolver,
         *,
         time_limit: float = TIME_LIMIT_SECONDS,
+        users: SystemUsers | None = None,
     ):
         self.store = store
         self.client = client
         self.table = table
         self.regarding = regarding
         self.time_limit = time_limit
+        self.users = users or SystemUsers(client)
 
     def mirror(self, request: MirrorRequest) -> MirrorResult:
         with self.client.time_limit(self.time_limit):
@@ -213,12 +232,13 @@ class DataverseMirror:
         conversation = ConversationDocument.model_validate(conversation_doc) if conversation_doc else None
         regarding = self.regarding.resolve(message, conversation)
         target = row_id(conv, message_id)
-        row = build_row(message, conversation, regarding)
+        owner = self.users.user_id(message.sent_by) if message.direction == "outbound" else None
+        row = build_row(message, conversation, regarding, owner)
         for writes in range(1, MAX_ROUNDS + 1):
             row = self._write(target, row, conversation)
             latest = self.store.read(conv, message_id)
             newer = (
-                build_row(MessageDocument.model_validate(latest), conversation, row.regarding)
+                build_row(MessageDocument.model_validate(latest), conversation, row.regarding, row.owner)
                 if latest
                 else row
             )
@@ -235,11 +255,35 @@ class DataverseMirror:
         try:
             self._put(target, row)
         except (DataverseNotFound, DataverseAuthError, DataverseRequestError) as error:
+            if row.owner is not None and row.first and _names_owner(error, row.owner):
+                return self._disown(target, row, error)
             problem = link_problem(error, row.regarding)
             if problem is None or row.regarding is None:
                 raise
             row = self._relink(target, row, row.regarding, problem, error)
         return row
+
+    def _disown(
+        self, target: uuid.UUID, row: WhatsAppMessageRow, error: DataverseError
+    ) -> WhatsAppMessageRow:
+        """Dataverse refused the agent as owner (a user deleted or disabled since it was looked up):
+        the row is written the app's, as without a known agent, rather than poisoned."""
+        log.warning(
+            "agent's systemuser %s was refused as the row's owner (%s); row stays the app's",
+            row.owner,
+            error.code or error.http_status,
+            extra={"conversationId": row.conversationid, "messageId": row.messageid},
+        )
+        if ASSIGN_PRIVILEGE in error.message.lower():
+            log.error(
+                "the application user may not give rows to agents (missing Assign on the table): "
+                "grant it, then restart; until then rows stay the app's"
+            )
+            self.users.disable()
+        elif row.sentby:
+            self.users.forget(row.sentby)
+        row = row.model_copy(update={"owner": None})
+        return self._write(target, row, None)
 
     def _relink(
         self,

@@ -87,6 +87,8 @@ class WhatsAppMessageRow(BaseModel):
     adclickid: str | None = None
     referredproduct: str | None = None
     regarding: Regarding | None = None
+    # The `systemuserid` of the agent who sent it: the row's owner (set on create only, see payload).
+    owner: str | None = None
     closed: bool = False  # a Completed activity: out of agents' "Open activities" views
     # The message is as it was first stored, so its row is most likely not written yet: the mirror
     # then creates it with `If-None-Match: *` and the create-only fields.
@@ -119,6 +121,11 @@ class WhatsAppMessageRow(BaseModel):
             if create:
                 body["overriddencreatedon"] = self.messagetime
         body |= ACTIVITY_COMPLETED if self.closed else ACTIVITY_OPEN
+        if create and self.owner is not None:
+            # Owned by the agent who sent it: `ownerid` is a single-valued navigation property set with
+            # `@odata.bind` (https://learn.microsoft.com/power-apps/developer/data-platform/webapi/associate-disassociate-entities-using-web-api).
+            # On create only: a later change of owner is an assignment, which needs the Assign privilege.
+            body["ownerid@odata.bind"] = f"/systemusers({self.owner})"
         if self.regarding is not None:
             target = f"/{ENTITY_SETS[self.regarding.entity]}({self.regarding.id})"
             body[table.regarding_property(self.regarding.entity)] = target

@@ -6,7 +6,8 @@ import logging
 
 from pydantic import ValidationError
 
-from shared.conversations.queue_messages import MirrorRequest
+from shared.conversations.queue_messages import BackfillRequest, MirrorRequest
+from shared.dataverse.backfill import BackfillResult, backfill_conversation
 from shared.dataverse.mirror import DataverseMirror, MirrorResult
 
 log = logging.getLogger(__name__)
@@ -19,25 +20,34 @@ class UnreadableMirrorRequest(ValueError):
     """Not a `{conversationId, id}` pointer: it can never succeed, and belongs in the poison queue."""
 
 
-def parse_request(body: bytes) -> MirrorRequest:
+def parse_request(body: bytes) -> MirrorRequest | BackfillRequest:
+    """A message pointer, or a conversation to backfill (it has no `id`, and `backfill` is required)."""
     try:
         return MirrorRequest.model_validate_json(body)
     except ValidationError as error:
+        try:
+            return BackfillRequest.model_validate_json(body)
+        except ValidationError:
+            pass
         raise UnreadableMirrorRequest(f"not a mirror request: {error.error_count()} problem(s)") from error
 
 
-def handle_mirror_message(mirror: DataverseMirror, body: bytes, dequeue_count: int | None) -> MirrorResult:
+def handle_mirror_message(
+    mirror: DataverseMirror, body: bytes, dequeue_count: int | None
+) -> MirrorResult | BackfillResult:
     """Mirrors one message; on failure logs why and raises, so the host retries it and, after the
     last attempt, moves it to the poison queue with this reason in the log next to it."""
     attempt = dequeue_count or 1
-    request: MirrorRequest | None = None
+    request: MirrorRequest | BackfillRequest | None = None
     try:
         request = parse_request(body)
+        if isinstance(request, BackfillRequest):  # each row is one upsert, each under the time limit
+            return backfill_conversation(mirror.store, mirror, request.conversation_id)
         return mirror.mirror(request)
     except Exception as error:
         extra = {
             "conversationId": request.conversation_id if request else None,
-            "messageId": request.id if request else None,
+            "messageId": request.id if isinstance(request, MirrorRequest) else None,
             "attempt": attempt,
             "dataverseErrorCode": getattr(error, "code", None),
         }
