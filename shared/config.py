@@ -21,6 +21,14 @@ KEY_VAULT_REFERENCE = "@Microsoft.KeyVault("
 MAX_MEDIA_URL_MINUTES = 24 * 60
 
 
+def media_hosts(configured: str, graph_base_url: str) -> frozenset[str]:
+    """The hosts in `configured` (comma-separated), plus the Graph host itself when it is this machine
+    (the local sandbox serves downloads there)."""
+    hosts = {h.strip().lower() for h in configured.split(",") if h.strip()}
+    graph_host = (urlsplit(graph_base_url).hostname or "").lower()
+    return frozenset(hosts | ({graph_host} & LOOPBACK_HOSTS))
+
+
 class Settings(BaseSettings):
     """Every setting the README's table names; names match the environment variables exactly."""
 
@@ -136,11 +144,7 @@ class Settings(BaseSettings):
     def media_download_hosts(self) -> frozenset[str]:
         """Hosts a customer's file may be fetched from with the access token. The local sandbox's
         host is added only when the Graph base URL itself is on this machine."""
-        hosts = {h.strip().lower() for h in self.WHATSAPP_MEDIA_HOSTS.split(",") if h.strip()}
-        graph_host = (urlsplit(self.WHATSAPP_GRAPH_BASE_URL).hostname or "").lower()
-        if graph_host in LOOPBACK_HOSTS:
-            hosts.add(graph_host)
-        return frozenset(hosts)
+        return media_hosts(self.WHATSAPP_MEDIA_HOSTS, self.WHATSAPP_GRAPH_BASE_URL)
 
     @property
     def cosmos_is_local_emulator(self) -> bool:

@@ -21,7 +21,7 @@ from tenacity import (
     wait_random_exponential,
 )
 
-from shared.config import LOOPBACK_HOSTS, META_MEDIA_HOSTS
+from shared.config import LOOPBACK_HOSTS, META_MEDIA_HOSTS, media_hosts
 from shared.media.inbound_copy import MediaUrlRefused
 from shared.whatsapp.graph_errors import GraphError
 from shared.whatsapp.graph_models import MediaLocation, SendMessageRequest, SendMessageResponse, UploadedMedia
@@ -55,9 +55,7 @@ def _worth_retrying(error: BaseException) -> bool:
 def default_media_hosts(base_url: str) -> frozenset[str]:
     """Meta's documented download host, plus the Graph host itself when it is this machine (the
     sandbox): the same rule as `Settings.media_download_hosts`."""
-    hosts = {host.strip().lower() for host in META_MEDIA_HOSTS.split(",") if host.strip()}
-    graph_host = (urlsplit(base_url).hostname or "").lower()
-    return frozenset(hosts | ({graph_host} & LOOPBACK_HOSTS))
+    return media_hosts(META_MEDIA_HOSTS, base_url)
 
 
 def media_url_refusal(url: str, allowed_hosts: frozenset[str]) -> str | None:
