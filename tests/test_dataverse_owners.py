@@ -1,21 +1,29 @@
-"""Rows owned by the right people (issue 13, item 3, outbound part): an agent's message is owned by
-their `systemuser`, found once per process by Entra object id; without a known agent the row stays
-the application user's, and an owner Dataverse refuses never poisons the message."""
+"""Rows owned by the right people (issue 13, item 3): an agent's message is owned by their
+`systemuser`, found once per process by Entra object id; a customer's message by the owner (user or
+team) of the contact or lead its number matched, read with that lookup. Without a known owner the row
+stays the application user's, and an owner Dataverse refuses never poisons the message."""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
+from pydantic import ValidationError
 from pytest_httpserver import HTTPServer
+from werkzeug.test import Client
 
-from shared.conversations.documents import Regarding
+from shared.conversations.commands import SendMessageCommand
+from shared.conversations.documents import Regarding, conversation_id
 from shared.conversations.queue_messages import MirrorRequest
 from shared.dataverse.mirror import DataverseMirror
 from shared.services import Services
-from tests.test_dataverse_mirror import outbound_document, the_row
+from tests.api import send_message
+from tests.conftest import Queues
+from tests.test_dataverse_mirror import WA, customer_says, mirror_all, outbound_document, pending, the_row
 from tests.test_dataverse_standin import DataverseStandIn, mirror_for
+from tests.test_send import Meta
 
 AGENT_OID = "0A1B2C3D-4E5F-4A6B-8C7D-9E0F1A2B3C4D"  # Entra may spell it in capitals
 
@@ -128,3 +136,130 @@ def test_without_assign_the_rows_stay_the_apps_and_no_agent_is_looked_up_again(
     assert len(user_lookups(dataverse)) == 1
     refused = [s for s in dataverse.seen if s.method == "PATCH" and "ownerid@odata.bind" in (s.body or {})]
     assert len(refused) == 1, "one refused create, then none"
+
+
+# --- customer messages: the linked record's owner (issue 13, item 3, inbound part) ----------------
+
+
+def inbound_rows(dataverse: DataverseStandIn) -> list[dict[str, Any]]:
+    return [r for r in dataverse.activities.values() if r["wa_direction"] == "inbound"]
+
+
+@pytest.mark.mirror_on
+def test_a_customer_message_is_owned_by_the_owner_of_the_contact_its_number_matches_at_no_extra_request(
+    client: Client, services: Services, queues: Queues, dataverse: DataverseStandIn, phone_number_id: str
+) -> None:
+    user = dataverse.add_user(AGENT_OID.lower())
+    ada = dataverse.add_contact(mobilephone="+447700900123", **dataverse.owned_by(user))
+    customer_says(client, phone_number_id, "one", "two")
+    mirror_all(mirror_for(dataverse, services.store), queues)
+    assert [(r["_ownerid_value"], r["owneridtype"]) for r in inbound_rows(dataverse)] == [
+        (user.systemuserid, "systemuser")
+    ] * 2
+    conversation = services.store.read(conversation_id(phone_number_id, WA), "conversation")
+    assert conversation is not None
+    owner = {"type": "systemuser", "id": user.systemuserid}
+    assert conversation["regarding"] == {"entity": "contact", "id": ada, "owner": owner}
+    # The owner came with the phone lookup: one GET for the conversation, one PATCH per message.
+    assert [s.method for s in dataverse.data_requests] == ["GET", "PATCH", "PATCH"]
+
+
+@pytest.mark.mirror_on
+def test_a_customer_message_is_owned_by_the_team_that_owns_the_lead_its_number_matches(
+    client: Client, services: Services, queues: Queues, dataverse: DataverseStandIn, phone_number_id: str
+) -> None:
+    team = dataverse.add_team()
+    dataverse.add_lead(mobilephone="+447700900123", **dataverse.owned_by(team=team))
+    customer_says(client, phone_number_id, "hello")
+    mirror_all(mirror_for(dataverse, services.store), queues)
+    [row] = inbound_rows(dataverse)
+    assert (row["_ownerid_value"], row["owneridtype"]) == (team, "team")
+
+
+@pytest.mark.mirror_on
+@pytest.mark.parametrize("kind", ["systemuser", "team"])
+def test_a_record_owner_deleted_since_leaves_the_row_the_apps_and_is_not_tried_again(
+    client: Client,
+    services: Services,
+    queues: Queues,
+    dataverse: DataverseStandIn,
+    phone_number_id: str,
+    caplog: pytest.LogCaptureFixture,
+    kind: str,
+) -> None:
+    if kind == "team":
+        owner = team = dataverse.add_team()
+        owned = dataverse.owned_by(team=team)
+    else:
+        user = dataverse.add_user(AGENT_OID.lower())
+        owner, owned = user.systemuserid, dataverse.owned_by(user)
+    ada = dataverse.add_contact(mobilephone="+447700900123", **owned)
+    mirror = mirror_for(dataverse, services.store)
+    customer_says(client, phone_number_id, "one")
+    mirror_all(mirror, queues)
+    dataverse.teams.clear()  # deleted in Dataverse; the conversation still remembers the owner
+    dataverse.users.clear()
+    customer_says(client, phone_number_id, "two")
+    with caplog.at_level(logging.WARNING):
+        assert [r.outcome for r in map(mirror.mirror, pending(queues))] == ["mirrored"]
+    assert f"linked record owner's {kind} {owner} was refused as the row's owner" in caplog.text
+    assert [r.get("_ownerid_value") for r in inbound_rows(dataverse)] == [owner, None]
+    assert {r["_regardingobjectid_value"] for r in inbound_rows(dataverse)} == {ada}, "the link is kept"
+    conversation = services.store.read(conversation_id(phone_number_id, WA), "conversation")
+    assert conversation is not None
+    assert conversation["regarding"] == {"entity": "contact", "id": ada}, "the refused owner is dropped"
+    dataverse.seen.clear()
+    customer_says(client, phone_number_id, "three")
+    mirror_all(mirror, queues)
+    assert [s.method for s in dataverse.data_requests] == ["PATCH"], "no refused owner tried again"
+
+
+@pytest.mark.mirror_on
+def test_a_link_without_a_known_owner_leaves_customer_messages_the_apps(
+    client: Client, services: Services, queues: Queues, dataverse: DataverseStandIn, phone_number_id: str
+) -> None:
+    """An agent's send or a backfill links the conversation without an owner: the app keeps the rows."""
+    user = dataverse.add_user(AGENT_OID.lower())
+    ada = dataverse.add_contact(mobilephone="+447700900123", **dataverse.owned_by(user))
+    customer_says(client, phone_number_id, "one")
+    conv = conversation_id(phone_number_id, WA)
+    linked = Regarding(entity="contact", id=ada).to_document()
+    services.store.update(conv, "conversation", lambda d: None if d is None else {**d, "regarding": linked})
+    mirror_all(mirror_for(dataverse, services.store), queues)
+    [row] = inbound_rows(dataverse)
+    assert "_ownerid_value" not in row
+    assert [s.method for s in dataverse.data_requests] == ["PATCH"]
+
+
+def test_a_send_may_not_choose_who_owns_the_customers_rows() -> None:
+    """The send's `regarding` becomes the conversation's link: an owner in it is refused."""
+    record = {"entity": "contact", "id": "0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d"}
+    body = {"type": "text", "text": "hi", "regarding": record}
+    assert SendMessageCommand.model_validate(body).regarding == Regarding.model_validate(record)
+    owned = {**record, "owner": {"type": "team", "id": "1a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d"}}
+    with pytest.raises(ValidationError, match="an entity and an id only"):
+        SendMessageCommand.model_validate({**body, "regarding": owned})
+
+
+@pytest.mark.mirror_on
+def test_an_agents_send_from_the_same_record_keeps_the_records_owner(
+    client: Client,
+    services: Services,
+    queues: Queues,
+    dataverse: DataverseStandIn,
+    httpserver: HTTPServer,
+    phone_number_id: str,
+) -> None:
+    user = dataverse.add_user(AGENT_OID.lower())
+    ada = dataverse.add_contact(mobilephone="+447700900123", **dataverse.owned_by(user))
+    customer_says(client, phone_number_id, "one")
+    mirror_all(mirror_for(dataverse, services.store), queues)
+    meta = Meta(httpserver, services)
+    meta.accepts(phone_number_id)
+    sent = send_message(
+        client, phone_number_id, WA, type="text", text="hi", regarding={"entity": "contact", "id": ada}
+    )
+    assert sent.status_code == 202, sent.text
+    conversation = services.store.read(conversation_id(phone_number_id, WA), "conversation")
+    assert conversation is not None
+    assert conversation["regarding"]["owner"] == {"type": "systemuser", "id": user.systemuserid}

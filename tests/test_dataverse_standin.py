@@ -139,6 +139,8 @@ _RECORD_COLUMNS = {
 # the lookup `masterid` (read as `_masterid_value`), and on a contact `originatingleadid`.
 for _columns in _RECORD_COLUMNS.values():
     _columns |= {"merged", "_masterid_value"}
+    # The owner, a user or a team: `ownerid`, and which of `owninguser`/`owningteam` holds it.
+    _columns |= {"_ownerid_value", "_owninguser_value", "_owningteam_value"}
 _RECORD_COLUMNS["contacts"].add("_originatingleadid_value")
 _ROLE_COLUMNS = {"roleid", "name", "_businessunitid_value", "_parentroleid_value"}
 # `$top` limits the rows returned (https://learn.microsoft.com/power-apps/developer/data-platform/webapi/query-data-web-api):
@@ -320,6 +322,7 @@ class DataverseStandIn:
         self.published: list[str] = []
         self.lock = threading.RLock()
         self.users: dict[str, DataverseUser] = {}  # by Entra object id
+        self.teams: set[str] = set()  # teamid of the teams that may own rows
         self.app_may_impersonate = True
         # Links the application user may not make: tables whose prvAppendTo<table> its role lacks.
         self.no_append_to: set[str] = set()
@@ -365,9 +368,23 @@ class DataverseStandIn:
                 "telephone1": phone,
                 "telephone2": None,
                 "statecode": 0,
+                "_ownerid_value": None,
+                "_owninguser_value": None,
+                "_owningteam_value": None,
                 **extra,
             }
         return new_id
+
+    @staticmethod
+    def owned_by(user: DataverseUser | None = None, team: str | None = None) -> dict[str, Any]:
+        """A record's owner columns: `add_contact(..., **standin.owned_by(user))`."""
+        owner = user.systemuserid if user else team
+        return {"_ownerid_value": owner, "_owninguser_value": user and owner, "_owningteam_value": team}
+
+    def add_team(self) -> str:
+        team = str(uuid.uuid4())
+        self.teams.add(team)
+        return team
 
     def merge(self, entity_set: str, subordinate: str, master: str) -> None:
         """Merge moves the subordinate's data to the target, then deactivates the subordinate (not a
@@ -575,12 +592,13 @@ class DataverseStandIn:
         values: dict[str, Any] = {}
         for key, value in body.items():
             if key == "ownerid@odata.bind":  # a user (or team) that must exist, as a regarding target must
-                owner = re.fullmatch(r"/systemusers\(([0-9a-f-]{36})\)", value)
-                known = {u.systemuserid for u in self.users.values()}
+                owner = re.fullmatch(r"/(systemusers|teams)\(([0-9a-f-]{36})\)", value)
                 if owner is None:
                     return error(400, "0x80060888", f"Invalid navigation property '{key}'.")
-                if owner[1] not in known:
-                    return error(404, "0x80040217", f"systemuser With Id = {owner[1]} Does Not Exist")
+                kind, owner_id = owner[1][:-1], owner[2]
+                known = {u.systemuserid for u in self.users.values()} if kind == "systemuser" else self.teams
+                if owner_id not in known:
+                    return error(404, "0x80040217", f"{kind} With Id = {owner_id} Does Not Exist")
                 if self.no_assign and entity is not None:
                     return error(
                         403,
@@ -588,7 +606,7 @@ class DataverseStandIn:
                         f"Principal user (Id={APP_USER_ID}, type=8, roleCount=1) is missing "
                         f"prvAssign{entity['LogicalName']} privilege",
                     )
-                values |= {"_ownerid_value": owner[1], "owneridtype": "systemuser"}
+                values |= {"_ownerid_value": owner_id, "owneridtype": kind}
                 continue
             if key.endswith("@odata.bind"):
                 target = re.fullmatch(r"/(contacts|leads)\(([0-9a-f-]{36})\)", value)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Literal
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from shared.conversations.documents import Regarding
 
@@ -29,6 +29,15 @@ class SendMessageCommand(BaseModel):
     reply_to: str | None = Field(default=None, alias="replyTo", min_length=1, max_length=256)
     client_message_id: str | None = Field(default=None, alias="clientMessageId", pattern=CLIENT_MESSAGE_ID)
     regarding: Regarding | None = None
+
+    @field_validator("regarding")
+    @classmethod
+    def _no_owner(cls, value: Regarding | None) -> Regarding | None:
+        """The owner comes from Dataverse's phone lookup only: a client may not choose who owns the
+        customer's rows (the send stores its `regarding` on the conversation)."""
+        if value is not None and value.owner is not None:
+            raise ValueError("regarding takes an entity and an id only")
+        return value
 
     @model_validator(mode="after")
     def _fits_the_type(self) -> SendMessageCommand:

@@ -7,6 +7,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AliasGenerator, BaseModel, ConfigDict, Field, StringConstraints
 from pydantic.alias_generators import to_camel
+from pydantic.json_schema import SkipJsonSchema
 
 Direction = Literal["inbound", "outbound"]
 MessageStatus = Literal["received", "accepted", "sent", "delivered", "read", "played", "failed"]
@@ -71,11 +72,21 @@ class MessageError(Document):
 GUID_PATTERN = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
 
 
+class RecordOwner(Document):
+    """Who owns a linked contact or lead (a user or a team): the owner of its customer's messages."""
+
+    type: Literal["systemuser", "team"]
+    id: Annotated[str, StringConstraints(pattern=GUID_PATTERN, to_lower=True)]
+
+
 class Regarding(Document):
     """The Contact or Lead a message is about (the record the chat panel sits on)."""
 
     entity: Literal["contact", "lead"]
     id: Annotated[str, StringConstraints(pattern=GUID_PATTERN, to_lower=True)]
+    # Its owner, on the conversation: known only when the phone lookup found the record (a link from an
+    # agent's send or a backfill has none). Never taken from nor shown to a client (not in the schema).
+    owner: SkipJsonSchema[RecordOwner | None] = None
 
     def to_param(self) -> str:
         """As the `regarding` query parameter writes it: `contact:<id>`."""

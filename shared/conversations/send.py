@@ -449,7 +449,13 @@ class SendMessage:
                 "last_message_preview": preview(doc),
                 "last_message_direction": "outbound",
             }
-            if command.regarding is not None:
+            linked = existing.regarding
+            same_record = (
+                linked is not None
+                and command.regarding is not None
+                and ((linked.entity, linked.id) == (command.regarding.entity, command.regarding.id))
+            )
+            if command.regarding is not None and not same_record:  # the same record keeps its owner
                 updates["regarding"] = command.regarding
             if response.wa_id:
                 updates["wa_id"] = response.wa_id

@@ -30,7 +30,7 @@ from shared.dataverse.errors import (
     DataverseNotFound,
     DataverseRequestError,
 )
-from shared.dataverse.models import WhatsAppMessageRow
+from shared.dataverse.models import OwnerType, WhatsAppMessageRow
 from shared.dataverse.owners import SystemUsers
 from shared.dataverse.regarding import (
     Healing,
@@ -69,6 +69,12 @@ def _names_owner(error: DataverseError, owner: str) -> bool:
     """A refused create is about its owner: the user is named (gone), or the Assign privilege is."""
     text = error.message.lower()
     return owner in text or (error.http_status == 403 and ASSIGN_PRIVILEGE in text)
+
+
+def _unowned(row: WhatsAppMessageRow) -> dict[str, Any]:
+    """A customer's row relinked or unlinked is no longer the refused record's owner's: the app's
+    (the next message takes the new link's owner from the conversation)."""
+    return {"owner": None} if row.direction == "inbound" else {}
 
 
 class MirrorRaced(Exception):
@@ -126,6 +132,7 @@ def build_row(
     conversation: ConversationDocument | None,
     regarding: Regarding | None,
     owner: str | None = None,
+    owner_type: OwnerType = "systemuser",
 ) -> WhatsAppMessageRow:
     """The activity for a message as it is now (pure)."""
     profile = conversation.profile_name if conversation else None
@@ -168,6 +175,7 @@ def build_row(
         businessnumberid=message.phone_number_id,
         regarding=regarding,
         owner=owner,
+        ownertype=owner_type,
         closed=_finished(message),
         first=_first(message),
         **_attribution(message),
@@ -232,13 +240,13 @@ class DataverseMirror:
         conversation = ConversationDocument.model_validate(conversation_doc) if conversation_doc else None
         regarding = self.regarding.resolve(message, conversation)
         target = row_id(conv, message_id)
-        owner = self.users.user_id(message.sent_by) if message.direction == "outbound" else None
-        row = build_row(message, conversation, regarding, owner)
+        row = build_row(message, conversation, regarding, *self._owner(message, regarding))
         for writes in range(1, MAX_ROUNDS + 1):
             row = self._write(target, row, conversation)
             latest = self.store.read(conv, message_id)
+            owned = (row.owner, row.ownertype)
             newer = (
-                build_row(MessageDocument.model_validate(latest), conversation, row.regarding, row.owner)
+                build_row(MessageDocument.model_validate(latest), conversation, row.regarding, *owned)
                 if latest
                 else row
             )
@@ -248,6 +256,15 @@ class DataverseMirror:
                 return MirrorResult("mirrored", str(target), writes, row.regarding)
             row = newer  # it moved on while we wrote: write the newer state too
         raise MirrorRaced(f"message {message_id} changed during each of {MAX_ROUNDS} writes")
+
+    def _owner(self, message: MessageDocument, regarding: Regarding | None) -> tuple[str | None, OwnerType]:
+        """An agent's message is theirs; a customer's is the linked record's owner's, when the phone
+        lookup found it (no extra request). Without Assign neither can be given (see `_disown`)."""
+        if message.direction == "outbound":
+            return self.users.user_id(message.sent_by), "systemuser"
+        if regarding is None or regarding.owner is None or self.users.disabled:
+            return None, "systemuser"
+        return regarding.owner.id, regarding.owner.type
 
     def _write(
         self, target: uuid.UUID, row: WhatsAppMessageRow, conversation: ConversationDocument | None
@@ -266,10 +283,14 @@ class DataverseMirror:
     def _disown(
         self, target: uuid.UUID, row: WhatsAppMessageRow, error: DataverseError
     ) -> WhatsAppMessageRow:
-        """Dataverse refused the agent as owner (a user deleted or disabled since it was looked up):
-        the row is written the app's, as without a known agent, rather than poisoned."""
+        """Dataverse refused the owner (an agent, or a linked record's user or team, deleted or disabled
+        since it was looked up): the row is written the app's, as without a known owner, rather than
+        poisoned."""
+        whose = "agent's" if row.direction == "outbound" else "linked record owner's"
         log.warning(
-            "agent's systemuser %s was refused as the row's owner (%s); row stays the app's",
+            "%s %s %s was refused as the row's owner (%s); row stays the app's",
+            whose,
+            row.ownertype,
             row.owner,
             error.code or error.http_status,
             extra={"conversationId": row.conversationid, "messageId": row.messageid},
@@ -280,6 +301,8 @@ class DataverseMirror:
                 "grant it, then restart; until then rows stay the app's"
             )
             self.users.disable()
+        elif row.direction == "inbound" and row.regarding is not None:
+            self.regarding.drop_owner(row.conversationid, row.regarding)
         elif row.sentby:
             self.users.forget(row.sentby)
         row = row.model_copy(update={"owner": None})
@@ -312,7 +335,7 @@ class DataverseMirror:
             healing = self.regarding.heal(stale, row.conversationid, number, row.profilename)
         found = healing.regarding
         if found is not None:
-            relinked = row.model_copy(update={"regarding": found})
+            relinked = row.model_copy(update={"regarding": found, **_unowned(row)})
             try:
                 self._put(target, relinked)
             except (DataverseNotFound, DataverseAuthError, DataverseRequestError) as again:
@@ -337,7 +360,7 @@ class DataverseMirror:
             healing.reason,
             extra={**extra, "linkReason": healing.reason},
         )
-        row = row.model_copy(update={"regarding": None})
+        row = row.model_copy(update={"regarding": None, **_unowned(row)})
         self._put(target, row)
         return row
 

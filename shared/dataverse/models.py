@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field
 
-from shared.conversations.documents import Regarding
+from shared.conversations.documents import RecordOwner, Regarding
 from shared.dataverse.schema import (
     ACTIVITY_COMPLETED,
     ACTIVITY_OPEN,
@@ -17,6 +17,8 @@ from shared.dataverse.schema import (
     TableNames,
     clip,
 )
+
+OwnerType = Literal["systemuser", "team"]
 
 # The activity columns every activity table has, `sortdate`, `actualstart`, `actualend`,
 # `overriddencreatedon` ("Record Created On": "Date and time that the record was migrated"),
@@ -38,12 +40,27 @@ class DataverseErrorEnvelope(BaseModel):
 
 
 class PhoneRecord(BaseModel):
-    """A contact or lead as the phone lookup selects it."""
+    """A contact or lead as the phone lookup selects it, with its owner: `owninguser` or `owningteam`
+    (contact and lead table references,
+    https://learn.microsoft.com/power-apps/developer/data-platform/reference/entities/contact), read as
+    `_<name>_value` lookups."""
 
     model_config = ConfigDict(extra="ignore")
     id: str = Field(validation_alias=AliasChoices("contactid", "leadid"))
     mobilephone: str | None = None
     telephone1: str | None = None
+    owning_user: str | None = Field(default=None, validation_alias="_owninguser_value")
+    owning_team: str | None = Field(default=None, validation_alias="_owningteam_value")
+
+    def owner(self) -> RecordOwner | None:
+        """None if neither is a GUID: the rows then stay the app's rather than fail validation."""
+        for kind, value in (("systemuser", self.owning_user), ("team", self.owning_team)):
+            if value:
+                try:
+                    return RecordOwner.model_validate({"type": kind, "id": value})
+                except ValueError:
+                    return None
+        return None
 
 
 class PhoneRecordPage(BaseModel):
@@ -87,8 +104,10 @@ class WhatsAppMessageRow(BaseModel):
     adclickid: str | None = None
     referredproduct: str | None = None
     regarding: Regarding | None = None
-    # The `systemuserid` of the agent who sent it: the row's owner (set on create only, see payload).
+    # The row's owner (set on create only, see payload): the `systemuserid` of the agent who sent it,
+    # or for a customer's message the linked record's owner, a user or a team (`ownertype`).
     owner: str | None = None
+    ownertype: OwnerType = "systemuser"
     closed: bool = False  # a Completed activity: out of agents' "Open activities" views
     # The message is as it was first stored, so its row is most likely not written yet: the mirror
     # then creates it with `If-None-Match: *` and the create-only fields.
@@ -125,7 +144,8 @@ class WhatsAppMessageRow(BaseModel):
             # Owned by the agent who sent it: `ownerid` is a single-valued navigation property set with
             # `@odata.bind` (https://learn.microsoft.com/power-apps/developer/data-platform/webapi/associate-disassociate-entities-using-web-api).
             # On create only: a later change of owner is an assignment, which needs the Assign privilege.
-            body["ownerid@odata.bind"] = f"/systemusers({self.owner})"
+            owners = "teams" if self.ownertype == "team" else "systemusers"
+            body["ownerid@odata.bind"] = f"/{owners}({self.owner})"
         if self.regarding is not None:
             target = f"/{ENTITY_SETS[self.regarding.entity]}({self.regarding.id})"
             body[table.regarding_property(self.regarding.entity)] = target

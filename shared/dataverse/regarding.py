@@ -27,6 +27,7 @@ from shared.dataverse.schema import ENTITY_SETS, RegardingEntity, lead_id
 log = logging.getLogger(__name__)
 Outcome = Literal["found", "none", "ambiguous", "no_number", "created"]
 _PHONE_FIELDS = ("mobilephone", "telephone1")  # Mobile Phone, then Business Phone
+_OWNER_FIELDS = ("_owninguser_value", "_owningteam_value")  # one is set: the owner is a user or a team
 _TOP = 5  # two are enough to see an ambiguity; a few more make the log useful
 _MAX_HOPS = 3  # merged into a record merged again, or a lead qualified then its contact merged
 RECORD_DOES_NOT_EXIST = "0x80040217"  # what a write answers when the record it binds to is gone
@@ -73,7 +74,8 @@ class PhoneDirectory:
             return Lookup("none")
         clauses = " or ".join(f"{field} eq {odata_string(f)}" for field in _PHONE_FIELDS for f in formats)
         params = {
-            "$select": f"{entity}id,{','.join(_PHONE_FIELDS)}",
+            # The owner comes in the same request: the customer's messages are owned by it.
+            "$select": f"{entity}id,{','.join(_PHONE_FIELDS)},{','.join(_OWNER_FIELDS)}",
             # statecode 0: active contacts, open leads (a qualified lead's contact is found first).
             "$filter": f"statecode eq 0 and ({clauses})",
             "$top": str(_TOP),
@@ -90,7 +92,8 @@ class PhoneDirectory:
         for field in _PHONE_FIELDS:
             matches: list[PhoneRecord] = [r for r in page.value if getattr(r, field) in wanted]
             if len(matches) == 1:
-                return Lookup("found", Regarding(entity=entity, id=matches[0].id))
+                found = matches[0]
+                return Lookup("found", Regarding(entity=entity, id=found.id, owner=found.owner()))
             if len(matches) > 1:
                 return Lookup("ambiguous", candidates=tuple(f"{entity}:{r.id}" for r in matches))
         return Lookup("none")
@@ -217,7 +220,7 @@ class RegardingResolver:
         found, reason = self._successor(stale)
         if found is None and number is not None:
             lookup = self.directory.find(number, conversation_id, profile)
-            if lookup.regarding is not None and lookup.regarding != stale:
+            if lookup.regarding is not None and lookup.regarding.to_param() != stale.to_param():
                 found, reason = lookup.regarding, f"{reason}; found again by number"
             else:
                 reason = f"{reason}; number lookup: {lookup.outcome}"
@@ -298,6 +301,18 @@ class RegardingResolver:
                 return None
             rest = {k: v for k, v in current.items() if k != "regarding"}
             return {**rest, "regarding": found.to_document()} if found else rest
+
+        self.store.update(conversation_id, "conversation", change)
+
+    def drop_owner(self, conversation_id: str, regarding: Regarding) -> None:
+        """Dataverse refused the record's owner (deleted since): later rows stay the app's without
+        asking again; the link itself is kept."""
+
+        def change(current: Doc | None) -> Doc | None:
+            if current is None or current.get("regarding") != regarding.to_document():
+                return None
+            kept = regarding.model_copy(update={"owner": None})
+            return {**current, "regarding": kept.to_document()}
 
         self.store.update(conversation_id, "conversation", change)
 
