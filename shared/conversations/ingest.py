@@ -221,26 +221,34 @@ def _receipt_change(item: StatusItem, wamid: str) -> Callable[[Doc | None], Doc 
         )
         before = StatusState(receipt.status, receipt.status_times, receipt.error)
         after = advance(before, status.status, iso(status.at), error)
-        pricing = filled(receipt.pricing, item.pricing)
-        meta_conversation = filled(receipt.meta_conversation, item.meta_conversation)
-        if (
-            current is not None
-            and after == before
-            and pricing == receipt.pricing
-            and meta_conversation == receipt.meta_conversation
-        ):
-            return None
-        return receipt.model_copy(
-            update={
-                "status": after.status,
-                "status_times": after.status_times,
-                "error": after.error,
-                "pricing": pricing,
-                "meta_conversation": meta_conversation,
-            }
-        ).to_document()
+        updated = _delivered(receipt, after, item.pricing, item.meta_conversation)
+        return updated if updated is not None or current is not None else receipt.to_document()
 
     return change
+
+
+def _delivered(
+    doc: ReceiptDocument | MessageDocument,
+    after: StatusState,
+    pricing: Pricing | None,
+    meta_conversation: MetaConversation | None,
+) -> Doc | None:
+    """`doc` with the delivery state `after` and any pricing it lacked; None when nothing changes.
+    Receipts and messages carry the same delivery fields, and change them by the same rule."""
+    before = StatusState(doc.status, doc.status_times, doc.error)
+    new_pricing = filled(doc.pricing, pricing)
+    new_conversation = filled(doc.meta_conversation, meta_conversation)
+    if after == before and new_pricing == doc.pricing and new_conversation == doc.meta_conversation:
+        return None
+    return doc.model_copy(
+        update={
+            "status": after.status,
+            "status_times": after.status_times,
+            "error": after.error,
+            "pricing": new_pricing,
+            "meta_conversation": new_conversation,
+        }
+    ).to_document()
 
 
 def apply_receipt(store: ConversationStore, message: Doc, receipt: Doc) -> bool:
@@ -253,19 +261,7 @@ def apply_receipt(store: ConversationStore, message: Doc, receipt: Doc) -> bool:
         doc = MessageDocument.model_validate(current)
         before = StatusState(doc.status, doc.status_times, doc.error)
         after = merge(before, StatusState(state.status, state.status_times, state.error))
-        pricing = filled(doc.pricing, state.pricing)
-        meta_conversation = filled(doc.meta_conversation, state.meta_conversation)
-        if after == before and pricing == doc.pricing and meta_conversation == doc.meta_conversation:
-            return None
-        return doc.model_copy(
-            update={
-                "status": after.status,
-                "status_times": after.status_times,
-                "error": after.error,
-                "pricing": pricing,
-                "meta_conversation": meta_conversation,
-            }
-        ).to_document()
+        return _delivered(doc, after, state.pricing, state.meta_conversation)
 
     before_etag = message.get("_etag")
     stored = store.update(message["conversationId"], message["id"], change)
