@@ -1,15 +1,18 @@
-"""The Dataverse mirror's cost: Dataverse requests per mirrored message over realistic conversations,
+"""The Dataverse mirror's cost: Dataverse requests per stored message over realistic conversations,
 and messages mirrored per second against a stand-in Dataverse that answers at once.
 
     .venv/bin/python -m benchmarks.dataverse_mirror
 
 A conversation: the customer writes, the agent answers from D365 (the send path, with the record as
-`regarding`), Meta reports sent, delivered and read; three times. The mirror runs after each step,
-as the queue trigger would a few milliseconds later. Rows are created closed (inbound) or closed
-by the update that reports them read (outbound), so no request reopens a row here; replaying a
-closed row does (the rate runs). Most customers are contacts in D365; one in five is an unknown
-number. Requests are counted at the stand-in (Dataverse) and at the SDK transport (Cosmos DB). The
-rate is sequential, in-process, without the queue's polling.
+`regarding`), Meta reports sent and delivered within a second or two (the customer has just
+written, so their phone is online); three times. The customer reads most replies at once and one
+in READ_LATE_EVERY later. Conversations run side by side, and the mirror takes what the queue shows
+as the trigger would: a customer's text at once, an agent's message once its settling time has
+passed (shortened to SETTLE here; 30 s by default), so its statuses ride in the same write.
+Rows are created closed (inbound) or closed once delivered (outbound), so nothing reopens a row
+here; replaying a closed row does (the rate runs). Most customers are contacts in D365; one in five
+is an unknown number. Requests are counted at the stand-in (Dataverse) and at the SDK transport
+(Cosmos DB). The rate is sequential, in-process, without the queue's polling.
 """
 
 from __future__ import annotations
@@ -22,14 +25,18 @@ import threading
 import time
 import uuid
 from collections import Counter
+from dataclasses import replace
+from datetime import timedelta
 
 from pytest_httpserver import HTTPServer
 from werkzeug.serving import make_server
 
 from benchmarks.common import SECRET, counting_services, local_settings
 from benchmarks.send_path import instant_meta
+from devhost.dataverse_standin import DataverseStandIn, FakeTokens, mirror_for
 from shared.api import send, webhook
 from shared.config import Settings
+from shared.conversations.mirror_timing import MirrorTiming
 from shared.conversations.queue_messages import MirrorRequest
 from shared.dataverse.mirror import DataverseMirror
 from shared.services import Services
@@ -37,11 +44,12 @@ from shared.storage.clients import queue_service
 from shared.storage.names import DATAVERSE_MIRROR_QUEUE
 from shared.whatsapp.graph_client import GraphClient
 from shared.whatsapp.signature import sign
-from tests.test_dataverse_standin import DataverseStandIn, FakeTokens, mirror_for
 
 CONVERSATIONS = 20
 EXCHANGES = 3  # customer message, agent reply, its three statuses
 UNKNOWN_EVERY = 5  # one customer in five is not in D365
+READ_LATE_EVERY = 4  # one reply in four is read after its row was written
+SETTLE = timedelta(seconds=2)
 RUNS = 5
 MESSAGES_PER_RUN = 200
 
@@ -76,50 +84,82 @@ class Pointers:
             self.queue.delete_message(item)
         return found
 
+    def hidden(self) -> int:
+        """Messages on the queue that are not visible yet (the count includes hidden ones)."""
+        return int(self.queue.get_queue_properties().approximate_message_count or 0)
 
-def conversation(
-    services: Services,
-    mirror: DataverseMirror,
-    pointers: Pointers,
-    number: str,
-    wa_id: str,
-    contact: str | None,
-) -> list[MirrorRequest]:
-    mirrored: list[MirrorRequest] = []
 
-    def mirror_pending() -> None:
-        for request in pointers.take():
-            mirror.mirror(request)
-            mirrored.append(request)
+class Customer:
+    def __init__(self, number: str, index: int, contact: str | None):
+        self.number = number
+        self.wa_id = f"4477009{index:05d}"
+        self.index = index
+        self.contact = contact
 
-    for turn in range(EXCHANGES):
+    def writes(self, services: Services, turn: int) -> None:
         customer = {
-            "from": wa_id,
+            "from": self.wa_id,
             "id": f"wamid.{uuid.uuid4().hex}",
             "timestamp": str(int(time.time())),
             "type": "text",
             "text": {"body": f"Question {turn}: where is my order?"},
         }
-        receive(
-            services,
-            webhook_body(
-                number, {"contacts": [{"profile": {"name": "Ada"}, "wa_id": wa_id}], "messages": [customer]}
-            ),
-        )
-        mirror_pending()
+        value: dict[str, object] = {
+            "contacts": [{"profile": {"name": "Ada"}, "wa_id": self.wa_id}],
+            "messages": [customer],
+        }
+        receive(services, webhook_body(self.number, value))
+
+    def is_answered(self, services: Services, turn: int) -> str:
         reply: dict[str, object] = {"type": "text", "text": f"Answer {turn}: it ships today."}
-        if contact:
-            reply["regarding"] = {"entity": "contact", "id": contact}
+        if self.contact:
+            reply["regarding"] = {"entity": "contact", "id": self.contact}
         answer = send.send_message(
-            wa_id, {"phoneNumberId": number}, json.dumps(reply).encode(), None, services
+            self.wa_id, {"phoneNumberId": self.number}, json.dumps(reply).encode(), None, services
         )
         assert answer.status == 202, answer.body
-        mirror_pending()
-        wamid = json.loads(answer.body)["wamid"]
-        for state in ("sent", "delivered", "read"):
-            report = {"id": wamid, "status": state, "timestamp": str(int(time.time())), "recipient_id": wa_id}
-            receive(services, webhook_body(number, {"statuses": [report]}))
-            mirror_pending()
+        return str(json.loads(answer.body)["wamid"])
+
+    def meta_reports(self, services: Services, wamid: str, state: str) -> None:
+        report = {
+            "id": wamid,
+            "status": state,
+            "timestamp": str(int(time.time())),
+            "recipient_id": self.wa_id,
+        }
+        receive(services, webhook_body(self.number, {"statuses": [report]}))
+
+
+def conversations(
+    services: Services, mirror: DataverseMirror, pointers: Pointers, customers: list[Customer]
+) -> list[MirrorRequest]:
+    mirrored: list[MirrorRequest] = []
+
+    def mirror_visible() -> None:
+        for request in pointers.take():
+            mirror.mirror(request)
+            mirrored.append(request)
+
+    for turn in range(EXCHANGES):
+        for customer in customers:
+            customer.writes(services, turn)
+        mirror_visible()  # the customers' texts: at once
+        late: list[tuple[Customer, str]] = []
+        for customer in customers:
+            wamid = customer.is_answered(services, turn)
+            customer.meta_reports(services, wamid, "sent")
+            customer.meta_reports(services, wamid, "delivered")
+            if (customer.index + turn) % READ_LATE_EVERY == 0:
+                late.append((customer, wamid))
+            else:
+                customer.meta_reports(services, wamid, "read")
+        mirror_visible()
+        assert pointers.hidden() == len(customers), "the replies wait to settle"
+        time.sleep(SETTLE.total_seconds() + 0.5)
+        mirror_visible()  # the replies, each with its statuses
+        for customer, wamid in late:
+            customer.meta_reports(services, wamid, "read")
+        mirror_visible()
     return mirrored
 
 
@@ -136,19 +176,22 @@ def main() -> None:
     try:
         with local_settings(WHATSAPP_GRAPH_BASE_URL=meta_url) as settings:
             counter: Counter[str] = Counter()
-            services = counting_services(settings, counter, GraphClient(meta_url, "v23.0", "bench-token"))
+            services = replace(
+                counting_services(settings, counter, GraphClient(meta_url, "v23.0", "bench-token")),
+                mirror_timing=MirrorTiming(SETTLE),
+            )
             mirror = mirror_for(dataverse, services.store, tokens=FakeTokens())
             pointers = Pointers(settings)
             number = str(uuid.uuid4().int % 10**15)
 
             counter.clear()
             dataverse.seen.clear()
-            all_requests: list[MirrorRequest] = []
+            customers = []
             for i in range(CONVERSATIONS):
-                wa_id = f"4477009{i:05d}"
                 known = i % UNKNOWN_EVERY != 0
-                contact = dataverse.add_contact(mobilephone=f"+{wa_id}") if known else None
-                all_requests += conversation(services, mirror, pointers, number, wa_id, contact)
+                contact = dataverse.add_contact(mobilephone=f"+4477009{i:05d}") if known else None
+                customers.append(Customer(number, i, contact))
+            all_requests = conversations(services, mirror, pointers, customers)
             lookups = len([s for s in dataverse.seen if s.method == "GET"])
             upserts = len([s for s in dataverse.seen if s.method == "PATCH"])
             reopenings = len(
@@ -188,14 +231,14 @@ def main() -> None:
     )
     print(
         f"| Dataverse requests per stored message | {(lookups + upserts) / messages:.2f} "
-        f"({messages} messages; each outbound one is mirrored at send and at 3 statuses) |"
+        f"({messages} messages; an agent's is mirrored once, {SETTLE.total_seconds():.0f} s after its send) |"
     )
     print(
         f"| lookups per conversation | {lookups / CONVERSATIONS:.2f} (1 in {UNKNOWN_EVERY} numbers unknown) |"
     )
     print(
         f"| rows left open / reopenings | {left_open} of {len(dataverse.activities)} / {reopenings} "
-        "(inbound closed at once, outbound once read) |"
+        "(inbound closed at once, outbound once delivered) |"
     )
     print(
         f"| messages mirrored/s (sequential, stand-in answering at once) | {statistics.median(rates):.0f} |"
@@ -206,7 +249,8 @@ def main() -> None:
         "closed row is refused, reopened and rewritten: 3, or 4 after a 412 on a first state) |"
     )
     print(
-        f"{CONVERSATIONS} conversations of {EXCHANGES} exchanges; rate: median of {RUNS} runs of {len(batch)}"
+        f"{CONVERSATIONS} conversations of {EXCHANGES} exchanges, 1 reply in {READ_LATE_EVERY} read late; "
+        f"rate: median of {RUNS} runs of {len(batch)}"
     )
 
 

@@ -45,6 +45,7 @@ def _run(args: argparse.Namespace) -> int:
     # AUTH_DISABLED=false and the AUTH_* settings to try the real sign-in.
     os.environ.setdefault("AUTH_DISABLED", "true")
     load_local_settings()
+    from devhost.dataverse_standin import start_local_dataverse
     from devhost.host import LocalFunctionsHost, QueueRules
     from devhost.provision import provision
     from shared.config import get_settings
@@ -56,16 +57,26 @@ def _run(args: argparse.Namespace) -> int:
     stack = LocalStack(DEV_PORTS)
     port = args.port or 7071
     if args.isolated:
-        # Its own in-memory emulators, app and sandbox ports: never `make run`'s, never the tests'.
+        # Its own in-memory emulators, app, sandbox and Dataverse ports: never `make run`'s, never the
+        # tests'. A configured Dataverse becomes its own local stand-in: nothing leaves the machine.
         stack = LocalStack(ISOLATED_PORTS, data_dir=None)
         port = args.port or ISOLATED_APP_PORT
         os.environ.update(stack.environment)
         os.environ["WHATSAPP_GRAPH_BASE_URL"] = f"http://127.0.0.1:{port + 1}"
+        if os.environ.get("DATAVERSE_URL", "").strip():
+            os.environ["DATAVERSE_URL"] = f"http://127.0.0.1:{port + 2}"
     settings = get_settings()
     with stack:
         if stack.started:
             print(f"started {len(stack.started)} emulator(s); they stop when this command ends")
         provision(settings)
+        # Like the sandbox: a DATAVERSE_URL on this machine gets the local stand-in, provisioned.
+        dataverse = start_local_dataverse(settings)
+        if dataverse is not None:
+            print(
+                f"local Dataverse (a stand-in, in memory) on {dataverse.url}, table "
+                f"{dataverse.table.logical_name} provisioned; rows: {dataverse.url}/standin/rows"
+            )
         from function_app import app
 
         host = LocalFunctionsHost(
@@ -100,6 +111,8 @@ def _run(args: argparse.Namespace) -> int:
             if sandbox is not None:
                 sandbox.stop()
             host.stop()
+            if dataverse is not None:
+                dataverse.stop()
     return 0
 
 
@@ -204,11 +217,17 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m devhost")
     commands = parser.add_subparsers(dest="command", required=True)
     run = commands.add_parser("run", help="start the emulators (if needed) and serve the app")
-    run.add_argument("--port", type=int, default=0, help="default 7071; with --isolated, 27071")
+    run.add_argument(
+        "--port",
+        type=int,
+        default=0,
+        help="default 7071; with --isolated, 27071 (the sandbox and the Dataverse stand-in on the next two)",
+    )
     run.add_argument(
         "--isolated",
         action="store_true",
-        help="in-memory emulators and ports of its own (27071, sandbox 27072; TEST_PORT_OFFSET moves them)",
+        help="in-memory emulators and ports of its own (27071, sandbox 27072, Dataverse stand-in 27073 "
+        "when DATAVERSE_URL is set; TEST_PORT_OFFSET moves them)",
     )
     run.set_defaults(handler=_run)
     says = commands.add_parser("customer-says", help="post a signed inbound text webhook, as Meta would")

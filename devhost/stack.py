@@ -43,7 +43,8 @@ TEST_PORTS = StackPorts(
 ISOLATED_PORTS = StackPorts(
     blob=20050 + _OFFSET, queue=20051 + _OFFSET, table=20052 + _OFFSET, cosmos=28131 + _OFFSET
 )
-ISOLATED_APP_PORT = 27071 + _OFFSET  # the WhatsApp sandbox listens on the next port
+# The WhatsApp sandbox listens on the next port, the local Dataverse stand-in on the one after.
+ISOLATED_APP_PORT = 27071 + _OFFSET
 
 
 def storage_connection_string(ports: StackPorts) -> str:

@@ -28,4 +28,11 @@ def upload_media(req: func.HttpRequest) -> func.HttpResponse:
 def copy_inbound_media(msg: func.QueueMessage) -> None:
     services = get_services()
     request = MediaCopyRequest.model_validate_json(msg.get_body())
-    CopyInboundMedia(services.store, services.media, services.sender, services.queue)(request)
+    CopyInboundMedia(
+        services.store,
+        services.media,
+        services.sender,
+        services.queue,
+        services.mirror_timing,
+        services.clock,
+    )(request)

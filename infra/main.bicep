@@ -140,6 +140,11 @@ param dataverseTablePrefix string = 'wa'
 @description('Whether a number matching no contact or lead creates a lead.')
 param dataverseCreateLeads bool = false
 
+@description('Seconds an agent\'s message (or a customer\'s file) settles before its Timeline row is written, so the statuses that follow go in one write; 0 = every change at once.')
+@minValue(0)
+@maxValue(300)
+param dataverseMirrorSettleSeconds int = 30
+
 // ---- Scale and alerts --------------------------------------------------------------------------
 @description('Flex Consumption instance ceiling (40 to 1000); bounds concurrency against Cosmos DB, Meta and Dataverse.')
 @minValue(40)
@@ -268,6 +273,7 @@ module functionApp 'app/function-app.bicep' = {
     dataverseClientId: dataverseClientId
     dataverseTablePrefix: dataverseTablePrefix
     dataverseCreateLeads: dataverseCreateLeads
+    dataverseMirrorSettleSeconds: dataverseMirrorSettleSeconds
   }
 }
 

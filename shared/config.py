@@ -71,6 +71,9 @@ class Settings(BaseSettings):
     DATAVERSE_CLIENT_SECRET: SecretStr | None = None
     DATAVERSE_TABLE_PREFIX: str = "wa"  # the solution publisher's prefix: `<prefix>_whatsappmessage`
     DATAVERSE_CREATE_LEADS: bool = False  # a number matching no contact or lead creates a lead
+    # How long an agent's message (and a customer's file) settles before its row is written, so the
+    # statuses (the copy) that follow within seconds go in the same write; 0 = write every change.
+    DATAVERSE_MIRROR_SETTLE_SECONDS: int = Field(default=30, ge=0, le=300)
 
     ALLOWED_ORIGINS: str = ""
 

@@ -9,6 +9,7 @@ from typing import Protocol
 from shared.access.records import AccessPolicy
 from shared.config import Settings, get_settings
 from shared.conversations.ingest import Clock, utc_now
+from shared.conversations.mirror_timing import AT_ONCE, MirrorTiming, timing_for
 from shared.conversations.ports import ConversationStore, MediaStore, QueuePublisher
 from shared.conversations.send import MessageSender
 from shared.media.inbound_copy import MediaSource
@@ -28,6 +29,7 @@ class Services:
     clock: Clock = utc_now
     # None where Dataverse is not configured or sign-in is off: any agent sees every conversation.
     access: AccessPolicy | None = None
+    mirror_timing: MirrorTiming = AT_ONCE
 
 
 def _queues(settings: Settings) -> QueuePublisher:
@@ -81,6 +83,7 @@ def get_services() -> Services:
         ),
         media=BlobMediaStore(blob_service(settings), settings.MEDIA_CONTAINER),
         access=_access(settings),
+        mirror_timing=timing_for(settings.DATAVERSE_MIRROR_SETTLE_SECONDS),
     )
 
 

@@ -28,6 +28,8 @@ TEST_SETTINGS = {
     "COSMOS_CONTAINER": "conversations",
     "MEDIA_CONTAINER": "media",
     "AUTH_DISABLED": "true",  # the auth tests switch it off and sign their own tokens
+    # Mirror every change as it happens: the settling tests (test_mirror_timing.py) set their own.
+    "DATAVERSE_MIRROR_SETTLE_SECONDS": "0",
 }
 
 

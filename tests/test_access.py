@@ -16,6 +16,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from pytest_httpserver import HTTPServer
 from werkzeug.test import Client, TestResponse
 
+from devhost.dataverse_standin import DataverseStandIn
 from shared import services as services_module
 from shared.access.records import AccessPolicy, RecordRefused, record_has_number
 from shared.auth import entra
@@ -34,7 +35,6 @@ from tests.test_auth import (  # the key fixtures come along with the token help
     sign,
     signing_key,
 )
-from tests.test_dataverse_standin import DataverseStandIn
 from tests.test_send import Meta, customer_writes
 
 __all__ = ["key_endpoint", "signing_key"]  # fixtures, imported for pytest

@@ -11,6 +11,7 @@ import pytest
 from pytest_httpserver import HTTPServer
 from werkzeug.test import Client
 
+from devhost.dataverse_standin import DataverseStandIn, mirror_for
 from shared.conversations.documents import Regarding, conversation_id
 from shared.conversations.queue_messages import BackfillRequest
 from shared.dataverse.backfill import backfill_conversation, link_conversation, main
@@ -21,7 +22,6 @@ from tests.conftest import Queues
 from tests.test_access import WA, Office, agent_a, history, key_endpoint, office, signing_key
 from tests.test_dataverse_links import link_of
 from tests.test_dataverse_mirror import customer_says, outbound_document
-from tests.test_dataverse_standin import DataverseStandIn, mirror_for
 
 __all__ = ["agent_a", "key_endpoint", "office", "signing_key"]  # fixtures, imported for pytest
 pytestmark = pytest.mark.mirror_on

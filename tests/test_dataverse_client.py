@@ -14,6 +14,7 @@ import requests
 from azure.identity import ClientSecretCredential, DefaultAzureCredential
 from pytest_httpserver import HTTPServer
 
+from devhost.dataverse_standin import DataverseStandIn, FakeTokens
 from shared.config import Settings
 from shared.dataverse.client import DataverseClient, odata_string
 from shared.dataverse.errors import (
@@ -24,7 +25,6 @@ from shared.dataverse.errors import (
     parse_retry_after,
 )
 from shared.dataverse.tokens import CredentialTokenProvider, scope_for, token_provider_for
-from tests.test_dataverse_standin import DataverseStandIn, FakeTokens
 
 
 @pytest.fixture

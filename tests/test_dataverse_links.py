@@ -13,13 +13,13 @@ import requests
 from pytest_httpserver import HTTPServer
 from werkzeug.test import Client
 
+from devhost.dataverse_standin import DataverseStandIn, Fault, mirror_for, raw
 from shared.conversations.documents import Regarding, conversation_id
 from shared.conversations.queue_messages import MirrorRequest
 from shared.dataverse.errors import DataverseRequestError
 from shared.services import Services
 from tests.conftest import Queues
 from tests.test_dataverse_mirror import WA, customer_says, outbound_document, pending
-from tests.test_dataverse_standin import DataverseStandIn, Fault, mirror_for, raw
 
 pytestmark = pytest.mark.mirror_on
 

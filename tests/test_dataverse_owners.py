@@ -14,6 +14,7 @@ from pydantic import ValidationError
 from pytest_httpserver import HTTPServer
 from werkzeug.test import Client
 
+from devhost.dataverse_standin import DataverseStandIn, mirror_for
 from shared.conversations.commands import SendMessageCommand
 from shared.conversations.documents import Regarding, conversation_id
 from shared.conversations.queue_messages import MirrorRequest
@@ -22,7 +23,6 @@ from shared.services import Services
 from tests.api import send_message
 from tests.conftest import Queues
 from tests.test_dataverse_mirror import WA, customer_says, mirror_all, outbound_document, pending, the_row
-from tests.test_dataverse_standin import DataverseStandIn, mirror_for
 from tests.test_send import Meta
 
 AGENT_OID = "0A1B2C3D-4E5F-4A6B-8C7D-9E0F1A2B3C4D"  # Entra may spell it in capitals
@@ -56,6 +56,7 @@ def test_an_agents_message_is_owned_by_their_systemuser_found_once_per_process(
     row = the_row(dataverse)
     assert (row["_ownerid_value"], row["owneridtype"]) == (user.systemuserid, "systemuser")
     assert row["wa_sentby"] == AGENT_OID, "the text column keeps the object id"
+    assert row["_wa_sentbyuser_value"] == user.systemuserid, "and the Sent by user lookup links the user"
 
     mirror.mirror(sends(services, phone_number_id, "reply-2", AGENT_OID))
     assert len(user_lookups(dataverse)) == 1, "the second message costs no lookup"
@@ -93,6 +94,31 @@ def test_a_user_deleted_since_the_lookup_is_refused_and_the_row_written_the_apps
     assert "was refused as the row's owner" in caplog.text
     mirror.mirror(sends(services, phone_number_id, "reply-3", AGENT_OID))
     assert len(user_lookups(dataverse)) == 2, "forgotten after the refusal, asked again"
+
+
+def test_a_later_change_to_a_row_whose_sender_is_gone_is_written_without_the_sent_by_link(
+    services: Services, dataverse: DataverseStandIn, phone_number_id: str
+) -> None:
+    """The lookup is bound on every write (the owner only on create): a refusal naming the user is
+    about the link, not the row, and never poisons it."""
+    user = dataverse.add_user(AGENT_OID.lower())
+    mirror: DataverseMirror = mirror_for(dataverse, services.store)
+    request = sends(services, phone_number_id, "reply-1", AGENT_OID)
+    mirror.mirror(request)
+    del dataverse.users[AGENT_OID.lower()]
+
+    def sent(doc: dict[str, Any] | None) -> dict[str, Any]:
+        doc = doc or {}
+        return {
+            **doc,
+            "status": "sent",
+            "statusTimes": {**doc["statusTimes"], "sent": "2026-11-29T12:00:00Z"},
+        }
+
+    services.store.update(request.conversation_id, "reply-1", sent)
+    assert mirror.mirror(request).outcome == "mirrored"
+    row = the_row(dataverse)
+    assert (row["wa_status"], row["_ownerid_value"]) == ("sent", user.systemuserid)
 
 
 def test_an_inbound_or_linked_reply_carries_no_owner_bind_on_updates(

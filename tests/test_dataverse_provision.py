@@ -9,6 +9,7 @@ from collections.abc import Iterator, Sequence
 import pytest
 from pytest_httpserver import HTTPServer
 
+from devhost.dataverse_standin import ROOT_BUSINESS_UNIT, DataverseStandIn, Fault, raw
 from shared.dataverse import provision as provision_module
 from shared.dataverse.provision import (
     READ_BACK_ATTEMPTS,
@@ -18,7 +19,6 @@ from shared.dataverse.provision import (
     main,
 )
 from shared.dataverse.schema import COLUMNS, DESCRIPTION_MAX_LENGTH, TableNames, check_prefix
-from tests.test_dataverse_standin import ROOT_BUSINESS_UNIT, DataverseStandIn, Fault, raw
 
 
 @pytest.fixture
@@ -62,7 +62,12 @@ def test_a_first_run_creates_a_user_owned_activity_table_with_every_column_and_p
     assert entity["EntitySetName"] == "contoso_whatsappmessages"
     assert entity["DisplayName"] == label("WhatsApp message")
     custom = {name for name in entity["Attributes"] if name.startswith("contoso_")}
-    assert custom == {f"contoso_{c.name}" for c in COLUMNS}
+    assert custom == {f"contoso_{c.name}" for c in COLUMNS} | {"contoso_sentbyuser"}
+    sent_by = dataverse.relationships["contoso_systemuser_contoso_whatsappmessage_sentbyuser"]
+    assert (sent_by["ReferencedEntity"], sent_by["ReferencingEntityNavigationPropertyName"]) == (
+        "systemuser",
+        "contoso_SentByUser",
+    )
     assert entity["Attributes"]["contoso_customernumber"]["FormatName"] == {"Value": "Phone"}
     assert entity["Attributes"]["contoso_sentat"]["DateTimeBehavior"] == {"Value": "UserLocal"}
     assert (
@@ -144,7 +149,7 @@ def test_a_relabelled_or_too_short_column_is_updated_with_its_labels_merged(
 def test_new_components_go_into_the_named_solution(dataverse: DataverseStandIn) -> None:
     provision(dataverse, solution="WhatsAppIntegration")
     creates = [s for s in dataverse.requests_to("POST") if s.path != "PublishXml"]
-    assert len(creates) == 1 + len(COLUMNS)
+    assert len(creates) == 1 + len(COLUMNS) + 1  # the table, its columns, the agent's lookup
     assert all(s.headers["Mscrm.Solutionuniquename"] == "WhatsAppIntegration" for s in creates)
 
 
@@ -152,7 +157,7 @@ def test_a_dry_run_says_what_it_would_do_and_writes_nothing(dataverse: Dataverse
     said = provision(dataverse, dry_run=True)
     assert writes(dataverse) == []
     assert dataverse.entities == {}
-    assert len(said) == 1 + len(COLUMNS) + 1 + 1  # the table, its columns, the description, the end
+    assert len(said) == 1 + len(COLUMNS) + 3  # the table, its columns, the lookup, the description, the end
     assert said[-1] == "would change the above"
 
 
@@ -162,6 +167,16 @@ def test_a_column_of_another_type_is_refused_rather_than_dropped(dataverse: Data
         "String"
     )
     with pytest.raises(ProvisioningError, match="cannot change"):
+        provision(dataverse)
+
+
+def test_a_sent_by_relationship_that_binds_another_way_is_refused_rather_than_written_through(
+    dataverse: DataverseStandIn,
+) -> None:
+    provision(dataverse)
+    relationship = dataverse.relationships["contoso_systemuser_contoso_whatsappmessage_sentbyuser"]
+    relationship["ReferencingEntityNavigationPropertyName"] = "contoso_sentbyuser"
+    with pytest.raises(ProvisioningError, match="contoso_SentByUser"):
         provision(dataverse)
 
 

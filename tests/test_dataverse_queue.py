@@ -16,6 +16,7 @@ from azure.storage.queue import QueueClient
 from pytest_httpserver import HTTPServer
 from werkzeug.test import Client
 
+from devhost.dataverse_standin import DataverseStandIn, FakeTokens, mirror_for
 from devhost.host import LocalFunctionsHost, QueueRules, functions_of, queue_triggers
 from functions import mirror as mirror_function
 from shared import dataverse as dataverse_package
@@ -29,7 +30,6 @@ from shared.storage.names import DATAVERSE_MIRROR_QUEUE, POISON_SUFFIX
 from tests.api import deliver
 from tests.conftest import Queues
 from tests.payloads import contact, envelope, inbound, message, new_wamid, now_ts, status
-from tests.test_dataverse_standin import DataverseStandIn, FakeTokens, mirror_for
 
 pytestmark = pytest.mark.mirror_on  # the webhook queues mirror requests only where Dataverse is set
 

@@ -2,7 +2,7 @@
 documents, so that a test passing on the stand-in means the request would be accepted by Dataverse:
 `$filter` is parsed by the OData v4 grammar and evaluated, names it does not know are refused, `$top`
 is bounded, and column definitions must be of a real metadata type. The citations are on the rules
-in tests/test_dataverse_standin.py."""
+in devhost/dataverse_standin.py."""
 
 from __future__ import annotations
 
@@ -12,10 +12,10 @@ from typing import Any
 import pytest
 from pytest_httpserver import HTTPServer
 
+from devhost import dataverse_standin as standin_module
+from devhost.dataverse_standin import CRM, DataverseStandIn, raw
 from shared.dataverse.provision import column_definition
 from shared.dataverse.schema import COLUMNS
-from tests import test_dataverse_standin as standin_module
-from tests.test_dataverse_standin import CRM, DataverseStandIn, raw
 
 
 @pytest.fixture

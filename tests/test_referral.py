@@ -15,13 +15,13 @@ import yaml  # type: ignore[import-untyped]  # PyYAML comes with schemathesis, w
 from pytest_httpserver import HTTPServer
 from werkzeug.test import Client
 
+from devhost.dataverse_standin import DataverseStandIn, mirror_for
 from shared.conversations.documents import conversation_id, document_id
 from shared.services import Services
 from tests.api import deliver, messages
 from tests.conftest import Queues
 from tests.payloads import Json, inbound, new_wamid, now_ts
 from tests.test_dataverse_mirror import mirror_all, the_row
-from tests.test_dataverse_standin import DataverseStandIn, mirror_for
 from tests.test_in_context import customer, revoke, text
 
 # Meta's OpenAPI document, facebook/openapi `business-messaging-api_v23.0.yaml` at ecba623b

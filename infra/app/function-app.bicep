@@ -34,6 +34,7 @@ param dataverseTenantId string
 param dataverseClientId string
 param dataverseTablePrefix string
 param dataverseCreateLeads bool
+param dataverseMirrorSettleSeconds int
 
 @minValue(40)
 @maxValue(1000)
@@ -170,6 +171,10 @@ var appSettings = [
   {
     name: 'DATAVERSE_CREATE_LEADS'
     value: dataverseCreateLeads ? 'true' : 'false'
+  }
+  {
+    name: 'DATAVERSE_MIRROR_SETTLE_SECONDS'
+    value: string(dataverseMirrorSettleSeconds)
   }
 
   // In Azure, App Service CORS (`siteConfig.cors` below, same list) answers preflights and gives other

@@ -113,7 +113,14 @@ def _send(
     agent: Principal,
     services: Services,
 ) -> ApiResponse:
-    use_case = SendMessage(services.store, services.queue, services.sender, services.media, services.clock)
+    use_case = SendMessage(
+        services.store,
+        services.queue,
+        services.sender,
+        services.media,
+        services.clock,
+        services.mirror_timing,
+    )
     try:
         stored, _ = use_case(phone_number_id, customer_id, command, agent.object_id)
     except SessionInactive:

@@ -173,6 +173,8 @@ class MessageDocument(Document):
     # Outbound only, from Meta's status webhooks (cost reporting).
     pricing: Pricing | None = None
     meta_conversation: MetaConversation | None = None
+    # When the Dataverse mirror already queued for this message runs (shared/conversations/mirror_timing.py).
+    mirror_due_at: str | None = None
 
 
 class SessionDocument(Document):

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from pydantic import ValidationError
@@ -32,6 +32,7 @@ from shared.conversations.documents import (
 from shared.conversations.identity import Identity, IdentityResolver, identity_change
 from shared.conversations.in_context import apply_in_context
 from shared.conversations.inbound import customer_of, message_document, preview
+from shared.conversations.mirror_timing import AT_ONCE, MirrorTiming, status_matters
 from shared.conversations.ports import ConversationStore, Doc, QueuePublisher
 from shared.conversations.preferences import PreferenceItem, with_preference
 from shared.conversations.pricing import filled, meta_conversation_of, pricing_of
@@ -251,28 +252,58 @@ def _delivered(
     ).to_document()
 
 
-def apply_receipt(store: ConversationStore, message: Doc, receipt: Doc) -> bool:
-    """Brings an outbound message up to what its receipt says (status, pricing); True when it changed."""
+@dataclass(frozen=True)
+class ReceiptApplied:
+    changed: bool
+    # Queue a Dataverse mirror after this delay; None when the change does not reach the Timeline row
+    # or a mirror already pending will carry it (shared/conversations/mirror_timing.py).
+    mirror_after: timedelta | None = None
+
+
+def apply_receipt(
+    store: ConversationStore,
+    message: Doc,
+    receipt: Doc,
+    timing: MirrorTiming | None = None,
+    now: datetime | None = None,
+) -> ReceiptApplied:
+    """Brings an outbound message up to what its receipt says (status, pricing). With `timing`, the
+    same write schedules the message's mirror when the change matters to its Timeline row."""
     state = ReceiptDocument.model_validate(receipt)
+    mirror_after: timedelta | None = None
 
     def change(current: Doc | None) -> Doc | None:
+        nonlocal mirror_after
+        mirror_after = None
         if current is None:
             return None
         doc = MessageDocument.model_validate(current)
         before = StatusState(doc.status, doc.status_times, doc.error)
         after = merge(before, StatusState(state.status, state.status_times, state.error))
-        return _delivered(doc, after, state.pricing, state.meta_conversation)
+        updated = _delivered(doc, after, state.pricing, state.meta_conversation)
+        if updated is None or timing is None or not status_matters(current, updated):
+            return updated
+        updated, mirror_after = timing.schedule(updated, now or utc_now())
+        return updated
 
     before_etag = message.get("_etag")
     stored = store.update(message["conversationId"], message["id"], change)
-    return stored is not None and stored.get("_etag") != before_etag
+    changed = stored is not None and stored.get("_etag") != before_etag
+    return ReceiptApplied(changed, mirror_after if changed else None)
 
 
 class WebhookIngest:
-    def __init__(self, store: ConversationStore, queue: QueuePublisher, clock: Clock = utc_now):
+    def __init__(
+        self,
+        store: ConversationStore,
+        queue: QueuePublisher,
+        clock: Clock = utc_now,
+        mirror_timing: MirrorTiming = AT_ONCE,
+    ):
         self.store = store
         self.queue = queue
         self.clock = clock
+        self.mirror_timing = mirror_timing
         self.identities = IdentityResolver(store)
 
     def ingest(self, work: IngestPlan) -> IngestReport:
@@ -396,7 +427,15 @@ class WebhookIngest:
     def _message(self, item: InboundItem, report: IngestReport) -> None:
         doc = item.document
         extra = {"wamid": doc.wamid, "conversationId": doc.conversation_id}
-        created = self.store.create(doc.to_document())
+        media = doc.media
+        copies_media = doc.direction == "inbound" and media is not None and bool(media.meta_media_id)
+        copies_media = copies_media and not doc.hidden
+        fresh = doc.to_document()
+        mirror_after: timedelta | None = timedelta(0)
+        if copies_media or doc.direction == "outbound":
+            # Still settling: its file is being copied, or Meta's statuses follow (an echo).
+            fresh, mirror_after = self.mirror_timing.schedule(fresh, self.clock())
+        created = self.store.create(fresh)
         if created:
             report.stored += 1
             record_message(doc.direction, doc.kind)
@@ -413,17 +452,16 @@ class WebhookIngest:
             self._refresh_session(doc)
         self._identity_change(doc)
         self._touch_conversation(doc, item.contact)
-        self.queue.send(DATAVERSE_MIRROR_QUEUE, MirrorRequest(conversation_id=doc.conversation_id, id=doc.id))
+        self.queue.send(
+            DATAVERSE_MIRROR_QUEUE,
+            MirrorRequest(conversation_id=doc.conversation_id, id=doc.id),
+            mirror_after if created else timedelta(0),  # a retry completes a mirror its first try missed
+        )
         for changed in apply_in_context(self.store, doc):  # edits, revokes, reactions: their target
             self.queue.send(
                 DATAVERSE_MIRROR_QUEUE, MirrorRequest(conversation_id=doc.conversation_id, id=changed)
             )
-        if (
-            doc.direction == "inbound"
-            and doc.media is not None
-            and doc.media.meta_media_id
-            and not doc.hidden
-        ):
+        if copies_media and doc.media is not None and doc.media.meta_media_id:
             self.queue.send(
                 MEDIA_INBOUND_QUEUE,
                 MediaCopyRequest(
@@ -543,6 +581,9 @@ class WebhookIngest:
         if message is None or receipt is None:
             log.info("status %s for a message not stored yet; kept for later", status.status, extra=extra)
             return
-        if apply_receipt(self.store, message, receipt):
+        applied = apply_receipt(self.store, message, receipt, self.mirror_timing, self.clock())
+        if applied.changed:
             log.info("message is now %s", status.status, extra=extra)
-            self.queue.send(DATAVERSE_MIRROR_QUEUE, MirrorRequest(conversation_id=conv, id=message["id"]))
+        if applied.mirror_after is not None:
+            mirror = MirrorRequest(conversation_id=conv, id=message["id"])
+            self.queue.send(DATAVERSE_MIRROR_QUEUE, mirror, applied.mirror_after)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any, Protocol
 
 from pydantic import BaseModel
@@ -57,7 +58,9 @@ class ConversationStore(Protocol):
 
 
 class QueuePublisher(Protocol):
-    def send(self, queue: str, message: BaseModel) -> None: ...
+    def send(self, queue: str, message: BaseModel, delay: timedelta | None = None) -> None:
+        """Publish `message`; with `delay`, receivers see it only once that time has passed."""
+        ...
 
     def ping(self) -> None: ...
 

@@ -8,7 +8,7 @@ import json
 import logging
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from shared.conversations.commands import SendMessageCommand
@@ -26,6 +26,7 @@ from shared.conversations.documents import (
 from shared.conversations.in_context import apply_in_context
 from shared.conversations.inbound import preview, sort_key
 from shared.conversations.ingest import Clock, apply_receipt, utc_now
+from shared.conversations.mirror_timing import AT_ONCE, MirrorTiming
 from shared.conversations.ports import (
     ConversationStore,
     Doc,
@@ -173,12 +174,14 @@ class SendMessage:
         sender: MessageSender,
         media: MediaStore,
         clock: Clock = utc_now,
+        mirror_timing: MirrorTiming = AT_ONCE,
     ):
         self.store = store
         self.queue = queue
         self.sender = sender
         self.media = media
         self.clock = clock
+        self.mirror_timing = mirror_timing
 
     def _media(self, command: SendMessageCommand) -> OutboundMedia | None:
         """Our own uploads are sent by Meta media id (the storage account stays private, and the
@@ -386,7 +389,7 @@ class SendMessage:
         command: SendMessageCommand,
         request: SendMessageRequest,
     ) -> Doc:
-        stored = self._set(conv, message_id, wamid=response.wamid, error=None)
+        stored, mirror_after = self._record_wamid(conv, message_id, response.wamid)
         customer = str(stored["customerId"])
         # Meta rewrote the number the conversation is keyed by (Brazil, Mexico). A send to a user id,
         # or to the customer's newer number, leaves the conversation where it is.
@@ -399,14 +402,35 @@ class SendMessage:
         record_message("outbound", command.type)
         # A status webhook may have raced this write: it left a receipt, which is applied now.
         receipt = self.store.read(conv, ReceiptDocument.id_for(response.wamid))
-        if receipt is not None and apply_receipt(self.store, stored, receipt):
+        if receipt is not None and apply_receipt(self.store, stored, receipt).changed:
             stored = self.store.read(conv, message_id) or stored
         if command.reply_to:  # the agent's reply shows a quote of what it answers, as a customer's does
             apply_in_context(self.store, MessageDocument.model_validate(stored))
             stored = self.store.read(conv, message_id) or stored
         self._touch_conversation(conv, MessageDocument.model_validate(stored), response, command)
-        self.queue.send(DATAVERSE_MIRROR_QUEUE, MirrorRequest(conversation_id=conv, id=message_id))
+        if mirror_after is not None:
+            self.queue.send(
+                DATAVERSE_MIRROR_QUEUE, MirrorRequest(conversation_id=conv, id=message_id), mirror_after
+            )
         return stored
+
+    def _record_wamid(self, conv: str, message_id: str, wamid: str) -> tuple[Doc, timedelta | None]:
+        """Meta's id for the message; the same write schedules its mirror, late enough for the statuses
+        that follow within seconds to ride along (shared/conversations/mirror_timing.py)."""
+        mirror_after: timedelta | None = None
+
+        def change(current: Doc | None) -> Doc | None:
+            nonlocal mirror_after
+            if current is None:
+                return None
+            updated, mirror_after = self.mirror_timing.schedule(
+                {**current, "wamid": wamid, "error": None}, self.clock()
+            )
+            return updated
+
+        stored = self.store.update(conv, message_id, change)
+        assert stored is not None
+        return stored, mirror_after
 
     def _rehome(self, message: Doc, wa_id: str) -> Doc:
         """Meta delivered to another id than the number given (Brazil, Mexico): replies and statuses

@@ -21,6 +21,7 @@ from shared.conversations.documents import (
     Regarding,
     parse_iso,
 )
+from shared.conversations.mirror_timing import SETTLED_OUTBOUND_STATUSES
 from shared.conversations.ports import ConversationStore
 from shared.conversations.queue_messages import MirrorRequest
 from shared.dataverse.client import DataverseClient
@@ -41,7 +42,6 @@ from shared.dataverse.regarding import (
 from shared.dataverse.schema import (
     ACTIVITY_OPEN,
     DESCRIPTION_MAX_LENGTH,
-    FINAL_OUTBOUND_STATUSES,
     SUBJECT_MAX_LENGTH,
     TableNames,
     row_id,
@@ -172,6 +172,7 @@ def build_row(
         whatsappuserid=user_id,
         profilename=profile,
         sentby=message.sent_by,
+        sentbyuser=owner if message.direction == "outbound" and owner_type == "systemuser" else None,
         businessnumberid=message.phone_number_id,
         regarding=regarding,
         owner=owner,
@@ -184,10 +185,11 @@ def build_row(
 
 def _finished(message: MessageDocument) -> bool:
     """Closed at once when inbound (nothing to do on it but read it; an inbound media message once its
-    copy is done, so the copy's update needs no reopening), outbound once read, played or failed."""
+    copy is done, so the copy's update needs no reopening), outbound once delivered, read, played or
+    failed: later read receipts are not written to it (shared/conversations/mirror_timing.py)."""
     if message.direction == "inbound":
         return message.media is None or message.media.status is not None
-    return message.status in FINAL_OUTBOUND_STATUSES
+    return message.status in SETTLED_OUTBOUND_STATUSES
 
 
 def _first(message: MessageDocument) -> bool:
@@ -272,7 +274,8 @@ class DataverseMirror:
         try:
             self._put(target, row)
         except (DataverseNotFound, DataverseAuthError, DataverseRequestError) as error:
-            if row.owner is not None and row.first and _names_owner(error, row.owner):
+            person = (row.owner if row.first else None) or row.sentbyuser  # owner: on create only
+            if person is not None and _names_owner(error, person):
                 return self._disown(target, row, error)
             problem = link_problem(error, row.regarding)
             if problem is None or row.regarding is None:
@@ -305,7 +308,7 @@ class DataverseMirror:
             self.regarding.drop_owner(row.conversationid, row.regarding)
         elif row.sentby:
             self.users.forget(row.sentby)
-        row = row.model_copy(update={"owner": None})
+        row = row.model_copy(update={"owner": None, "sentbyuser": None})
         return self._write(target, row, None)
 
     def _relink(

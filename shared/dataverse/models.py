@@ -96,6 +96,7 @@ class WhatsAppMessageRow(BaseModel):
     whatsappuserid: str | None = None
     profilename: str | None = None
     sentby: str | None = None
+    sentbyuser: str | None = None  # the agent's `systemuserid`, bound to the `SentByUser` lookup
     businessnumberid: str | None = None
     adsourceurl: str | None = None
     adsourcetype: str | None = None
@@ -146,6 +147,8 @@ class WhatsAppMessageRow(BaseModel):
             # On create only: a later change of owner is an assignment, which needs the Assign privilege.
             owners = "teams" if self.ownertype == "team" else "systemusers"
             body["ownerid@odata.bind"] = f"/{owners}({self.owner})"
+        if self.sentbyuser is not None:
+            body[f"{table.sent_by_lookup}@odata.bind"] = f"/systemusers({self.sentbyuser})"
         if self.regarding is not None:
             target = f"/{ENTITY_SETS[self.regarding.entity]}({self.regarding.id})"
             body[table.regarding_property(self.regarding.entity)] = target

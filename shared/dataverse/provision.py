@@ -148,9 +148,41 @@ def table_definition(table: TableNames, language: int = ENGLISH) -> dict[str, An
     }
 
 
+def sent_by_relationship(table: TableNames, language: int = ENGLISH) -> dict[str, Any]:
+    """The `SentByUser` lookup from a message to the agent's `systemuser`: a one-to-many relationship
+    created with its lookup in one POST to RelationshipDefinitions ("Create a one-to-many
+    relationship", https://learn.microsoft.com/power-apps/developer/data-platform/webapi/create-update-entity-relationships-using-web-api).
+    Nothing cascades from a user to the messages they sent; a deleted user only clears the link."""
+    return {
+        "@odata.type": f"{_CRM}.OneToManyRelationshipMetadata",
+        "SchemaName": table.sent_by_relationship,
+        "ReferencedEntity": "systemuser",
+        "ReferencedAttribute": "systemuserid",
+        "ReferencingEntity": table.logical_name,
+        "CascadeConfiguration": {
+            "Assign": "NoCascade",
+            "Delete": "RemoveLink",
+            "Merge": "NoCascade",
+            "Reparent": "NoCascade",
+            "Share": "NoCascade",
+            "Unshare": "NoCascade",
+        },
+        "Lookup": {
+            "@odata.type": f"{_CRM}.LookupAttributeMetadata",
+            "AttributeType": "Lookup",
+            "AttributeTypeName": {"Value": "LookupType"},
+            "SchemaName": table.sent_by_lookup,
+            "DisplayName": label("Sent by user", language),
+            "Description": label("The D365 user who sent the message (an agent's message only)", language),
+            "RequiredLevel": _not_required(),
+        },
+    }
+
+
 @dataclass
 class ProvisioningReport:
     created_table: bool = False
+    created_relationship: bool = False
     created_columns: list[str] = field(default_factory=list)
     updated_columns: list[str] = field(default_factory=list)
     granted_read_to: list[str] = field(default_factory=list)
@@ -158,8 +190,10 @@ class ProvisioningReport:
 
     @property
     def changed(self) -> bool:
-        return self.created_table or bool(
-            self.created_columns or self.updated_columns or self.granted_read_to
+        return (
+            self.created_table
+            or self.created_relationship
+            or bool(self.created_columns or self.updated_columns or self.granted_read_to)
         )
 
 
@@ -229,6 +263,7 @@ class SchemaProvisioner:
                 report.updated_columns.append(name)
                 if not self.dry_run:
                     self._update_column(spec)
+        self._sent_by(report)
         if self._description_too_short(columns.get("description"), report.created_table):
             self.say(f"update column description (at least {DESCRIPTION_MAX_LENGTH} characters)")
             report.updated_columns.append("description")
@@ -374,6 +409,38 @@ class SchemaProvisioner:
         definition = self._definition(path, "MemoAttributeMetadata")
         definition["MaxLength"] = max(DESCRIPTION_MAX_LENGTH, definition.get("MaxLength") or 0)
         self._metadata("PUT", path, definition, {"MSCRM.MergeLabels": "true"})
+
+    def _sent_by(self, report: ProvisioningReport) -> None:
+        name = self.table.sent_by_relationship
+        existing = None if self.dry_run and report.created_table else self._relationship()
+        if existing is None:
+            self.say(f"create lookup {self.table.sent_by_lookup} to systemuser ({name})")
+            report.created_relationship = True
+            if not self.dry_run:
+                self._create(
+                    "RelationshipDefinitions",
+                    sent_by_relationship(self.table, self.language),
+                    lambda: self._relationship() is not None,
+                    f"relationship {name}",
+                )
+            return
+        navigation = existing.get("ReferencingEntityNavigationPropertyName")
+        if navigation != self.table.sent_by_lookup or existing.get("ReferencedEntity") != "systemuser":
+            raise ProvisioningError(
+                f"relationship {name} exists but links {existing.get('ReferencedEntity')!r} through "
+                f"{navigation!r}; the mirror binds {self.table.sent_by_lookup!r} to a systemuser"
+            )
+
+    def _relationship(self) -> dict[str, Any] | None:
+        """Relationships are read by their schema name, an alternate key of RelationshipDefinitions."""
+        path = (
+            f"RelationshipDefinitions(SchemaName={odata_string(self.table.sent_by_relationship)})"
+            f"/{_CRM}.OneToManyRelationshipMetadata"
+        )
+        try:
+            return self._read(path, {"$select": "ReferencedEntity,ReferencingEntityNavigationPropertyName"})
+        except DataverseNotFound:
+            return None
 
     # --- who may read the rows ------------------------------------------------------------------
 

@@ -101,8 +101,6 @@ DESCRIPTION_MAX_LENGTH = 10_000  # the activity's `description`, the card's body
 # https://learn.microsoft.com/dynamics365/developer/reference/entities/msdyn_autocaseclosureagentactivity).
 ACTIVITY_OPEN: Final = MappingProxyType({"statecode": 0, "statuscode": 1})
 ACTIVITY_COMPLETED: Final = MappingProxyType({"statecode": 1, "statuscode": 2})
-# Outbound statuses after which WhatsApp reports nothing more that matters: the row is closed then.
-FINAL_OUTBOUND_STATUSES = frozenset({"read", "played", "failed"})
 
 
 def clip(text: str, limit: int) -> str:
@@ -145,6 +143,16 @@ class TableNames:
 
     def column_schema_name(self, spec: ColumnSpec) -> str:
         return f"{self.prefix}_{spec.schema}"
+
+    @property
+    def sent_by_lookup(self) -> str:
+        """The lookup to the agent's `systemuser`. A custom lookup's single-valued navigation property
+        (what `@odata.bind` names) is its schema name, case included; provisioning checks that it is."""
+        return f"{self.prefix}_SentByUser"
+
+    @property
+    def sent_by_relationship(self) -> str:
+        return f"{self.prefix}_systemuser_{self.logical_name}_sentbyuser"
 
     def regarding_property(self, entity: RegardingEntity) -> str:
         """Activities are linked by `regardingobjectid`; the Web API sets it through a navigation

@@ -7,10 +7,13 @@ import base64
 import binascii
 import hashlib
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from datetime import datetime
 from typing import Any, Protocol
 
 from shared.conversations.documents import MediaInfo, MessageDocument, parse_iso
+from shared.conversations.ingest import utc_now
+from shared.conversations.mirror_timing import AT_ONCE, MirrorTiming
 from shared.conversations.ports import ConversationStore, Doc, MediaStore, QueuePublisher
 from shared.conversations.queue_messages import MediaCopyRequest, MirrorRequest
 from shared.media.names import inbound_blob_name
@@ -73,12 +76,20 @@ class _Counted:
 
 class CopyInboundMedia:
     def __init__(
-        self, store: ConversationStore, media: MediaStore, source: MediaSource, queue: QueuePublisher
+        self,
+        store: ConversationStore,
+        media: MediaStore,
+        source: MediaSource,
+        queue: QueuePublisher,
+        mirror_timing: MirrorTiming = AT_ONCE,
+        clock: Callable[[], datetime] = utc_now,
     ):
         self.store = store
         self.media = media
         self.source = source
         self.queue = queue
+        self.mirror_timing = mirror_timing
+        self.clock = clock
 
     def __call__(self, request: MediaCopyRequest) -> str:
         """What happened: "copied", "already-copied", "unavailable" or "no-message"."""
@@ -127,14 +138,21 @@ class CopyInboundMedia:
         return "copied"
 
     def _record(self, request: MediaCopyRequest, fields: dict[str, Any]) -> None:
+        """Writes the copy's outcome. The message's mirror, queued at its arrival to wait for the copy,
+        carries it when still pending (shared/conversations/mirror_timing.py); else one is queued."""
+        awaited = False
+
         def change(current: Doc | None) -> Doc | None:
+            nonlocal awaited
             if current is None:
                 return None
             media = {**(current.get("media") or {}), **fields}
             MediaInfo.model_validate(media)
+            awaited = self.mirror_timing.pending(current, self.clock())
             return {**current, "media": media}
 
         self.store.update(request.conversation_id, request.id, change)
-        self.queue.send(
-            DATAVERSE_MIRROR_QUEUE, MirrorRequest(conversation_id=request.conversation_id, id=request.id)
-        )
+        if not awaited:
+            self.queue.send(
+                DATAVERSE_MIRROR_QUEUE, MirrorRequest(conversation_id=request.conversation_id, id=request.id)
+            )

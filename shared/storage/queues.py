@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import math
+from datetime import timedelta
+
 from azure.core.exceptions import AzureError
 from azure.storage.queue import QueueClient, QueueServiceClient, TextBase64EncodePolicy
 from pydantic import BaseModel
@@ -27,9 +30,14 @@ class StorageQueuePublisher:
         except AzureError as error:
             raise StoreUnavailable(f"queue service unavailable: {error.__class__.__name__}") from error
 
-    def send(self, queue: str, message: BaseModel) -> None:
+    def send(self, queue: str, message: BaseModel, delay: timedelta | None = None) -> None:
+        # A new message's `visibility_timeout` hides it from receivers for that long ("Put Message",
+        # https://learn.microsoft.com/rest/api/storageservices/put-message: 0 s to 7 days).
+        hidden = max(0, math.ceil(delay.total_seconds())) if delay else None
         try:
-            self.client(queue).send_message(message.model_dump_json(by_alias=True, exclude_none=True))
+            self.client(queue).send_message(
+                message.model_dump_json(by_alias=True, exclude_none=True), visibility_timeout=hidden or None
+            )
         except AzureError as error:
             raise StoreUnavailable(f"queue {queue} unavailable: {error.__class__.__name__}") from error
 
@@ -42,9 +50,9 @@ class WithoutQueues:
         self.inner = inner
         self.dropped = dropped
 
-    def send(self, queue: str, message: BaseModel) -> None:
+    def send(self, queue: str, message: BaseModel, delay: timedelta | None = None) -> None:
         if queue not in self.dropped:
-            self.inner.send(queue, message)
+            self.inner.send(queue, message, delay)
 
     def ping(self) -> None:
         self.inner.ping()

@@ -1,7 +1,8 @@
 /**
  * The real local app, started as `make run` starts it but isolated: `python -m devhost run --isolated`
- * from the repository root (in-memory emulators, the Functions app on 127.0.0.1:27071 and the WhatsApp
- * sandbox on 127.0.0.1:27072, both moved by TEST_PORT_OFFSET), so the journey runs beside `make run`.
+ * from the repository root (in-memory emulators, the Functions app on 127.0.0.1:27071, the WhatsApp
+ * sandbox on 127.0.0.1:27072 and, where DATAVERSE_URL is set, the local Dataverse stand-in on
+ * 127.0.0.1:27073, all moved by TEST_PORT_OFFSET), so the journey runs beside `make run`.
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { createHmac } from "node:crypto";
@@ -14,6 +15,7 @@ const PYTHON = path.join(REPO_ROOT, ".venv/bin/python");
 const OFFSET = Number(process.env.TEST_PORT_OFFSET ?? "0");
 export const APP_PORT = 27071 + OFFSET;
 export const SANDBOX_PORT = APP_PORT + 1;
+const DATAVERSE_PORT = APP_PORT + 2;
 
 export interface LocalApp {
   apiUrl: string;
@@ -64,7 +66,7 @@ function exited(child: ChildProcess, timeoutMs: number): Promise<boolean> {
 /** Starts the app with the harness's origin allowed by CORS; resolves once /api/health answers 200. */
 export async function startLocalApp(options: { allowedOrigin: string; logFile: string }): Promise<LocalApp> {
   if (!existsSync(PYTHON)) throw new Error(`${PYTHON} is missing: run \`make install\` in ${REPO_ROOT} first.`);
-  for (const port of [APP_PORT, SANDBOX_PORT]) {
+  for (const port of [APP_PORT, SANDBOX_PORT, DATAVERSE_PORT]) {
     if (await portAnswers(port)) {
       throw new Error(`Something already listens on 127.0.0.1:${port}: another journey? Set TEST_PORT_OFFSET to move this one.`);
     }
