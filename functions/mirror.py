@@ -13,8 +13,9 @@ def mirror_to_dataverse(msg: func.QueueMessage) -> None:
     # Imported on the first message, not at start-up: the HTTP client stack costs ~50 ms of cold start.
     from shared.dataverse import composition
     from shared.dataverse.queue_handler import handle_mirror_message
+    from shared.services import get_services
 
     mirror = composition.get_mirror()
     if mirror is None:  # DATAVERSE_URL unset: the mirror is off; ack without calling anything
         return
-    handle_mirror_message(mirror, msg.get_body(), msg.dequeue_count)
+    handle_mirror_message(mirror, msg.get_body(), msg.dequeue_count, get_services().queue)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import json
+import logging
 from typing import Any
 
 import pytest
@@ -14,7 +15,7 @@ from werkzeug.test import Client
 from devhost.dataverse_standin import DataverseStandIn, mirror_for
 from shared.conversations.documents import Regarding, conversation_id
 from shared.conversations.queue_messages import BackfillRequest
-from shared.dataverse.backfill import backfill_conversation, link_conversation, main
+from shared.dataverse.backfill import backfill_conversation, fan_out_backfill, link_conversation, main
 from shared.dataverse.queue_handler import handle_mirror_message, parse_request
 from shared.services import Services
 from shared.storage.names import DATAVERSE_MIRROR_QUEUE
@@ -38,8 +39,12 @@ def queued(queues: Queues) -> list[bytes]:
 
 
 def mirror_queue(dataverse: DataverseStandIn, services: Services, queues: Queues) -> list[Any]:
+    """Runs the trigger on what is queued until nothing is left (a backfill queues more)."""
     mirror = mirror_for(dataverse, services.store)
-    return [handle_mirror_message(mirror, body, 1) for body in queued(queues)]
+    results: list[Any] = []
+    while bodies := queued(queues):
+        results += [handle_mirror_message(mirror, body, 1, services.queue) for body in bodies]
+    return results
 
 
 def rows(dataverse: DataverseStandIn) -> dict[str, dict[str, Any]]:
@@ -84,8 +89,10 @@ def test_opening_the_panel_on_a_record_with_the_number_links_the_conversation_an
     assert [s.method for s in unlinked.seen] == ["GET"], "the route only checked the record"
 
     mirror = mirror_for(unlinked, services.store)
-    for body in bodies:
-        handle_mirror_message(mirror, body, 1)
+    [fanned_out] = [handle_mirror_message(mirror, body, 1, services.queue) for body in bodies]
+    assert (fanned_out.queued, fanned_out.mirrored) == (2, 0), "a request per row, none written inline"
+    assert [s.method for s in unlinked.seen] == ["GET"], "the backfill itself called no Dataverse"
+    mirror_queue(unlinked, services, queues)
     backfilled = rows(unlinked)
     assert {text: link_of(row) for text, row in backfilled.items()} == {
         "one": ("contact", office.contact_a),
@@ -162,6 +169,55 @@ def test_a_conversation_still_matching_nothing_costs_one_row_and_stops(
     assert (result.mirrored, result.linked) == (1, False)
 
 
+def test_a_fan_out_without_a_record_mirrors_the_newest_first_and_queues_the_rest_once_it_links(
+    services: Services, queues: Queues, unlinked: DataverseStandIn, office: Office, phone_number_id: str
+) -> None:
+    conv = conversation_id(phone_number_id, WA)
+    mirror = mirror_for(unlinked, services.store)
+    result = fan_out_backfill(services.store, services.queue, mirror, conv)
+    assert (result.mirrored, result.queued, result.linked) == (1, 1, True)
+    [body] = queued(queues)
+    assert json.loads(body)["conversationId"] == conv
+
+
+def test_a_long_conversation_fans_out_to_its_limit_and_says_how_to_reach_the_rest(
+    services: Services,
+    queues: Queues,
+    unlinked: DataverseStandIn,
+    office: Office,
+    phone_number_id: str,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    conv = conversation_id(phone_number_id, WA)
+    link_conversation(services.store, conv, Regarding(entity="contact", id=office.contact_a))
+    with caplog.at_level(logging.WARNING):
+        result = fan_out_backfill(
+            services.store, services.queue, mirror_for(unlinked, services.store), conv, limit=1
+        )
+    assert (result.queued, result.truncated) == (1, True)
+    assert f"--conversation {conv}" in caplog.text
+
+
+def test_the_command_backfills_every_unlinked_conversation(
+    services: Services,
+    unlinked: DataverseStandIn,
+    office: Office,
+    phone_number_id: str,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from shared.dataverse import composition
+
+    monkeypatch.setattr(composition, "get_mirror", lambda: mirror_for(unlinked, services.store))
+    assert main(["--all-unlinked", "--number", phone_number_id]) == 0
+    conv = conversation_id(phone_number_id, WA)
+    assert f"{conv}: 2 row(s) rewritten, linked=True" in capsys.readouterr().out
+    assert {link_of(r) for r in rows(unlinked).values()} == {("contact", office.contact_a)}
+    stored = services.store.read(conv, "conversation")
+    assert stored is not None
+    assert stored["regarding"]["id"] == office.contact_a
+
+
 def test_a_backfill_body_is_told_apart_from_a_message_pointer() -> None:
     body = BackfillRequest(conversation_id="1:2", backfill=True).model_dump_json(by_alias=True).encode()
     assert isinstance(parse_request(body), BackfillRequest)
@@ -175,3 +231,5 @@ def test_the_command_needs_the_mirror_on(monkeypatch: pytest.MonkeyPatch, httpse
     assert main(["--conversation", "1:2"]) == 2
     with pytest.raises(SystemExit):
         main([])
+    with pytest.raises(SystemExit):  # it goes into a query: digits only
+        main(["--all-unlinked", "--number", "1' OR 1=1"])

@@ -6,8 +6,9 @@ import logging
 
 from pydantic import ValidationError
 
+from shared.conversations.ports import QueuePublisher
 from shared.conversations.queue_messages import BackfillRequest, MirrorRequest
-from shared.dataverse.backfill import BackfillResult, backfill_conversation
+from shared.dataverse.backfill import BackfillResult, fan_out_backfill
 from shared.dataverse.mirror import DataverseMirror, MirrorResult
 
 log = logging.getLogger(__name__)
@@ -33,7 +34,7 @@ def parse_request(body: bytes) -> MirrorRequest | BackfillRequest:
 
 
 def handle_mirror_message(
-    mirror: DataverseMirror, body: bytes, dequeue_count: int | None
+    mirror: DataverseMirror, body: bytes, dequeue_count: int | None, queue: QueuePublisher
 ) -> MirrorResult | BackfillResult:
     """Mirrors one message; on failure logs why and raises, so the host retries it and, after the
     last attempt, moves it to the poison queue with this reason in the log next to it."""
@@ -41,8 +42,8 @@ def handle_mirror_message(
     request: MirrorRequest | BackfillRequest | None = None
     try:
         request = parse_request(body)
-        if isinstance(request, BackfillRequest):  # each row is one upsert, each under the time limit
-            return backfill_conversation(mirror.store, mirror, request.conversation_id)
+        if isinstance(request, BackfillRequest):  # fans out: a mirror request per message
+            return fan_out_backfill(mirror.store, queue, mirror, request.conversation_id)
         return mirror.mirror(request)
     except Exception as error:
         extra = {
