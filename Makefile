@@ -52,12 +52,13 @@ bench: install
 	$(BIN)/python -m benchmarks.dataverse_mirror
 
 # make customer-says WA=15551234567 TEXT="Hi"  or  FILE=photo.jpg (needs `make run` in another terminal);
-# NEW_NUMBER=<digits> (or NEW_USER_ID=US.…) changes the customer's number first, EXPIRE=response|webhook
-# ends their window last (Meta then refuses a send in its answer, or by a failed status webhook).
+# NEW_NUMBER=<digits> (or NEW_USER_ID=US.…) changes the customer's number first, MARKETING=stop|resume
+# opts them out of (back into) marketing messages, EXPIRE=response|webhook ends their window last (Meta
+# then refuses a send in its answer, or by a failed status webhook).
 customer-says: $(PY_STAMP)
 	$(BIN)/python -m devhost customer-says --wa "$(WA)" $(if $(TEXT),--text "$(TEXT)") $(if $(FILE),--file "$(FILE)") \
 		$(if $(NEW_NUMBER),--changes-number-to "$(NEW_NUMBER)") $(if $(NEW_USER_ID),--changes-user-id-to "$(NEW_USER_ID)") \
-		$(if $(EXPIRE),--expire-window "$(EXPIRE)")
+		$(if $(MARKETING),--marketing "$(MARKETING)") $(if $(EXPIRE),--expire-window "$(EXPIRE)")
 
 # make smoke URL=https://<app>.azurewebsites.net: checks a deployment (WHATSAPP_VERIFY_TOKEN and
 # ALLOWED_ORIGINS from the environment); SMOKE_ARGS passes more, e.g. "--allow-open-agent-routes" locally.

@@ -2,7 +2,7 @@
 
 import azure.functions as func
 
-from functions import conversations, health, media, mirror, openapi, webhook
+from functions import agent_signals, conversations, health, inbox, media, mirror, openapi, templates, webhook
 from shared.config import get_settings
 from shared.dataverse import announce_mirror_state
 from shared.startup_checks import announce_security_state
@@ -13,5 +13,15 @@ announce_mirror_state(get_settings())  # operators look for this line after a de
 announce_security_state(get_settings())  # unresolved secrets, sign-in off, every number or record open
 
 app = func.FunctionApp(http_auth_level=func.AuthLevel.FUNCTION)
-for blueprint in (webhook.bp, conversations.bp, media.bp, mirror.bp, health.bp, openapi.bp):
+for blueprint in (
+    webhook.bp,
+    conversations.bp,
+    inbox.bp,
+    agent_signals.bp,
+    templates.bp,
+    media.bp,
+    mirror.bp,
+    health.bp,
+    openapi.bp,
+):
     app.register_functions(blueprint)

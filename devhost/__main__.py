@@ -20,12 +20,14 @@ from urllib.parse import urlsplit
 from devhost import meta_subscribe, smoke
 from devhost.local_settings import load_local_settings, settings_file
 from devhost.sandbox import (
+    MARKETING_PREFERENCES,
     REFUSALS,
     WhatsAppSandbox,
     customer_key,
     identity_change_webhook,
     inbound_text_webhook,
     new_wamid,
+    user_preferences_webhook,
 )
 from devhost.stack import DEV_PORTS, ISOLATED_APP_PORT, ISOLATED_PORTS, ROOT, LocalStack
 from shared.config import LOOPBACK_HOSTS
@@ -145,12 +147,13 @@ def _signed_to_app(url: str, payload: dict[str, object]) -> tuple[int, str]:
 def _customer_says(args: argparse.Namespace) -> int:
     """Through the sandbox when it runs (it must know the customer wrote, to open its window), else
     straight to the app's webhook, signed as Meta signs. In order: the customer changes number or user
-    id, says something (from the new id), and their window ends."""
+    id, says something (from the new id), stops or resumes marketing messages, and their window ends."""
     load_local_settings()
     new_id = args.changes_number_to or args.changes_user_id_to
-    if not (args.text or args.file or new_id or args.expire_window):
+    if not (args.text or args.file or new_id or args.marketing or args.expire_window):
         print(
-            "say or do something: --text, --file, --changes-number-to, --changes-user-id-to, --expire-window",
+            "say or do something: --text, --file, --changes-number-to, --changes-user-id-to, --marketing, "
+            "--expire-window",
             file=sys.stderr,
         )
         return 2
@@ -187,6 +190,11 @@ def _customer_says(args: argparse.Namespace) -> int:
         print(status, text)
         if status != 200:
             return 1
+    if args.marketing:
+        status, text = _marketing(args, wa, customers, in_sandbox)
+        print(status, text)
+        if status != 200:
+            return 1
     if args.expire_window:
         url = f"{customers}{wa}/expire-window?refusal={args.expire_window}"
         status, text = _post_json(url, b"", {})
@@ -209,6 +217,19 @@ def _say(args: argparse.Namespace, wa: str, customers: str, in_sandbox: bool) ->
         return _app_answer(*_post_json(f"{customers}{wa}/messages", said, {}))
     payload = inbound_text_webhook(
         os.environ["WHATSAPP_PHONE_NUMBER_ID"], wa, args.text, args.name, new_wamid(), int(time.time())
+    )
+    return _signed_to_app(args.url, payload)
+
+
+def _marketing(args: argparse.Namespace, wa: str, customers: str, in_sandbox: bool) -> tuple[int, str]:
+    """The customer stops or resumes marketing messages: Meta's user_preferences webhook."""
+    if in_sandbox:
+        said = json.dumps({"value": args.marketing, "name": args.name}).encode()
+        return _app_answer(*_post_json(f"{customers}{wa}/marketing", said, {}))
+    if customer_key(wa) is None:
+        return 2, f"{wa!r} is neither a phone number nor a business-scoped user id"
+    payload = user_preferences_webhook(
+        os.environ["WHATSAPP_PHONE_NUMBER_ID"], wa, args.marketing, args.name, int(time.time())
     )
     return _signed_to_app(args.url, payload)
 
@@ -244,6 +265,12 @@ def main(argv: list[str] | None = None) -> int:
         "--changes-user-id-to",
         metavar="USER_ID",
         help="first the customer's user id changes (user_changed_user_id)",
+    )
+    says.add_argument(
+        "--marketing",
+        choices=sorted(MARKETING_PREFERENCES),
+        help="then the customer stops or resumes marketing messages in WhatsApp (Meta's user_preferences "
+        "webhook); after a stop Meta refuses marketing templates to them (131050)",
     )
     says.add_argument(
         "--expire-window",

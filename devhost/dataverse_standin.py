@@ -382,6 +382,9 @@ class DataverseStandIn:
         # Whether the application user's role lacks Assign on the activity table (prvAssign<table>),
         # needed to create a row owned by another user.
         self.no_assign = False
+        # Whether the application user's role lacks Create on Notification (appnotification).
+        self.no_notifications = False
+        self.app_settings: dict[tuple[str, str], str] = {}  # (app unique name, setting) -> value
         # Whether Dataverse refuses an activity's link to an inactive record is not documented; by
         # default the stand-in refuses (as issue 13 reports), and tests also run it accepting.
         self.refuse_inactive_links = True
@@ -652,6 +655,10 @@ class DataverseStandIn:
             return self._create_entity(body)
         if match := _ENTITY.match(path):
             return self._metadata(request, match["name"], match["rest"], body)
+        if path == "SaveSettingValue" and request.method == "POST":
+            # An app setting by the app's unique name (in-app notifications: AllowNotificationsEarlyAccess).
+            self.app_settings[(body["AppUniqueName"], body["SettingName"])] = body["Value"]
+            return Response(status=204)
         if path == "RelationshipDefinitions" and request.method == "POST":
             return self._create_relationship(body)
         if (match := _RELATIONSHIP.fullmatch(path)) and request.method == "GET":
@@ -739,7 +746,48 @@ class DataverseStandIn:
     def _no_row(self) -> Response:
         return error(404, "0x80040217", "Entity Does Not Exist")
 
+    def _notification(self, request: Request, row_id: str, body: dict[str, Any]) -> Response:
+        """An in-app notification: the columns of the Notification table, a user (never a team) as
+        owner, `data` at most 5,000 characters (Send in-app notifications within model-driven apps,
+        https://learn.microsoft.com/power-apps/developer/model-driven-apps/clientapi/send-in-app-notifications).
+        Sending to others needs the application user's Create and Read on it (same page, "Managing
+        security for notifications"): `no_notifications` stands for a role without them."""
+        if self.no_notifications:
+            return error(
+                403,
+                "0x80040220",
+                f"Principal user (Id={APP_USER_ID}, type=8, roleCount=1) is missing "
+                "prvCreateappnotification privilege",
+            )
+        allowed = {"title", "body", "icontype", "toasttype", "ttlinseconds", "data", "ownerid@odata.bind"}
+        if unknown := set(body) - allowed:
+            return error(
+                400,
+                "0x80060888",
+                f"Invalid property '{sorted(unknown)[0]}' was found in entity 'appnotification'.",
+            )
+        owner = re.fullmatch(r"/systemusers\(([0-9a-f-]{36})\)", str(body.get("ownerid@odata.bind", "")))
+        if owner is None:
+            return error(
+                400, "0x80040203", "A notification is sent to one user: ownerid must bind a systemuser."
+            )
+        if owner[1] not in {u.systemuserid for u in self.users.values()}:
+            return error(404, "0x80040217", f"systemuser With Id = {owner[1]} Does Not Exist")
+        if len(str(body.get("data", ""))) > 5000 or not str(body.get("title", "")):
+            return error(400, "0x80044331", "A validation error occurred on appnotification.")
+        rows = self.rows["appnotifications"]
+        if request.headers.get("If-None-Match") == "*" and row_id in rows:
+            return error(412, "0x80040237", "A record with matching key values already exists.")
+        rows[row_id] = {
+            "appnotificationid": row_id,
+            **{k: v for k, v in body.items() if "@" not in k},
+            "_ownerid_value": owner[1],
+        }
+        return Response(status=204)
+
     def _upsert(self, request: Request, entity_set: str, row_id: str, body: dict[str, Any]) -> Response:
+        if entity_set == "appnotifications":
+            return self._notification(request, row_id, body)
         if not self._known_set(entity_set):
             return error(404, "0x8006088a", f"Resource not found for the segment '{entity_set}'.")
         entity = next((e for e in self.entities.values() if e["EntitySetName"] == entity_set), None)

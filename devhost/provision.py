@@ -9,15 +9,24 @@ from azure.cosmos import PartitionKey
 
 from shared.config import Settings
 from shared.storage.clients import blob_service, cosmos_client, queue_service
+from shared.storage.indexing import INDEXING_POLICY
 from shared.storage.names import ALL_QUEUES
 
 
 def provision(settings: Settings) -> None:
     database = cosmos_client(settings).create_database_if_not_exists(settings.COSMOS_DATABASE)
     # default_ttl=-1: TTL on, items live forever unless they set `ttl` (the session document does).
-    database.create_container_if_not_exists(
-        settings.COSMOS_CONTAINER, partition_key=PartitionKey(path="/conversationId"), default_ttl=-1
+    key = PartitionKey(path="/conversationId")
+    container = database.create_container_if_not_exists(
+        settings.COSMOS_CONTAINER, partition_key=key, default_ttl=-1, indexing_policy=INDEXING_POLICY
     )
+    # A container made by an older version keeps its policy: bring it up to this one (the inbox's
+    # ORDER BY needs its composite index).
+    current = container.read().get("indexingPolicy", {})
+    if current.get("compositeIndexes") != INDEXING_POLICY["compositeIndexes"]:
+        database.replace_container(
+            container, partition_key=key, default_ttl=-1, indexing_policy=INDEXING_POLICY
+        )
     queues = queue_service(settings)
     for name in ALL_QUEUES:
         with suppress(ResourceExistsError):

@@ -17,6 +17,16 @@ the window moves to the new id, and the old id is refused as Meta refuses a numb
 WhatsApp (131026). `.../expire-window` ends a window early; with `?refusal=webhook` (or
 `refusals="webhook"` for every customer) Meta's refusals come as real Meta sometimes sends them:
 200 and a wamid, then a signed `failed` status carrying the error.
+
+Every body `POST /{phone-number-id}/messages` receives must be one Meta's OpenAPI document describes
+(devhost/meta_openapi.py): a message, or a read receipt with or without a typing indicator, which are
+recorded per customer (`GET /sandbox/receipts`). Templates are the WABA's own (devhost/
+sandbox_templates.py): `GET /{WABA-ID}/message_templates` lists them as Graph does, a template send is
+accepted inside or outside the window once it fills an approved template (else 132000, 132001, 132012
+as on Meta), and `POST /sandbox/template-status` changes one's status and posts Meta's
+`message_template_status_update` webhook. A customer stops or resumes marketing messages with
+`POST /sandbox/customers/{wa_id}/marketing` (Meta's `user_preferences` webhook); a marketing template
+to them is then refused with 131050.
 """
 
 from __future__ import annotations
@@ -44,6 +54,18 @@ from werkzeug.routing import Map, Rule
 from werkzeug.serving import BaseWSGIServer, make_server
 from werkzeug.wrappers import Request, Response
 
+from devhost.meta_openapi import problems as meta_problems
+from devhost.sandbox_templates import (
+    REJECTION_REASONS,
+    STATUS_EVENTS,
+    ListingError,
+    Template,
+    TemplateRefusal,
+    check_send,
+    listing,
+    sandbox_templates,
+    status_update_webhook,
+)
 from shared.config import LOOPBACK_HOSTS
 from shared.whatsapp.signature import SIGNATURE_HEADER, sign
 
@@ -60,13 +82,19 @@ BUSINESS_COUNTRY_CODE = "1"
 WABA_ID = "102290129340398"
 DEFAULT_CUSTOMER_NAME = "Local Customer"
 MEDIA_TYPES = frozenset({"image", "document", "audio", "video", "sticker"})
-SEND_TYPES = MEDIA_TYPES | {"text", "reaction"}
+SEND_TYPES = MEDIA_TYPES | {"text", "reaction", "template"}
 # Service messages have been free since 2024-11-01; PMP is the pricing model since 2025-07-01.
 SERVICE_PRICING: Json = {
     "billable": False,
     "pricing_model": "PMP",
     "type": "free_customer_service",
     "category": "service",
+}
+# A customer's marketing preference, as the user_preferences webhook states it (its reference:
+# https://developers.facebook.com/documentation/business-messaging/whatsapp/webhooks/reference/user_preferences).
+MARKETING_PREFERENCES = {
+    "stop": "User requested to stop marketing messages",
+    "resume": "User requested to resume marketing messages",
 }
 
 
@@ -158,6 +186,14 @@ RE_ENGAGEMENT = Refusal(
     "Message failed to send because more than 24 hours have passed since the customer last replied to "
     "this number.",
 )
+# A customer who stopped marketing messages gets no marketing template: Meta's 131050 (§7 [ERROR-CODES]),
+# its title and reason in the sandbox's words.
+MARKETING_STOPPED = Refusal(
+    131050,
+    "User has stopped marketing messages",
+    "Unable to deliver the message. This recipient has chosen to stop receiving marketing messages on "
+    "WhatsApp from your business.",
+)
 # A number that moved away is no longer a WhatsApp number: the first reason Meta lists for 131026.
 UNDELIVERABLE = Refusal(
     131026,
@@ -212,7 +248,9 @@ def _identity(key: str) -> tuple[Json, Json]:
     return {"wa_id": "", "user_id": key}, {"from": "", "from_user_id": key}
 
 
-def _envelope(phone_number_id: str, value: Json, display_phone_number: str, waba_id: str) -> Json:
+def _envelope(
+    phone_number_id: str, value: Json, display_phone_number: str, waba_id: str, field_name: str = "messages"
+) -> Json:
     metadata = {"display_phone_number": display_phone_number, "phone_number_id": phone_number_id}
     return {
         "object": "whatsapp_business_account",
@@ -221,7 +259,7 @@ def _envelope(phone_number_id: str, value: Json, display_phone_number: str, waba
                 "id": waba_id,
                 "changes": [
                     {
-                        "field": "messages",
+                        "field": field_name,
                         "value": {"messaging_product": "whatsapp", "metadata": metadata, **value},
                     }
                 ],
@@ -285,6 +323,34 @@ def identity_change_webhook(
     return _envelope(phone_number_id, {"messages": [message]}, display_phone_number, waba_id)
 
 
+def user_preferences_webhook(
+    phone_number_id: str,
+    wa_id: str,
+    value: str,
+    name: str,
+    timestamp: int,
+    *,
+    display_phone_number: str = DISPLAY_PHONE_NUMBER,
+    waba_id: str = WABA_ID,
+) -> Json:
+    """The body Meta posts when a customer stops (`value` "stop") or resumes ("resume") marketing
+    messages, as its user_preferences webhook reference shows it: field `user_preferences`, the customer
+    in `contacts[]` and in each preference, whose `timestamp` is an integer (strings elsewhere). A
+    username-only customer is named by `user_id` with an empty `wa_id`, as in messages (§0 [BSUID])."""
+    if value not in MARKETING_PREFERENCES:
+        raise ValueError(f"a marketing preference is one of {', '.join(MARKETING_PREFERENCES)}")
+    contact = _identity(customer_key(wa_id) or wa_id)[0]
+    preference = {
+        **contact,
+        "detail": MARKETING_PREFERENCES[value],
+        "category": "marketing_messages",
+        "value": value,
+        "timestamp": timestamp,
+    }
+    change = {"contacts": [{"profile": {"name": name}, **contact}], "user_preferences": [preference]}
+    return _envelope(phone_number_id, change, display_phone_number, waba_id, "user_preferences")
+
+
 def validate_send(body: object) -> Json:
     """The checks Meta makes before accepting a message; a failure is code 100 with the reason in details."""
     if not isinstance(body, dict):
@@ -313,6 +379,8 @@ def validate_send(body: object) -> Json:
         text = content.get("body")
         if not isinstance(text, str) or not 1 <= len(text) <= 4096:
             raise _invalid("text.body must be 1 to 4096 characters.")
+    elif kind == "template":
+        pass  # Meta's TemplateObject schema, then the template itself, judge it (check_send)
     elif kind == "reaction":
         message_id = content.get("message_id")
         if not isinstance(message_id, str) or not message_id or not isinstance(content.get("emoji", ""), str):
@@ -325,7 +393,32 @@ def validate_send(body: object) -> Json:
             raise _invalid(f"{kind}.link must be an https URL.")
         if media_id is not None and not (isinstance(media_id, str) and media_id):
             raise _invalid(f"{kind}.id must be a media id.")
+    _meta_describes(body)
     return body
+
+
+def _meta_describes(body: Json) -> None:
+    """Meta's OpenAPI document must describe the body (devhost/meta_openapi.py); else code 100 with
+    what it finds wrong, as `where: what`."""
+    found = meta_problems(body)
+    if found:
+        shown = "; ".join(found[:5]) + (f"; and {len(found) - 5} more" if len(found) > 5 else "")
+        raise _invalid(f"Meta's OpenAPI document refuses this body: {shown}")
+
+
+def _template_refused(refusal: TemplateRefusal) -> GraphError:
+    return GraphError(400, graph_error(refusal.code, f"(#{refusal.code}) {refusal.title}", refusal.details))
+
+
+def _pricing(template: Template | None, window_open: bool) -> Json:
+    """PMP pricing on a status: service messages and utility templates inside the window are free;
+    other templates are billed by their category ([PRICING], WHATSAPP-NOTES.md §8)."""
+    if template is None:
+        return dict(SERVICE_PRICING)
+    category = template.category.lower()
+    if category == "utility" and window_open:
+        return {**SERVICE_PRICING, "category": category}
+    return {"billable": True, "pricing_model": "PMP", "type": "regular", "category": category}
 
 
 def _kind_of(mime_type: str) -> str:
@@ -401,6 +494,28 @@ class SentMessage:
     statuses: list[str] = field(default_factory=list)
     user_id: str | None = None
     refused_with: int | None = None  # Meta accepted it, then reported `failed` with this code
+    template: Json | None = None  # a template send: its name, language and category
+    text: str | None = None  # a template send: what the customer reads
+    pricing: Json = field(default_factory=lambda: dict(SERVICE_PRICING))
+
+
+@dataclass(frozen=True)
+class Receipt:
+    """The app marked a customer's message read (`typing`: and showed a typing indicator)."""
+
+    customer: str
+    message_id: str
+    typing: bool
+    at: int
+    phone_number_id: str
+
+
+@dataclass(frozen=True)
+class AppAnswer:
+    """The app's answer to a webhook the sandbox posted."""
+
+    app_status: int
+    app_body: str
 
 
 @dataclass(frozen=True)
@@ -454,6 +569,10 @@ class WhatsAppSandbox:
         self._faults: deque[tuple[int, Json]] = deque()
         self._media: dict[str, tuple[bytes, str]] = {}  # media id -> (bytes, mime type)
         self._subscribed: dict[str, Json] = {}  # WABA id -> its subscription (override callback)
+        self._templates: list[Template] = sandbox_templates()  # the WABA's, each in one language
+        self._inbound: dict[str, str] = {}  # a customer message's wamid -> the customer
+        self._receipts: list[Receipt] = []
+        self._marketing_stopped: dict[str, bool] = {}  # customer -> stopped marketing messages
         self._status_threads: list[threading.Thread] = []
         self._stopping = threading.Event()
         self._server: BaseWSGIServer | None = None
@@ -473,6 +592,10 @@ class WhatsAppSandbox:
                 Rule("/sandbox/customers/<wa_id>/expire-window", endpoint="expire_window", methods=["POST"]),
                 Rule("/<version>/<waba_id>/subscribed_apps", endpoint="subscribe", methods=["POST"]),
                 Rule("/<version>/<waba_id>/subscribed_apps", endpoint="subscribed_apps", methods=["GET"]),
+                Rule("/<version>/<waba_id>/message_templates", endpoint="templates", methods=["GET"]),
+                Rule("/sandbox/receipts", endpoint="receipts", methods=["GET"]),
+                Rule("/sandbox/customers/<wa_id>/marketing", endpoint="marketing", methods=["POST"]),
+                Rule("/sandbox/template-status", endpoint="template_status", methods=["POST"]),
             ],
             strict_slashes=False,
         )
@@ -489,6 +612,10 @@ class WhatsAppSandbox:
             "expire_window": self._expire_window,
             "subscribe": self._subscribe,
             "subscribed_apps": self._subscribed_apps,
+            "templates": self._message_templates,
+            "receipts": self._receipts_view,
+            "marketing": self._marketing,
+            "template_status": self._template_status,
         }
 
     # Python API -----------------------------------------------------------------------------------
@@ -510,6 +637,18 @@ class WhatsAppSandbox:
         with self._lock:
             self._faults.append((status, error))
 
+    @property
+    def receipts(self) -> list[Receipt]:
+        """Every read receipt (and typing indicator) the app sent, oldest first."""
+        with self._lock:
+            return list(self._receipts)
+
+    @property
+    def templates(self) -> list[Json]:
+        """The WABA's templates as Graph lists them, whatever their status."""
+        with self._lock:
+            return [template.listed() for template in self._templates]
+
     def customer_says(
         self, wa_id: str, text: str, name: str = DEFAULT_CUSTOMER_NAME, phone_number_id: str | None = None
     ) -> CustomerMessage:
@@ -518,9 +657,10 @@ class WhatsAppSandbox:
         `requests.RequestException` if the app cannot be reached."""
         wa_id = self._customer_id(wa_id)
         now = self.clock()
+        wamid = new_wamid()
         with self._lock:
             self._opened(wa_id, now)
-        wamid = new_wamid()
+            self._inbound[wamid] = wa_id
         payload = inbound_text_webhook(
             phone_number_id or self.phone_number_id, wa_id, text, name, wamid, int(now)
         )
@@ -540,9 +680,11 @@ class WhatsAppSandbox:
         wa_id = self._customer_id(wa_id)
         now = self.clock()
         media_id = str(secrets.randbelow(10**16))
+        wamid = new_wamid()
         with self._lock:
             self._opened(wa_id, now)
             self._media[media_id] = (content, mime_type)
+            self._inbound[wamid] = wa_id
         kind = _kind_of(mime_type)
         media: Json = {
             "mime_type": mime_type,
@@ -553,7 +695,6 @@ class WhatsAppSandbox:
             media["caption"] = caption
         if kind == "document":
             media["filename"] = filename or "document"
-        wamid = new_wamid()
         contact, sender = _identity(wa_id)
         message = {**sender, "id": wamid, "timestamp": str(int(now)), "type": kind, kind: media}
         value = {"contacts": [{"profile": {"name": name}, **contact}], "messages": [message]}
@@ -570,6 +711,42 @@ class WhatsAppSandbox:
     ) -> CustomerMessage:
         """A username-only customer's business-scoped user id changes (`user_changed_user_id`)."""
         return self._change_id(user_id, new_user_id, name, phone=False)
+
+    def customer_sets_marketing(
+        self, wa_id: str, value: str, name: str = DEFAULT_CUSTOMER_NAME, phone_number_id: str | None = None
+    ) -> AppAnswer:
+        """The customer stops ("stop") or resumes ("resume") marketing messages in WhatsApp: Meta posts
+        its user_preferences webhook, and from a stop on refuses marketing templates to them (131050).
+        Raises ValueError for another value, `requests.RequestException` if the app cannot be reached."""
+        key = self._customer_id(wa_id)
+        payload = user_preferences_webhook(
+            phone_number_id or self.phone_number_id, key, value, name, int(self.clock())
+        )
+        with self._lock:
+            self._marketing_stopped[key] = value == "stop"
+        response = self._post(payload)
+        return AppAnswer(response.status_code, response.text)
+
+    def template_status(
+        self, name: str, language: str, event: str, reason: str | None = None
+    ) -> tuple[Json, AppAnswer]:
+        """Meta's review (or quality rating) changes a template: its status follows `event`, and the
+        message_template_status_update webhook is posted. Answers the template as Graph now lists it and
+        the app's answer. Raises ValueError for an event, reason or template the sandbox does not know."""
+        if event not in STATUS_EVENTS:
+            raise ValueError(f"event must be one of {', '.join(STATUS_EVENTS)}")
+        reason = reason or "NONE"
+        if reason not in REJECTION_REASONS:
+            raise ValueError(f"reason must be one of {', '.join(sorted(REJECTION_REASONS))}")
+        with self._lock:
+            template = next((t for t in self._templates if (t.name, t.language) == (name, language)), None)
+            if template is None:
+                raise ValueError(f"the sandbox has no template {name} in {language}")
+            template.status = STATUS_EVENTS[event] or template.status
+            listed = template.listed()
+            payload = status_update_webhook(WABA_ID, template, event, reason, int(self.clock()))
+        response = self._post(payload)
+        return listed, AppAnswer(response.status_code, response.text)
 
     def expire_window(self, wa_id: str, refusals: Refusals | None = None) -> None:
         """End the customer's 24-hour window now, as if a day had passed since they wrote, without
@@ -594,6 +771,7 @@ class WhatsAppSandbox:
             _move(self._last_inbound, old_key, new_key)
             _move(self._closed_early, old_key, new_key)
             _move(self._refusals_of, old_key, new_key)
+            _move(self._marketing_stopped, old_key, new_key)
             self._moved[old_key] = new_key
             self._moved.pop(new_key, None)
         wamid = new_wamid()
@@ -608,14 +786,19 @@ class WhatsAppSandbox:
         self._closed_early.pop(key, None)
         self._moved.pop(key, None)
 
-    def _refusal(self, key: str, now: float) -> Refusal | None:
-        """Why Meta would not deliver to this customer now (under the lock), or None."""
+    def _refusal(self, key: str, now: float, template: Template | None = None) -> Refusal | None:
+        """Why Meta would not deliver to this customer now (under the lock), or None. A template needs
+        no open window, but a marketing one no stop from the customer."""
         if key in self._moved:
             return UNDELIVERABLE
+        if template is not None:
+            stopped = template.category == "MARKETING" and self._marketing_stopped.get(key, False)
+            return MARKETING_STOPPED if stopped else None
+        return None if self._window_open(key, now) else RE_ENGAGEMENT
+
+    def _window_open(self, key: str, now: float) -> bool:
         last = self._last_inbound.get(key)
-        if last is None or now - last > WINDOW_SECONDS or key in self._closed_early:
-            return RE_ENGAGEMENT
-        return None
+        return last is not None and now - last <= WINDOW_SECONDS and key not in self._closed_early
 
     @staticmethod
     def _customer_id(raw: str) -> str:
@@ -678,12 +861,17 @@ class WhatsAppSandbox:
         graph_version = _graph_version(version)
         self._authorised(request)
         raw = _json_body(request)
-        if isinstance(raw, dict) and raw.get("status") == "read":  # mark as read (and typing indicator)
-            if not isinstance(raw.get("message_id"), str):
-                raise _invalid("message_id is required to mark a message as read.")
-            return _json_response(200, {"success": True})
+        if isinstance(raw, dict) and "type" not in raw and "status" in raw:
+            return self._mark_read(raw, phone_number_id)
         body = validate_send(raw)
+        template: Template | None = None
+        rendered: str | None = None
         with self._lock:
+            if body.get("type") == "template":
+                try:
+                    template, rendered = check_send(self._templates, body["template"])
+                except TemplateRefusal as refused:
+                    raise _template_refused(refused) from None
             self._well_formed.append(body)
         by_phone = body.get("to") is not None  # `to` wins when both are given
         customer = _digits(body["to"]) if by_phone else body["recipient"]
@@ -697,9 +885,10 @@ class WhatsAppSandbox:
                 status, error = self._faults.popleft()
                 raise GraphError(status, error)
             now = self.clock()
-            refusal = self._refusal(customer, now)
+            refusal = self._refusal(customer, now, template)
             if refusal is not None and self._refusals_of.get(customer, self.refusals) == "response":
                 raise GraphError(400, refusal.graph_error())
+            window_open = self._window_open(customer, now)
             record = SentMessage(
                 new_wamid(),
                 phone_number_id,
@@ -710,14 +899,21 @@ class WhatsAppSandbox:
                 int(now),
                 user_id=None if by_phone else customer,
                 refused_with=refusal.code if refusal else None,
+                template=(
+                    {"name": template.name, "language": template.language, "category": template.category}
+                    if template
+                    else None
+                ),
+                text=rendered,
+                pricing=_pricing(template, window_open),
             )
             self._sent.append(record)
+            # The conversation a status names ends with the window, or a day after a template opens one.
+            closes_at = self._last_inbound[customer] + WINDOW_SECONDS if window_open else now + WINDOW_SECONDS
             post: Callable[[], None] = (
                 partial(self._post_failure, record, refusal)
                 if refusal
-                else partial(
-                    self._post_statuses, record, graph_version, self._last_inbound[customer] + WINDOW_SECONDS
-                )
+                else partial(self._post_statuses, record, graph_version, closes_at)
             )
             thread = threading.Thread(target=post, name=f"statuses:{record.wamid}", daemon=True)
             self._status_threads = [t for t in self._status_threads if t.is_alive()] + [thread]
@@ -730,6 +926,99 @@ class WhatsAppSandbox:
                 "messages": [{"id": record.wamid}],
             },
         )
+
+    def _mark_read(self, raw: Json, phone_number_id: str) -> Response:
+        """`{"status": "read", "message_id"}`, with `"typing_indicator": {"type": "text"}` or not
+        ([MARK-READ], [TYPING]): recorded for the customer who sent that message. A message id the
+        number never received is refused (the sandbox's wording; Meta's is not documented)."""
+        _meta_describes(raw)
+        message_id = raw["message_id"]
+        with self._lock:
+            customer = self._inbound.get(message_id)
+            if customer is None:
+                raise _invalid(
+                    f"message_id {message_id[:100]} is not a message a customer sent to this number."
+                )
+            typing = "typing_indicator" in raw
+            self._receipts.append(Receipt(customer, message_id, typing, int(self.clock()), phone_number_id))
+        return _json_response(200, {"success": True})
+
+    def _receipts_view(self, request: Request) -> Response:
+        """`GET /sandbox/receipts`: the read receipts and typing indicators, per customer."""
+        by_customer: dict[str, list[Json]] = {}
+        with self._lock:
+            for receipt in self._receipts:
+                by_customer.setdefault(receipt.customer, []).append(
+                    {"message_id": receipt.message_id, "typing_indicator": receipt.typing, "at": receipt.at}
+                )
+        conversations = [{**_identity(key)[0], "receipts": items} for key, items in by_customer.items()]
+        return _json_response(200, {"conversations": conversations})
+
+    def _message_templates(self, request: Request, version: str, waba_id: str) -> Response:
+        """`GET /{WABA-ID}/message_templates` as Graph answers it: `data` and `paging`
+        (devhost/sandbox_templates.py); only for the sandbox's WABA."""
+        _graph_version(version)
+        self._authorised(request)
+        if waba_id != WABA_ID:
+            raise _unknown_object(request.method, waba_id)
+        params = {key: request.args[key] for key in request.args}
+        page_url = f"{request.host_url}{version}/{waba_id}/message_templates"
+        try:
+            with self._lock:
+                answer = listing(self._templates, params, page_url)
+        except ListingError as error:
+            raise _invalid(str(error)) from None
+        return _json_response(200, answer)
+
+    def _marketing(self, request: Request, wa_id: str) -> Response:
+        """`{"value": "stop" | "resume", "name": optional}`: posts Meta's user_preferences webhook;
+        answers with the app's answer to it."""
+        raw = _json_body(request)
+        body = raw if isinstance(raw, dict) else {}
+        value, name = body.get("value"), body.get("name")
+        if (
+            customer_key(wa_id) is None
+            or value not in MARKETING_PREFERENCES
+            or not isinstance(name, str | None)
+        ):
+            raise _invalid(
+                'Post {"value": "stop" or "resume", "name": optional} to '
+                "/sandbox/customers/{digits or user id}/marketing."
+            )
+        try:
+            answer = self.customer_sets_marketing(wa_id, str(value), name or DEFAULT_CUSTOMER_NAME)
+        except requests.RequestException as error:
+            raise GraphError(
+                502, graph_error(2, f"The app at {self.webhook_url} is unreachable: {error}")
+            ) from None
+        return _json_response(
+            200, {**_identity(self._customer_id(wa_id))[0], "marketing": value, **asdict(answer)}
+        )
+
+    def _template_status(self, request: Request) -> Response:
+        """`{"name", "language", "event", "reason": optional}`: the template's status follows the event
+        and Meta's message_template_status_update webhook is posted; answers the template as now listed
+        and the app's answer."""
+        raw = _json_body(request)
+        body = raw if isinstance(raw, dict) else {}
+        name, language, event, reason = (body.get(k) for k in ("name", "language", "event", "reason"))
+        usage = (
+            'Post {"name": "<template>", "language": "en_US", "event": "APPROVED", "reason": optional} to '
+            "/sandbox/template-status."
+        )
+        if not (isinstance(name, str) and isinstance(language, str) and isinstance(event, str)):
+            raise _invalid(usage)
+        if not isinstance(reason, str | None):
+            raise _invalid(usage)
+        try:
+            listed, answer = self.template_status(name, language, event, reason)
+        except ValueError as error:
+            raise _invalid(f"{error}. {usage}") from None
+        except requests.RequestException as error:
+            raise GraphError(
+                502, graph_error(2, f"The app at {self.webhook_url} is unreachable: {error}")
+            ) from None
+        return _json_response(200, {"template": listed, **asdict(answer)})
 
     def _customer(self, request: Request, wa_id: str) -> Response:
         raw = _json_body(request)
@@ -974,10 +1263,12 @@ class WhatsAppSandbox:
             status = self._status(record, step)
             if step != "read":  # pricing rides on sent and one of delivered/read
                 if graph_version < 24:  # v24 dropped `conversation` outside free-entry-point windows
-                    status["conversation"] = {"id": conversation_id, "origin": {"type": "service"}}
+                    free = record.pricing["type"] == "free_customer_service"
+                    origin = "service" if free else record.pricing["category"]
+                    status["conversation"] = {"id": conversation_id, "origin": {"type": origin}}
                     if step == "sent":
                         status["conversation"]["expiration_timestamp"] = str(int(window_closes_at))
-                status["pricing"] = dict(SERVICE_PRICING)
+                status["pricing"] = dict(record.pricing)
             self._post_status(record, status)
 
     def _post_failure(self, record: SentMessage, refusal: Refusal) -> None:

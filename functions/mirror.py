@@ -18,4 +18,5 @@ def mirror_to_dataverse(msg: func.QueueMessage) -> None:
     mirror = composition.get_mirror()
     if mirror is None:  # DATAVERSE_URL unset: the mirror is off; ack without calling anything
         return
-    handle_mirror_message(mirror, msg.get_body(), msg.dequeue_count, get_services().queue)
+    notifier = composition.get_notifier()
+    handle_mirror_message(mirror, msg.get_body(), msg.dequeue_count, get_services().queue, notifier)

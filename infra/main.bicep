@@ -91,6 +91,12 @@ param whatsappPhoneNumberIds string = ''
 @description('Comma-separated hosts that may receive the access token when a customer\'s file is downloaded.')
 param whatsappMediaHosts string = 'lookaside.fbsbx.com'
 
+@description('WhatsApp Business Account id whose message templates the numbers send (WhatsApp Manager > Account tools); empty = no templates.')
+param whatsappBusinessAccountId string = ''
+
+@description('For numbers of several accounts: comma-separated <phoneNumberId>:<wabaId> pairs; a number not listed uses whatsappBusinessAccountId.')
+param whatsappBusinessAccountIds string = ''
+
 @description('Graph API version the code is pinned to; status payload shapes differ by version.')
 param whatsappApiVersion string = 'v23.0'
 
@@ -144,6 +150,11 @@ param dataverseCreateLeads bool = false
 @minValue(0)
 @maxValue(300)
 param dataverseMirrorSettleSeconds int = 30
+
+@description('Seconds a customer\'s message may wait unread before the linked record\'s owner gets a D365 in-app notification; 0 = never.')
+@minValue(0)
+@maxValue(86400)
+param dataverseNotifyAfterSeconds int = 300
 
 // ---- Scale and alerts --------------------------------------------------------------------------
 @description('Flex Consumption instance ceiling (40 to 1000); bounds concurrency against Cosmos DB, Meta and Dataverse.')
@@ -260,6 +271,8 @@ module functionApp 'app/function-app.bicep' = {
     whatsappPhoneNumberId: whatsappPhoneNumberId
     whatsappPhoneNumberIds: empty(whatsappPhoneNumberIds) ? whatsappPhoneNumberId : whatsappPhoneNumberIds
     whatsappMediaHosts: whatsappMediaHosts
+    whatsappBusinessAccountId: whatsappBusinessAccountId
+    whatsappBusinessAccountIds: whatsappBusinessAccountIds
     whatsappApiVersion: whatsappApiVersion
     whatsappGraphBaseUrl: whatsappGraphBaseUrl
     allowedOrigins: allowedOrigins
@@ -274,6 +287,7 @@ module functionApp 'app/function-app.bicep' = {
     dataverseTablePrefix: dataverseTablePrefix
     dataverseCreateLeads: dataverseCreateLeads
     dataverseMirrorSettleSeconds: dataverseMirrorSettleSeconds
+    dataverseNotifyAfterSeconds: dataverseNotifyAfterSeconds
   }
 }
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from functools import lru_cache
 from urllib.parse import urlsplit
 
@@ -19,6 +20,28 @@ META_MEDIA_HOSTS = "lookaside.fbsbx.com"
 KEY_VAULT_REFERENCE = "@Microsoft.KeyVault("
 # A user delegation SAS cannot outlive its key (7 days at most); a day is plenty for a chat panel.
 MAX_MEDIA_URL_MINUTES = 24 * 60
+
+
+# Meta's ids (phone number ids, WhatsApp Business Account ids): ASCII digits, at most 20.
+_META_ID = re.compile(r"[0-9]{1,20}")
+
+
+def waba_map(configured: str) -> dict[str, str]:
+    """`WHATSAPP_BUSINESS_ACCOUNT_IDS`, "<phoneNumberId>:<wabaId>,...", as a dict; raises ValueError
+    naming the first entry that is not two ids of digits, or a number given twice."""
+    found: dict[str, str] = {}
+    for entry in (e.strip() for e in configured.split(",")):
+        if not entry:
+            continue
+        number, _, waba = (part.strip() for part in entry.partition(":"))
+        if not (_META_ID.fullmatch(number) and _META_ID.fullmatch(waba)):
+            raise ValueError(
+                f"WHATSAPP_BUSINESS_ACCOUNT_IDS: {entry[:60]!r} is not <phoneNumberId>:<wabaId> (digits)"
+            )
+        if found.get(number, waba) != waba:
+            raise ValueError(f"WHATSAPP_BUSINESS_ACCOUNT_IDS names phone number {number} twice")
+        found[number] = waba
+    return found
 
 
 def media_hosts(configured: str, graph_base_url: str) -> frozenset[str]:
@@ -45,6 +68,10 @@ class Settings(BaseSettings):
     WHATSAPP_GRAPH_BASE_URL: str = GRAPH_BASE_URL
     # Pinned: the shape of status webhooks changes between Graph versions (v24 dropped `conversation`).
     WHATSAPP_API_VERSION: str = "v23.0"
+    # The WhatsApp Business Account (WABA) whose message templates the business numbers send; a
+    # deployment serving numbers of several WABAs names each number's in `..._IDS` ("<number>:<waba>,...").
+    WHATSAPP_BUSINESS_ACCOUNT_ID: str = ""
+    WHATSAPP_BUSINESS_ACCOUNT_IDS: str = ""
 
     COSMOS_ENDPOINT: str = ""
     COSMOS_KEY: SecretStr | None = None  # absent = managed identity
@@ -74,6 +101,9 @@ class Settings(BaseSettings):
     # How long an agent's message (and a customer's file) settles before its row is written, so the
     # statuses (the copy) that follow within seconds go in the same write; 0 = write every change.
     DATAVERSE_MIRROR_SETTLE_SECONDS: int = Field(default=30, ge=0, le=300)
+    # A customer's message still unread this long tells the linked record's owner (a D365 in-app
+    # notification); 0 = never.
+    DATAVERSE_NOTIFY_AFTER_SECONDS: int = Field(default=300, ge=0, le=86_400)
 
     ALLOWED_ORIGINS: str = ""
 
@@ -96,6 +126,22 @@ class Settings(BaseSettings):
     @classmethod
     def _empty_is_absent(cls, value: object) -> object:
         return None if value == "" else value
+
+    @field_validator("WHATSAPP_BUSINESS_ACCOUNT_ID", mode="after")
+    @classmethod
+    def _waba_id(cls, value: str) -> str:
+        value = value.strip()
+        if value and not _META_ID.fullmatch(value):
+            raise ValueError("WHATSAPP_BUSINESS_ACCOUNT_ID must be the account's numeric id (digits only)")
+        return value
+
+    @field_validator("WHATSAPP_BUSINESS_ACCOUNT_IDS", mode="after")
+    @classmethod
+    def _waba_ids(cls, value: str) -> str:
+        """Refused at start-up when malformed: a number silently mapped to no account (or the default
+        one) would show the agents another account's templates."""
+        waba_map(value)
+        return value
 
     @field_validator("MEDIA_URL_MINUTES", mode="after")
     @classmethod
@@ -142,6 +188,12 @@ class Settings(BaseSettings):
     def phone_number_ids(self) -> frozenset[str]:
         """The business numbers agents may use; empty = any (local use only: start-up warns)."""
         return frozenset(n.strip() for n in self.WHATSAPP_PHONE_NUMBER_IDS.split(",") if n.strip())
+
+    def waba_for(self, phone_number_id: str) -> str | None:
+        """The WhatsApp Business Account whose templates `phone_number_id` sends, if configured."""
+        return waba_map(self.WHATSAPP_BUSINESS_ACCOUNT_IDS).get(phone_number_id) or (
+            self.WHATSAPP_BUSINESS_ACCOUNT_ID or None
+        )
 
     @property
     def media_download_hosts(self) -> frozenset[str]:

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 from functools import lru_cache
 from typing import Protocol
 
 from shared.access.records import AccessPolicy
 from shared.config import Settings, get_settings
+from shared.conversations.agent_signals import ReadMarker
 from shared.conversations.ingest import Clock, utc_now
 from shared.conversations.mirror_timing import AT_ONCE, MirrorTiming, timing_for
 from shared.conversations.ports import ConversationStore, MediaStore, QueuePublisher
@@ -15,7 +17,7 @@ from shared.conversations.send import MessageSender
 from shared.media.inbound_copy import MediaSource
 
 
-class WhatsAppApi(MessageSender, MediaSource, Protocol):
+class WhatsAppApi(MessageSender, MediaSource, ReadMarker, Protocol):
     """Meta's Graph API as the app uses it: sending, and fetching customers' files."""
 
 
@@ -30,6 +32,7 @@ class Services:
     # None where Dataverse is not configured or sign-in is off: any agent sees every conversation.
     access: AccessPolicy | None = None
     mirror_timing: MirrorTiming = AT_ONCE
+    notify_after: timedelta | None = None  # unread customer messages tell the record's owner after this
 
 
 def _queues(settings: Settings) -> QueuePublisher:
@@ -84,6 +87,11 @@ def get_services() -> Services:
         media=BlobMediaStore(blob_service(settings), settings.MEDIA_CONTAINER),
         access=_access(settings),
         mirror_timing=timing_for(settings.DATAVERSE_MIRROR_SETTLE_SECONDS),
+        notify_after=(
+            timedelta(seconds=settings.DATAVERSE_NOTIFY_AFTER_SECONDS)
+            if settings.DATAVERSE_NOTIFY_AFTER_SECONDS > 0
+            else None
+        ),
     )
 
 

@@ -30,6 +30,7 @@ TEST_SETTINGS = {
     "AUTH_DISABLED": "true",  # the auth tests switch it off and sign their own tokens
     # Mirror every change as it happens: the settling tests (test_mirror_timing.py) set their own.
     "DATAVERSE_MIRROR_SETTLE_SECONDS": "0",
+    "DATAVERSE_NOTIFY_AFTER_SECONDS": "0",  # the notification tests (test_notifications.py) set their own
 }
 
 

@@ -1,209 +1,40 @@
-"""Meta's OpenAPI document as the judge of every body the app sends to `/{Phone-Number-ID}/messages`.
+"""Meta's OpenAPI document as the judge of every body the app sends: the validator lives in
+devhost/meta_openapi.py, where the WhatsApp sandbox uses it too; the tests import it from here."""
 
-The document (tests/fixtures/meta-openapi, see SOURCE.md) is OpenAPI 3.1, so its schemas are JSON
-Schema 2020-12, checked here with `jsonschema`, `$ref`s resolved with `referencing`. Three things make it
-usable as a validator:
+from devhost.meta_openapi import (
+    BASE_URI,
+    DOCUMENT,
+    EXTENSIONS,
+    READ_RECEIPT_REF,
+    SCHEMAS,
+    SEND_PATH,
+    Json,
+    MetaRefuses,
+    assert_meta_accepts,
+    discriminator_mapping,
+    document,
+    problems,
+    raw_document,
+    send_examples,
+    send_request_schema_ref,
+    validator_for,
+)
 
-- **One branch per type.** The request body is `#/components/schemas/Message`, a `oneOf` with a
-  discriminator on `type`. Validating against the `oneOf` would only say "not valid under any of the
-  given schemas"; the discriminator's `mapping` picks the one schema for the body's `type`, so an error
-  names the field that is wrong.
-- **`allOf` merged.** Each message schema is `allOf: [BaseMessageProperties, {additionalProperties:
-  false, properties: {type, <type>}}]`. In JSON Schema every `allOf` branch sees the whole body, so that
-  `additionalProperties: false` would refuse the base's own fields (`messaging_product`, `to`, ...),
-  and Meta's own examples would fail. OpenAPI means inheritance, so every `allOf` in the document is
-  merged into one object schema before validating: `properties` and `required` united (a property
-  defined twice must satisfy both definitions), `additionalProperties` kept, any other keyword of a
-  branch kept under `allOf`.
-- **Two fields the v23 document does not list** are added to `BaseMessageProperties`, each with its
-  source, and nothing else is loosened: `recipient`, a business-scoped user id, which a send may carry
-  instead of `to` (WHATSAPP-NOTES.md §0, [BSUID]: "Send requests address a BSUID ... with a separate
-  `recipient` field, not `to`; if both are present, `to` wins"), so `to` becomes required unless
-  `recipient` is given; and `biz_opaque_callback_data`, which status webhooks echo back from the send
-  (§3.5, [STATUS]), at most 512 characters as on the Calling API (§5, [OPENAPI]).
-
-The 1 MB YAML is parsed once per test session.
-"""
-
-from __future__ import annotations
-
-import copy
-from collections.abc import Iterator, Mapping
-from functools import cache
-from pathlib import Path
-from typing import Any
-
-import yaml  # type: ignore[import-untyped]  # PyYAML comes with schemathesis, without stubs
-from jsonschema import Draft202012Validator
-from referencing import Registry, Resource
-from referencing.jsonschema import DRAFT202012
-
-Json = dict[str, Any]
-
-DOCUMENT = Path(__file__).parent / "fixtures" / "meta-openapi" / "business-messaging-api_v23.0.yaml"
-BASE_URI = "urn:meta:business-messaging-api:v23.0"
-SEND_PATH = "/{Version}/{Phone-Number-ID}/messages"
-SCHEMAS = "#/components/schemas/"
-
-# Not in the v23 document; see the module docstring for where Meta documents them.
-EXTENSIONS: Json = {
-    "recipient": {
-        "type": "string",
-        "description": "A business-scoped user id (or parent id); `to` wins when both are given. [BSUID]",
-    },
-    "biz_opaque_callback_data": {
-        "type": "string",
-        "maxLength": 512,
-        "description": "Echoed in the message's status webhooks. [STATUS]",
-    },
-}
-
-
-class MetaRefuses(AssertionError):
-    """The body is not what Meta's OpenAPI document describes."""
-
-
-@cache
-def raw_document() -> Json:
-    """Meta's document as published (parsed once; the C loader when PyYAML has it)."""
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-    with DOCUMENT.open("rb") as source:
-        document: Json = yaml.load(source, Loader=loader)  # noqa: S506 - a safe loader either way
-    return document
-
-
-def _schema(document: Json, ref: str) -> Json:
-    if not ref.startswith(SCHEMAS):
-        raise ValueError(f"only local schema references are expected here, not {ref}")
-    found: Json = document["components"]["schemas"][ref.removeprefix(SCHEMAS)]
-    return found
-
-
-def _merge_all_of(schema: Json, document: Json, seen: frozenset[str] = frozenset()) -> Json:
-    """One object schema for `allOf` branches meant as inheritance (see the module docstring)."""
-    merged: Json = {k: v for k, v in schema.items() if k != "allOf"}
-    properties: Json = dict(merged.pop("properties", {}))
-    required: list[str] = list(merged.pop("required", []))
-    rest: list[Json] = []
-    for branch in schema["allOf"]:
-        if "$ref" in branch and set(branch) <= {"$ref", "description"}:
-            ref = branch["$ref"]
-            if ref in seen:
-                raise ValueError(f"allOf cycle through {ref}")
-            branch = _schema(document, ref)
-            if "allOf" in branch:
-                branch = _merge_all_of(branch, document, seen | {ref})
-        for name, definition in branch.get("properties", {}).items():
-            properties[name] = {"allOf": [properties[name], definition]} if name in properties else definition
-        required += [name for name in branch.get("required", []) if name not in required]
-        if "additionalProperties" in branch:
-            merged["additionalProperties"] = branch["additionalProperties"]
-        if branch.get("type") is not None:
-            merged.setdefault("type", branch["type"])
-        leftover = {
-            k: v
-            for k, v in branch.items()
-            if k not in {"properties", "required", "additionalProperties", "type", "description", "example"}
-        }
-        if leftover:
-            rest.append(leftover)
-    merged["properties"] = properties
-    if required:
-        merged["required"] = required
-    if rest:
-        merged["allOf"] = rest
-    return merged
-
-
-def _merged_everywhere(node: Any, document: Json) -> Any:
-    if isinstance(node, list):
-        return [_merged_everywhere(item, document) for item in node]
-    if not isinstance(node, dict):
-        return node
-    if "allOf" in node:
-        node = _merge_all_of(node, document)
-    return {key: _merged_everywhere(value, document) for key, value in node.items()}
-
-
-def _with_extensions(document: Json) -> Json:
-    extended = copy.deepcopy(document)
-    base = extended["components"]["schemas"]["BaseMessageProperties"]
-    base["properties"].update(EXTENSIONS)
-    base["required"] = [name for name in base["required"] if name != "to"]
-    base["anyOf"] = [{"required": ["to"]}, {"required": ["recipient"]}]
-    return extended
-
-
-@cache
-def document() -> Json:
-    """The document the validators use: extended, then with every `allOf` merged."""
-    extended = _with_extensions(raw_document())
-    merged: Json = _merged_everywhere(extended, extended)
-    return merged
-
-
-@cache
-def _registry() -> Registry[Any]:
-    resource: Resource[Any] = DRAFT202012.create_resource(document())
-    registry: Registry[Any] = Registry().with_resource(BASE_URI, resource)
-    return registry
-
-
-def send_request_schema_ref() -> str:
-    """Where the send endpoint's request body points (checked, so a renamed schema fails loudly)."""
-    body = raw_document()["paths"][SEND_PATH]["post"]["requestBody"]["content"]["application/json"]
-    ref: str = body["schema"]["$ref"]
-    return ref
-
-
-def discriminator_mapping() -> Mapping[str, str]:
-    """`type` value -> the schema Meta describes for it, from `Message`'s discriminator."""
-    message = _schema(raw_document(), send_request_schema_ref())
-    discriminator = message["discriminator"]
-    assert discriminator["propertyName"] == "type"
-    mapping: dict[str, str] = discriminator["mapping"]
-    return mapping
-
-
-@cache
-def validator_for(ref: str) -> Draft202012Validator:
-    return Draft202012Validator({"$ref": BASE_URI + ref}, registry=_registry())
-
-
-def send_examples() -> dict[str, Json]:
-    """Meta's own example request bodies for the send endpoint, by name."""
-    body = raw_document()["paths"][SEND_PATH]["post"]["requestBody"]["content"]["application/json"]
-    return {name: example["value"] for name, example in body["examples"].items()}
-
-
-def problems(body: object) -> list[str]:
-    """What Meta's document finds wrong with a send body, each as `where: what` (empty: valid)."""
-    if not isinstance(body, dict):
-        return [f"the body must be a JSON object, not {type(body).__name__}"]
-    mapping = discriminator_mapping()
-    kind = body.get("type")
-    if kind not in mapping:
-        return [f"type: {kind!r} is not one of Meta's message types ({', '.join(sorted(mapping))})"]
-    errors = validator_for(mapping[kind]).iter_errors(body)
-    return [_describe(error) for error in sorted(errors, key=lambda e: list(e.absolute_path))]
-
-
-def _describe(error: Any) -> str:
-    where = "/".join(str(part) for part in error.absolute_path) or "(body)"
-    details = "".join(f"; {_describe(sub)}" for sub in _leaves(error.context or []))
-    return f"{where}: {error.message}{details}"
-
-
-def _leaves(errors: list[Any]) -> Iterator[Any]:
-    for error in errors:
-        if error.context:
-            yield from _leaves(error.context)
-        else:
-            yield error
-
-
-def assert_meta_accepts(body: object) -> None:
-    """Raises MetaRefuses with every problem when Meta's document does not describe this body."""
-    found = problems(body)
-    if found:
-        raise MetaRefuses("Meta's OpenAPI document refuses this send body:\n  " + "\n  ".join(found))
+__all__ = [
+    "BASE_URI",
+    "DOCUMENT",
+    "EXTENSIONS",
+    "READ_RECEIPT_REF",
+    "SCHEMAS",
+    "SEND_PATH",
+    "Json",
+    "MetaRefuses",
+    "assert_meta_accepts",
+    "discriminator_mapping",
+    "document",
+    "problems",
+    "raw_document",
+    "send_examples",
+    "send_request_schema_ref",
+    "validator_for",
+]

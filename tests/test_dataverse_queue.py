@@ -133,8 +133,10 @@ def test_statuses_arriving_out_of_order_while_the_mirror_runs_leave_the_newest_s
         time.sleep(0.05)
     wait_until(lambda: len(dataverse.activities) == 1 and running.drained())
     [row] = dataverse.activities.values()
-    assert row["wa_status"] == "read"
-    assert all(row[f"wa_{s}at"] for s in ("sent", "delivered", "read"))
+    assert (row["wa_status"], row["statecode"]) == ("read", 1)
+    # `sent` and `delivered` after `read` change no closed row (mirror_timing.status_matters): their
+    # times are on it only if they came before it was written, which this race does not fix.
+    assert row["wa_readat"]
 
 
 def test_a_429_storm_ends_with_every_message_mirrored_and_none_in_the_poison_queue(

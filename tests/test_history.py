@@ -108,6 +108,7 @@ def test_session_is_inactive_for_a_customer_who_never_wrote(client: Client, phon
         "expiresAt": None,
         "lastInboundAt": None,
         "marketingOptOut": False,
+        "agentReadAt": None,
     }
 
 

@@ -38,8 +38,11 @@ AGENT_ROUTES = [
     ("GET", f"/api/conversations/{WA}/session"),
     ("GET", f"/api/conversations/{WA}/messages"),
     ("POST", f"/api/conversations/{WA}/messages"),
+    ("POST", f"/api/conversations/{WA}/read"),
+    ("POST", f"/api/conversations/{WA}/typing"),
     ("POST", "/api/media"),
-]
+    ("GET", "/api/conversations"),
+]  # GET /api/templates answers 503 until a WhatsApp Business Account is set: fuzzed in test_templates.py
 
 
 def reconfigure(monkeypatch: pytest.MonkeyPatch, **values: str) -> Services:

@@ -4,6 +4,7 @@ routes answer as it says (schemathesis generates requests from it and checks eve
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -40,7 +41,18 @@ OPERATIONS = [
     ("POST", "/media"),
     ("GET", "/health"),
     ("GET", "/openapi.json"),
+    ("GET", "/conversations"),
+    ("POST", "/conversations/{customerId}/read"),
+    ("POST", "/conversations/{customerId}/typing"),
 ]
+# Checked the same way where the stand-in Graph they call is running (a WhatsApp Business Account's
+# templates): not from here, where Graph is not reachable and every answer would be a 502.
+CHECKED_ELSEWHERE = {
+    (
+        "GET",
+        "/templates",
+    ): "tests/test_templates.py::test_the_template_route_answers_as_the_openapi_document_says",
+}
 # Responses must match the document whatever the request. Schema-violating requests must not cause a
 # 500; they are not required to be refused, because unknown query parameters are ignored on purpose
 # and the Authorization header is not required where auth is disabled (as it is in these tests).
@@ -78,4 +90,8 @@ def test_every_route_answers_as_the_document_says(
 def test_every_documented_route_is_checked() -> None:
     document = json.loads(DOCUMENT.read_text())
     documented = {(method.upper(), path) for path, item in document["paths"].items() for method in item}
-    assert documented == set(OPERATIONS)
+    assert documented == set(OPERATIONS) | set(CHECKED_ELSEWHERE)
+    root = Path(__file__).parents[1]
+    for where in CHECKED_ELSEWHERE.values():
+        module, test = where.split("::")
+        assert f"def {test}(" in (root / module).read_text(), where

@@ -249,7 +249,14 @@ def test_a_wrong_access_token_is_refused_with_code_190(sandbox: WhatsAppSandbox,
         ),
         pytest.param({**text_to_user_id(), "recipient": "15551234567"}, "recipient must", id="number-as-id"),
         pytest.param(
-            {**text(), "type": "template", "template": {"name": "hello_world"}}, "type", id="template"
+            {**text(), "type": "template", "template": {"name": "hello_world"}},
+            "template: 'language' is a required property",
+            id="template-without-language",
+        ),
+        pytest.param(
+            {**text(), "type": "text", "text": {"body": "hi", "bold": True}},
+            "'bold' was unexpected",
+            id="not-in-metas-document",
         ),
         pytest.param(text(""), "text.body", id="empty-text"),
         pytest.param(text("x" * 4097), "text.body", id="text-over-4096"),

@@ -10,6 +10,7 @@ import socket
 import time
 from collections.abc import Iterator
 from typing import Any
+from urllib.parse import urlencode
 
 import pytest
 from pytest_httpserver import HTTPServer
@@ -82,6 +83,32 @@ class Meta:
                 },
                 status=http_status,
             )
+
+    def templates_path(self, waba_id: str) -> str:
+        return f"/v23.0/{waba_id}/message_templates"
+
+    def has_templates(self, waba_id: str, templates: list[dict[str, Any]], per_page: int = 25) -> None:
+        """`GET /{WABA-ID}/message_templates` as Graph answers it: `per_page` a page with
+        `paging.cursors`, each but the last with a `paging.next` URL (the Graph host, the `after` cursor)."""
+
+        def answer(request: Request) -> Response:
+            start = int(request.args.get("after", "0"))
+            page: dict[str, Any] = {"data": templates[start : start + per_page]}
+            cursors = {"before": str(start), "after": str(start + per_page)}
+            if start + per_page < len(templates):
+                more = {**request.args.to_dict(), "after": str(start + per_page)}
+                page["paging"] = {
+                    "cursors": cursors,
+                    "next": f"{self.server.url_for(request.path)}?{urlencode(more)}",
+                }
+            else:
+                page["paging"] = {"cursors": cursors}
+            return Response(json.dumps(page), content_type="application/json")
+
+        self.server.expect_request(self.templates_path(waba_id), method="GET").respond_with_handler(answer)
+
+    def template_reads(self, waba_id: str) -> list[Request]:
+        return [request for request, _ in self.server.log if request.path == self.templates_path(waba_id)]
 
     @property
     def received(self) -> list[dict[str, Any]]:

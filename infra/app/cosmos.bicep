@@ -65,6 +65,48 @@ resource container 'Microsoft.DocumentDB/databaseAccounts/sqlDatabases/container
       }
       // TTL on, items live forever unless they set `ttl`: the session document expires with the window.
       defaultTtl: -1
+      // As shared/storage/indexing.py declares it (a test compares them): the inbox's ORDER BY on two
+      // properties needs a composite index (https://learn.microsoft.com/azure/cosmos-db/index-policy#composite-indexes).
+      indexingPolicy: {
+        indexingMode: 'consistent'
+        automatic: true
+        includedPaths: [
+          {
+            path: '/*'
+          }
+        ]
+        excludedPaths: [
+          {
+            path: '/"_etag"/?'
+          }
+        ]
+        compositeIndexes: [
+          [
+            {
+              path: '/lastMessageAt'
+              order: 'descending'
+            }
+            {
+              path: '/conversationId'
+              order: 'descending'
+            }
+          ]
+          [
+            {
+              path: '/phoneNumberId'
+              order: 'ascending'
+            }
+            {
+              path: '/lastMessageAt'
+              order: 'descending'
+            }
+            {
+              path: '/conversationId'
+              order: 'descending'
+            }
+          ]
+        ]
+      }
     }
   }
 }

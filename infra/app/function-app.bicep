@@ -21,6 +21,8 @@ param dataverseSecretStored bool = false
 param whatsappPhoneNumberId string
 param whatsappPhoneNumberIds string
 param whatsappMediaHosts string
+param whatsappBusinessAccountId string
+param whatsappBusinessAccountIds string
 param whatsappApiVersion string
 param whatsappGraphBaseUrl string
 param allowedOrigins string
@@ -35,6 +37,7 @@ param dataverseClientId string
 param dataverseTablePrefix string
 param dataverseCreateLeads bool
 param dataverseMirrorSettleSeconds int
+param dataverseNotifyAfterSeconds int
 
 @minValue(40)
 @maxValue(1000)
@@ -117,6 +120,14 @@ var appSettings = [
     value: whatsappMediaHosts
   }
   {
+    name: 'WHATSAPP_BUSINESS_ACCOUNT_ID'
+    value: whatsappBusinessAccountId
+  }
+  {
+    name: 'WHATSAPP_BUSINESS_ACCOUNT_IDS'
+    value: whatsappBusinessAccountIds
+  }
+  {
     name: 'WHATSAPP_GRAPH_BASE_URL'
     value: whatsappGraphBaseUrl
   }
@@ -175,6 +186,10 @@ var appSettings = [
   {
     name: 'DATAVERSE_MIRROR_SETTLE_SECONDS'
     value: string(dataverseMirrorSettleSeconds)
+  }
+  {
+    name: 'DATAVERSE_NOTIFY_AFTER_SECONDS'
+    value: string(dataverseNotifyAfterSeconds)
   }
 
   // In Azure, App Service CORS (`siteConfig.cors` below, same list) answers preflights and gives other

@@ -80,6 +80,7 @@ def session_status(
         # The opt-out lives on the conversation document, not the session: the session is deleted when
         # the window closes, and outside the window (templates only) is when an opt-out matters most.
         conversation = services.store.read(conv, CONVERSATION_DOCUMENT_ID) or {}
+        read_at = conversation.get("agentReadAt")  # read receipts (shared/conversations/agent_signals.py)
         return json_response(
             200,
             SessionStatus(
@@ -87,6 +88,7 @@ def session_status(
                 expires_at=session.expires_at if session and active else None,
                 last_inbound_at=session.last_inbound_at if session else None,
                 marketing_opt_out=conversation.get("marketingOptOut") is True,
+                agent_read_at=read_at if isinstance(read_at, str) else None,
             ).model_dump(by_alias=True, mode="json"),
         )
 

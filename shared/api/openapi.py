@@ -14,8 +14,10 @@ from typing import Any
 from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
+from shared.api.agent_signals import ReadReceipt, TypingResult
 from shared.api.conversations import DEFAULT_PAGE, MAX_PAGE
 from shared.api.guard import REGARDING_PARAM
+from shared.api.inbox import InboxAnswer
 from shared.api.views import (
     ErrorResponse,
     Health,
@@ -23,9 +25,15 @@ from shared.api.views import (
     MessageView,
     SendFailure,
     SessionStatus,
+    TemplateList,
     UploadResult,
 )
-from shared.conversations.commands import SendMessageCommand
+from shared.conversations.commands import (
+    SESSION_TYPES,
+    SendMessageCommand,
+    SendReactionCommand,
+    SendTemplateCommand,
+)
 from shared.conversations.documents import GUID_PATTERN
 
 DOCUMENT = Path(__file__).with_name("openapi.json")
@@ -95,6 +103,129 @@ BAD_REQUEST = {"400": _error("The customer id, a parameter or the body is invali
 RETRY_AFTER = {"Retry-After": {"schema": {"type": "string"}}}
 
 
+def _agent_signal(read: bool) -> dict[str, Any]:
+    """POST .../read and .../typing: a receipt or an indicator on the customer's newest message."""
+    meta_errors = {
+        "409": _error("`session_inactive`: WhatsApp refused it with 131047 (the window is closed)."),
+        "422": _error(
+            "`rejected_by_whatsapp`: WhatsApp refused it (a message too old, ...), with its reason."
+        ),
+        "429": _error("`rate_limited`: WhatsApp is rate limiting; retry later.", RETRY_AFTER),
+        "502": _error("`whatsapp_auth_failed` or `whatsapp_unavailable`: nothing was recorded."),
+        "504": _error("`whatsapp_no_answer`: WhatsApp did not answer in time; nothing was recorded."),
+    }
+    if read:
+        return {
+            "operationId": "mark_read",
+            "summary": "Mark the customer's newest message read (blue ticks), once per new message.",
+            "description": "Records when the agent side read (`agentReadAt` in the session view). A call "
+            "with nothing new sends nothing. Nothing is recorded when WhatsApp refuses or does not answer.",
+            "security": [{"entraId": []}],
+            "parameters": [CUSTOMER, PHONE_NUMBER_ID, REGARDING],
+            "responses": {
+                "200": _json(ReadReceipt, "Read (sent now, or already)."),
+                **BAD_REQUEST,
+                **AUTH_ERRORS,
+                **meta_errors,
+            },
+        }
+    return {
+        "operationId": "send_typing",
+        "summary": "Show the customer that the agent is typing (up to 25 s, or until the reply).",
+        "description": "At most one indicator per 20 s per conversation; a faster call sends nothing. Also "
+        "marks the customer's newest message read. Only inside the 24-hour window.",
+        "security": [{"entraId": []}],
+        "parameters": [CUSTOMER, PHONE_NUMBER_ID, REGARDING],
+        "responses": {
+            "202": _json(TypingResult, "Shown now, or not (one shown less than 20 s ago, no message)."),
+            **BAD_REQUEST,
+            **AUTH_ERRORS,
+            **meta_errors,
+            "409": _error(
+                "`session_inactive`: no customer message in the last 24 hours, so no reply and no indicator."
+            ),
+        },
+    }
+
+
+SEND_BODY = {
+    "oneOf": [_ref(SendMessageCommand), _ref(SendTemplateCommand), _ref(SendReactionCommand)],
+    "discriminator": {
+        "propertyName": "type",
+        "mapping": {
+            **{kind: REF.format(model=SendMessageCommand.__name__) for kind in SESSION_TYPES},
+            "template": REF.format(model=SendTemplateCommand.__name__),
+            "reaction": REF.format(model=SendReactionCommand.__name__),
+        },
+    },
+}
+
+
+def _templates() -> dict[str, Any]:
+    """GET /templates: the template picker."""
+    return {
+        "operationId": "get_templates",
+        "summary": "The approved templates the business number can send, with what each needs filled in.",
+        "description": "Its WhatsApp Business Account's templates, read from WhatsApp at most every 5 "
+        "minutes (and after a template status webhook), sorted by name then language. Templates this app "
+        "cannot fill (location or product headers, carousels, copy-code, catalog or Flow buttons...) are "
+        "left out.",
+        "security": [{"entraId": []}],
+        "parameters": [PHONE_NUMBER_ID, REGARDING],
+        "responses": {
+            "200": _json(TemplateList, "The approved templates."),
+            **BAD_REQUEST,
+            **AUTH_ERRORS,
+            "502": _error("`meta_unavailable`: WhatsApp could not be read and nothing is cached."),
+            "503": _error(
+                "`not_configured`: no WhatsApp Business Account is configured for this business number "
+                "(WHATSAPP_BUSINESS_ACCOUNT_ID(S)); or as any route: an unresolved secret, "
+                "`auth_not_configured`, `access_check_unavailable`, `store_unavailable`.",
+                {"Retry-After": {"schema": {"type": "string"}}},
+            ),
+        },
+    }
+
+
+def _inbox() -> dict[str, Any]:
+    """GET /conversations: the agents' inbox."""
+    return {
+        "operationId": "get_inbox",
+        "summary": "The business number's conversations, newest activity first, with unread counts.",
+        "description": "Only conversations whose linked Contact or Lead the agent may read in Dynamics "
+        "365 (where record checks are on), and those with no linked record yet (`record: null`). A "
+        "page can hold fewer than `limit` rows when some were not the agent's to see; follow `next` "
+        "until it is null.",
+        "security": [{"entraId": []}],
+        "parameters": [
+            PHONE_NUMBER_ID,
+            {
+                "name": "state",
+                "in": "query",
+                "required": False,
+                "description": "`waiting`: with unread customer messages; `open`: inside the 24-hour "
+                "window; `all` (default).",
+                "schema": {"type": "string", "enum": ["waiting", "open", "all"]},
+            },
+            {
+                "name": "limit",
+                "in": "query",
+                "required": False,
+                "description": "Conversations per page, 1 to 100 (default 25).",
+                "schema": {"type": "string", "pattern": "^[0-9]{1,3}$"},
+            },
+            {
+                "name": "next",
+                "in": "query",
+                "required": False,
+                "description": "The `next` of the previous page.",
+                "schema": {"type": "string", "maxLength": 400},
+            },
+        ],
+        "responses": {"200": _json(InboxAnswer, "One page of the inbox."), **BAD_REQUEST, **AUTH_ERRORS},
+    }
+
+
 def build_document() -> dict[str, Any]:
     _, schemas = models_json_schema(
         [
@@ -105,7 +236,13 @@ def build_document() -> dict[str, Any]:
             (ErrorResponse, "serialization"),
             (Health, "serialization"),
             (UploadResult, "serialization"),
+            (ReadReceipt, "serialization"),
+            (TypingResult, "serialization"),
             (SendMessageCommand, "validation"),
+            (TemplateList, "serialization"),
+            (SendTemplateCommand, "validation"),
+            (SendReactionCommand, "validation"),
+            (InboxAnswer, "serialization"),
         ],
         by_alias=True,
         ref_template=REF,
@@ -174,28 +311,43 @@ def build_document() -> dict[str, Any]:
                 },
                 "post": {
                     "operationId": "send_message",
-                    "summary": "Send a session message (text, or media by https URL) to the customer.",
-                    "description": "Only inside the 24-hour window. One `clientMessageId` sends once.",
+                    "summary": "Send a message: text or media, an approved template, or a reaction.",
+                    "description": "Text, media and reactions only inside the 24-hour window; a template "
+                    "whether it is open or not. One `clientMessageId` sends once. A template's parameters "
+                    "are checked against it before anything leaves; 502 `meta_unavailable` when its "
+                    "account's templates cannot be read.",
                     "security": secured,
                     "parameters": [CUSTOMER, PHONE_NUMBER_ID, REGARDING],
                     "requestBody": {
                         "required": True,
-                        "content": {"application/json": {"schema": _ref(SendMessageCommand)}},
+                        "content": {"application/json": {"schema": SEND_BODY}},
                     },
                     "responses": {
                         "202": _json(MessageView, "Accepted by WhatsApp (or a replay of an earlier send)."),
-                        **BAD_REQUEST,
+                        "400": _error(
+                            "`invalid_request`: the body, a template parameter (missing, unexpected, of the "
+                            "wrong kind) or the message reacted to; `template_not_found`: no approved "
+                            "template of that name and language for this number's account (or no account "
+                            "is configured for the number)."
+                        ),
                         **AUTH_ERRORS,
                         "409": _error(
                             "`session_inactive`: the 24-hour window is closed, only templates may be sent; "
                             "`client_message_id_reused`: this clientMessageId was sent before with another "
-                            "body, and nothing was sent."
+                            "body, and nothing was sent; `marketing_opt_out`: a marketing template to a "
+                            "customer who stopped marketing messages."
                         ),
                         "422": _json(SendFailure, "WhatsApp refused the message, with its reason."),
                         "429": _json(SendFailure, "WhatsApp is rate limiting; retry later.", RETRY_AFTER),
-                        "502": _json(
-                            SendFailure, "WhatsApp refused the app's credentials or could not be reached."
-                        ),
+                        "502": {
+                            "description": "WhatsApp refused the app's credentials or could not be reached "
+                            "(with the message); `meta_unavailable`: a template's account could not be read.",
+                            "content": {
+                                "application/json": {
+                                    "schema": {"anyOf": [_ref(SendFailure), _ref(ErrorResponse)]}
+                                }
+                            },
+                        },
                         "504": _json(
                             SendFailure,
                             "WhatsApp did not answer in time, or failed without saying why (a 5xx without "
@@ -204,6 +356,10 @@ def build_document() -> dict[str, Any]:
                     },
                 },
             },
+            "/conversations/{customerId}/read": {"post": _agent_signal(read=True)},
+            "/conversations/{customerId}/typing": {"post": _agent_signal(read=False)},
+            "/templates": {"get": _templates()},
+            "/conversations": {"get": _inbox()},
             "/media": {
                 "post": {
                     "operationId": "upload_media",

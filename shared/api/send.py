@@ -1,4 +1,5 @@
-"""POST /conversations/{customerId}/messages: the agent's Send button."""
+"""POST /conversations/{customerId}/messages: the agent's Send button (a session message, a template,
+or a reaction: shared/conversations/send.py)."""
 
 from __future__ import annotations
 
@@ -11,24 +12,36 @@ from shared.api.conversations import media_urls, message_view
 from shared.api.guard import BadRequest, conversation_request, guarded
 from shared.api.responses import ApiResponse, error_response, json_response
 from shared.auth.entra import Principal
-from shared.conversations.commands import SendMessageCommand
+from shared.conversations.commands import AnySendCommand, parse_send_command
 from shared.conversations.documents import MessageError
 from shared.conversations.ports import StoreUnavailable
 from shared.conversations.send import (
     ClientMessageIdReused,
     InvalidMedia,
+    InvalidTarget,
+    MarketingOptOut,
     SendFailed,
     SendMessage,
     SendOutcomeUnknown,
     SessionInactive,
+    TemplateNotFound,
+    TemplatesNotConfigured,
 )
 from shared.services import Services
+from shared.templates.catalog import CatalogUnavailable
+from shared.templates.filling import TemplateParameterError
 from shared.whatsapp.graph_errors import AUTH_PROBLEMS, BSUID_NOT_SUPPORTED, THROTTLED, WINDOW_CLOSED
 
 WINDOW_CLOSED_MESSAGE = (
     "This customer's 24-hour session has ended: you can only reply within 24 hours of the customer's "
     "last message. Wait for the customer to write again, or send an approved template."
 )
+MARKETING_OPT_OUT_MESSAGE = (
+    "This customer asked WhatsApp to stop marketing messages from this business: send a utility "
+    "template, or wait until they write."
+)
+MARKETING_STOPPED = 131050  # Meta's error codes: "User stopped marketing messages"
+META_UNAVAILABLE_MESSAGE = "WhatsApp's list of this account's templates could not be read; try again shortly."
 # Meta's 131062 names the rule, not what the agent can do about it.
 USERNAME_ONLY_MESSAGE = (
     "WhatsApp does not deliver this kind of message to a customer known only by their WhatsApp "
@@ -51,6 +64,8 @@ def failure_response(error: MessageError, message: dict[str, object]) -> ApiResp
     body_message = {"message": message_view(message)}
     if code == WINDOW_CLOSED:
         return error_response(409, "session_inactive", WINDOW_CLOSED_MESSAGE)
+    if code == MARKETING_STOPPED:  # Meta knew of the opt-out before its webhook reached us
+        return error_response(409, "marketing_opt_out", MARKETING_OPT_OUT_MESSAGE)
     if code in THROTTLED:
         wait = 60 if code in (4, 80007) else 5
         limited = {
@@ -84,13 +99,15 @@ def failure_response(error: MessageError, message: dict[str, object]) -> ApiResp
     return json_response(422, {"error": {"code": "rejected_by_whatsapp", "message": refusal}} | body_message)
 
 
-def _command(body: bytes) -> SendMessageCommand:
+def _command(body: bytes) -> AnySendCommand:
     try:
-        return SendMessageCommand.model_validate_json(body)
+        return parse_send_command(body)
     except ValidationError as error:
         if any(e["type"] == "json_invalid" for e in error.errors()):
             raise BadRequest("The body is not valid JSON.") from None
         raise BadRequest(_validation_message(error)) from None
+    except ValueError as error:  # an unknown type
+        raise BadRequest(str(error)) from None
 
 
 def send_message(
@@ -109,7 +126,7 @@ def send_message(
 def _send(
     phone_number_id: str,
     customer_id: str,
-    command: SendMessageCommand,
+    command: AnySendCommand,
     agent: Principal,
     services: Services,
 ) -> ApiResponse:
@@ -120,6 +137,7 @@ def _send(
         services.media,
         services.clock,
         services.mirror_timing,
+        services.settings.waba_for,
     )
     try:
         stored, _ = use_case(phone_number_id, customer_id, command, agent.object_id)
@@ -132,8 +150,21 @@ def _send(
             "This clientMessageId was already used for a different message; nothing was sent. "
             "Use a new clientMessageId for a new message.",
         )
-    except InvalidMedia as error:
+    except (InvalidMedia, InvalidTarget, TemplateParameterError) as error:
         return error_response(400, "invalid_request", str(error))
+    except TemplateNotFound as error:
+        return error_response(400, "template_not_found", str(error))
+    except MarketingOptOut:
+        return error_response(409, "marketing_opt_out", MARKETING_OPT_OUT_MESSAGE)
+    except TemplatesNotConfigured:  # the picker (GET /templates) answers 503 not_configured
+        return error_response(
+            400,
+            "template_not_found",
+            "This business number has no templates: no WhatsApp Business Account is configured for it "
+            "(an administrator must set WHATSAPP_BUSINESS_ACCOUNT_ID or WHATSAPP_BUSINESS_ACCOUNT_IDS).",
+        )
+    except CatalogUnavailable:
+        return error_response(502, "meta_unavailable", META_UNAVAILABLE_MESSAGE)
     except SendFailed as failure:
         return failure_response(failure.error, failure.message)
     except SendOutcomeUnknown as unknown:

@@ -29,6 +29,11 @@ class SessionStatus(ApiModel):
         description="True when the customer told WhatsApp to stop marketing messages from this business "
         "(and has not resumed them): send them no marketing template.",
     )
+    agent_read_at: str | None = Field(
+        alias="agentReadAt",
+        description="When the agent side last read the conversation (POST .../read, or a typing indicator; "
+        "ISO 8601): the customer's messages after it are unread.",
+    )
 
 
 class NestedView(BaseModel):
@@ -44,7 +49,27 @@ class ReactionView(NestedView):
     from_: Literal["customer", "business"] = Field(
         alias="from", description="customer, or business (an agent or the WhatsApp Business app)."
     )
+    direction: Literal["outbound"] | None = Field(
+        default=None,
+        description="outbound on the business's reaction (an agent's, sent from the panel, or one from "
+        "the WhatsApp Business app), as on the business's messages.",
+    )
     at: str = Field(description="When it was reacted (ISO 8601).")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _outbound(cls, data: Any) -> Any:
+        if isinstance(data, dict) and data.get("from") == "business":
+            return {**data, "direction": "outbound"}
+        return data
+
+
+class TemplateRefView(NestedView):
+    """The approved template an agent's message was; its `text` is the template as the customer read it."""
+
+    name: str
+    language: str
+    category: str
 
 
 class QuotedView(NestedView):
@@ -111,7 +136,7 @@ class MessageView(ApiModel):
     direction: Direction
     kind: str = Field(
         description="text, image, audio, video, document, sticker, location, contacts, "
-        "interactive, button, reaction, order, system or unsupported"
+        "interactive, button, reaction, order, system, template or unsupported"
     )
     text: str | None = None
     caption: str | None = None
@@ -144,6 +169,9 @@ class MessageView(ApiModel):
     )
     referred_product: ReferredProductView | None = Field(
         default=None, alias="referredProduct", description="The product the customer asked about."
+    )
+    template: TemplateRefView | None = Field(
+        default=None, description="kind template: which one; `text` is what the customer read."
     )
 
     @model_validator(mode="before")
@@ -200,6 +228,9 @@ ErrorCode = Literal[
     "not_configured",
     "access_check_unavailable",
     "client_message_id_reused",
+    "template_not_found",
+    "marketing_opt_out",
+    "meta_unavailable",
 ]
 
 
@@ -237,3 +268,35 @@ class UploadResult(ApiModel):
     size: int
     sha256: str = Field(description="Hex SHA-256 of the file.")
     filename: str
+
+
+class TemplateParameterView(ApiModel):
+    """One value an agent fills in: send it in `template.parameters` (positional: in `index` order)."""
+
+    component: Literal["header", "body", "button"]
+    name: str | None = Field(description="NAMED templates: the parameter's name.")
+    index: int | None = Field(description="POSITIONAL templates (and buttons): n of `{{n}}`.")
+    button_index: int | None = Field(
+        alias="buttonIndex", description="Button parameters: the button's position, from 0."
+    )
+    type: Literal["text", "image", "video", "document"] = Field(
+        description='text, or the file a media header needs (`[{"mediaUrl": ...}]`, one of our uploads).'
+    )
+    example: str | None = Field(description="Meta's example value, when the template has one.")
+
+
+class TemplateView(ApiModel):
+    name: str
+    language: str
+    category: Literal["UTILITY", "MARKETING", "AUTHENTICATION"]
+    status: Literal["APPROVED"]
+    parameter_format: Literal["POSITIONAL", "NAMED"] = Field(alias="parameterFormat")
+    components: list[dict[str, Any]] = Field(description="Meta's components, exactly as Meta returns them.")
+    parameters: list[TemplateParameterView]
+    preview: str = Field(
+        description="Header, body and footer text joined by a blank line, variables unfilled."
+    )
+
+
+class TemplateList(ApiModel):
+    templates: list[TemplateView] = Field(description="Approved templates, by name then language.")

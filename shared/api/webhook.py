@@ -66,9 +66,10 @@ def receive(body: bytes, signature: str | None, services: Services) -> ApiRespon
     parsed = read_webhook(payload)
     work = plan(parsed)  # everything is validated and planned before the first write
     try:
-        report = WebhookIngest(services.store, services.queue, services.clock, services.mirror_timing).ingest(
-            work
+        ingest = WebhookIngest(
+            services.store, services.queue, services.clock, services.mirror_timing, services.notify_after
         )
+        report = ingest.ingest(work)
     except StoreUnavailable as error:
         log.error("webhook not persisted, Meta will retry: %s", error)
         return error_response(

@@ -134,6 +134,14 @@ class Quote(Document):
     version: str  # "<deleted 0|1>|<time of the current version>|<edit wamid>": compares as text
 
 
+class TemplateRef(Document):
+    """Which approved template an agent's message was, as it was when sent."""
+
+    name: str
+    language: str
+    category: str
+
+
 class MessageDocument(Document):
     type: Literal["message"] = "message"
     conversation_id: str
@@ -162,6 +170,7 @@ class MessageDocument(Document):
     client_message_id: str | None = None
     request_hash: str | None = None
     raw: dict[str, Any] | None = None  # only for what the code does not model
+    template: TemplateRef | None = None  # kind "template": `text` holds it as the customer reads it
     # Messages in context (shared/conversations/in_context.py). An edit, revoke or reaction is `hidden`
     # from the history (shown on its own only while its target is unknown); its effect is on the target:
     edited: bool | None = None  # text/caption replaced; earlier versions in details.history
@@ -197,6 +206,17 @@ class IdentityChange(Document):
     at: str
 
 
+class InboundRef(Document):
+    """The customer's newest message (not an edit, reaction or notice): what a read receipt or a
+    typing indicator is sent on (shared/conversations/agent_signals.py), kept here by the ingest so
+    finding it costs no query."""
+
+    id: str
+    wamid: str
+    at: str  # ISO 8601, from Meta
+    sort_key: str  # the history's order: the newest has the largest
+
+
 class ConversationDocument(Document):
     type: Literal["conversation"] = "conversation"
     id: str = CONVERSATION_DOCUMENT_ID
@@ -218,6 +238,17 @@ class ConversationDocument(Document):
     marketing_opt_out: bool | None = None
     marketing_preference_at: str | None = None
     identity_changes: list[IdentityChange] | None = None
+    # Read receipts and typing (shared/conversations/agent_signals.py): the customer's newest message,
+    # when the agent side read up to which message (what "unread" is measured against), and the last
+    # typing indicator (at most one per 20 s, whichever instance serves the call).
+    last_inbound: InboundRef | None = None
+    agent_read_at: str | None = None
+    agent_read_message_id: str | None = None
+    last_typing_at: str | None = None
+    # When the linked record's owner was last told of unread messages (shared/dataverse/notifications.py).
+    notified_at: str | None = None
+    # Customer messages since the agent side last read (the inbox's badge): +1 per new one, 0 on a read.
+    unread_count: int | None = None
 
 
 class ReceiptDocument(Document):

@@ -15,6 +15,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from shared.conversations.agent_signals import inbound_ref, newer_inbound
 from shared.conversations.documents import (
     ConversationDocument,
     Direction,
@@ -36,12 +37,13 @@ from shared.conversations.mirror_timing import AT_ONCE, MirrorTiming, status_mat
 from shared.conversations.ports import ConversationStore, Doc, QueuePublisher
 from shared.conversations.preferences import PreferenceItem, with_preference
 from shared.conversations.pricing import filled, meta_conversation_of, pricing_of
-from shared.conversations.queue_messages import MediaCopyRequest, MirrorRequest
+from shared.conversations.queue_messages import MediaCopyRequest, MirrorRequest, NotifyRequest
 from shared.conversations.rejections import rejected_document
 from shared.conversations.session_window import closed_by_meta, opens_window, refreshed_session, window_start
 from shared.conversations.status import StatusState, advance, merge
 from shared.storage.names import DATAVERSE_MIRROR_QUEUE, MEDIA_INBOUND_QUEUE
 from shared.telemetry import record_message, record_rejected_item
+from shared.templates.catalog import invalidate as invalidate_templates
 from shared.whatsapp.graph_errors import WINDOW_CLOSED
 from shared.whatsapp.webhook_models import (
     Contact,
@@ -95,6 +97,11 @@ class IngestPlan:
     statuses: list[StatusItem] = field(default_factory=list)
     preferences: list[PreferenceItem] = field(default_factory=list)
     rejected: list[RejectedItem] = field(default_factory=list)
+    # WhatsApp Business Accounts whose templates changed (`message_template_status_update`).
+    template_accounts: list[str] = field(default_factory=list)
+
+
+TEMPLATE_STATUS_FIELD = "message_template_status_update"
 
 
 @dataclass
@@ -124,6 +131,9 @@ def plan(parsed: ParsedWebhook) -> IngestPlan:
     for preferences in parsed.preferences:
         for preference in preferences.preferences:
             _plan_preference(result, preferences.phone_number_id, preferences.waba_id, preference)
+    accounts = (e.waba_id for e in parsed.account_events if e.field == TEMPLATE_STATUS_FIELD)
+    # entry.id names the account; only an id of digits can name a cache partition.
+    result.template_accounts = list(dict.fromkeys(a for a in accounts if a and a.isascii() and a.isdigit()))
     return result
 
 
@@ -299,11 +309,13 @@ class WebhookIngest:
         queue: QueuePublisher,
         clock: Clock = utc_now,
         mirror_timing: MirrorTiming = AT_ONCE,
+        notify_after: timedelta | None = None,
     ):
         self.store = store
         self.queue = queue
         self.clock = clock
         self.mirror_timing = mirror_timing
+        self.notify_after = notify_after  # None: no D365 notification of unread messages
         self.identities = IdentityResolver(store)
 
     def ingest(self, work: IngestPlan) -> IngestReport:
@@ -320,6 +332,8 @@ class WebhookIngest:
         for rejected in work.rejected:
             self._reject(rejected)
             report.rejected += 1
+        for account in work.template_accounts:  # the next read of its templates asks Meta afresh
+            invalidate_templates(self.store, account, self.clock())
         return report
 
     def _filed_at_home(self, work: IngestPlan) -> IngestPlan:
@@ -373,7 +387,7 @@ class WebhookIngest:
                     customer_id=customer,
                 )
             )
-        return IngestPlan(messages, statuses, preferences, work.rejected)
+        return IngestPlan(messages, statuses, preferences, work.rejected, work.template_accounts)
 
     def _identity_change(self, doc: MessageDocument) -> None:
         """A number, user id or identity change: recorded on the home, the new id made an alias."""
@@ -451,7 +465,7 @@ class WebhookIngest:
         elif opens_window(doc):
             self._refresh_session(doc)
         self._identity_change(doc)
-        self._touch_conversation(doc, item.contact)
+        self._touch_conversation(doc, item.contact, created)
         self.queue.send(
             DATAVERSE_MIRROR_QUEUE,
             MirrorRequest(conversation_id=doc.conversation_id, id=doc.id),
@@ -461,6 +475,10 @@ class WebhookIngest:
             self.queue.send(
                 DATAVERSE_MIRROR_QUEUE, MirrorRequest(conversation_id=doc.conversation_id, id=changed)
             )
+        if self.notify_after is not None and doc.direction == "inbound" and opens_window(doc):
+            # Due once the agent side had time to read it (shared/dataverse/notifications.py).
+            notify = NotifyRequest(conversation_id=doc.conversation_id, message_id=doc.id, notify=True)
+            self.queue.send(DATAVERSE_MIRROR_QUEUE, notify, self.notify_after)
         if copies_media and doc.media is not None and doc.media.meta_media_id:
             self.queue.send(
                 MEDIA_INBOUND_QUEUE,
@@ -495,7 +513,12 @@ class WebhookIngest:
 
         self.store.update(doc.conversation_id, "session", change)
 
-    def _touch_conversation(self, doc: MessageDocument, contact: Contact | None) -> None:
+    def _touch_conversation(
+        self, doc: MessageDocument, contact: Contact | None, created: bool = True
+    ) -> None:
+        """The conversation's profile, preview, newest customer message and unread count (a retry of
+        a stored message counts nothing twice)."""
+
         def change(current: Doc | None) -> Doc | None:
             conv = (
                 ConversationDocument.model_validate(current)
@@ -528,6 +551,10 @@ class WebhookIngest:
                     "last_message_direction": doc.direction,
                 }
                 updates.update({k: v for k, v in latest.items() if getattr(conv, k) != v})
+            if (newest := newer_inbound(conv.last_inbound, doc)) is not None:  # read receipts, typing
+                updates["last_inbound"] = newest
+            if created and inbound_ref(doc) is not None:  # the inbox's unread count; a read resets it
+                updates["unread_count"] = (conv.unread_count or 0) + 1
             if current is not None and not updates:
                 return None
             return conv.model_copy(update=updates).to_document()

@@ -51,6 +51,20 @@ class ConversationStore(Protocol):
         """Messages newest first by `sortKey`, strictly before the `before` sort key when given."""
         ...
 
+    def list_conversations(
+        self,
+        phone_number_id: str,
+        limit: int,
+        after: tuple[str, str] | None = None,
+        *,
+        unread_only: bool = False,
+        inbound_since: str | None = None,
+    ) -> list[Doc]:
+        """A business number's conversation documents, most recent activity first (ties by id), after
+        the `(lastMessageAt, conversationId)` keyset; only those with unread customer messages, or
+        whose customer wrote at or after `inbound_since`, when asked."""
+        ...
+
     def list_changed(self, partition: str, since: int, limit: int) -> list[Doc]:
         """Messages written or changed at or after `since` (the store's own clock, Unix seconds),
         newest first; each carries that time as `_ts`."""

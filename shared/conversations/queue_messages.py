@@ -29,6 +29,16 @@ class BackfillRequest(QueueMessage):
     backfill: Literal[True]
 
 
+class NotifyRequest(QueueMessage):
+    """Tell the linked record's owner if this customer message is still unread (`dataverse-mirror`,
+    queued hidden for DATAVERSE_NOTIFY_AFTER_SECONDS). `notify` is required, so no other body reads
+    as one."""
+
+    conversation_id: str
+    message_id: str
+    notify: Literal[True]
+
+
 class MediaCopyRequest(QueueMessage):
     """Copy this inbound message's media from Meta into Blob Storage (`media-inbound`)."""
 

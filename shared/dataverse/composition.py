@@ -8,6 +8,7 @@ from shared.config import get_settings
 from shared.dataverse import announce_mirror_state
 from shared.dataverse.client import DataverseClient
 from shared.dataverse.mirror import DataverseMirror
+from shared.dataverse.notifications import UnreadNotifier
 from shared.dataverse.regarding import PhoneDirectory, RegardingResolver
 from shared.dataverse.schema import TableNames
 from shared.dataverse.tokens import token_provider_for
@@ -29,6 +30,17 @@ def get_mirror() -> DataverseMirror | None:
     )
 
 
+@lru_cache(maxsize=1)
+def get_notifier() -> UnreadNotifier | None:
+    """None when the mirror or notifications are off (`DATAVERSE_NOTIFY_AFTER_SECONDS` 0)."""
+    settings = get_settings()
+    mirror = get_mirror()
+    if mirror is None or settings.DATAVERSE_NOTIFY_AFTER_SECONDS <= 0:
+        return None
+    return UnreadNotifier(mirror.store, mirror.client)
+
+
 def reset() -> None:
     """Forget the mirror (tests change the environment between cases)."""
     get_mirror.cache_clear()
+    get_notifier.cache_clear()

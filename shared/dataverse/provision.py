@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import re
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -186,6 +187,7 @@ class ProvisioningReport:
     created_columns: list[str] = field(default_factory=list)
     updated_columns: list[str] = field(default_factory=list)
     granted_read_to: list[str] = field(default_factory=list)
+    notifications_enabled_in: list[str] = field(default_factory=list)
     published: bool = False
 
     @property
@@ -193,6 +195,7 @@ class ProvisioningReport:
         return (
             self.created_table
             or self.created_relationship
+            or bool(self.notifications_enabled_in)
             or bool(self.created_columns or self.updated_columns or self.granted_read_to)
         )
 
@@ -210,6 +213,7 @@ class SchemaProvisioner:
         grant_read_to: Sequence[str] = (),
         read_depth: str = "Local",
         sleep: Callable[[float], None] = time.sleep,
+        notifications_in: Sequence[str] = (),
     ):
         """`grant_read_to` names security roles that get Read on the table at `read_depth` (a
         PrivilegeDepth name): a new table is in no role, so agents would see no row on the Timeline."""
@@ -224,6 +228,7 @@ class SchemaProvisioner:
         self.read_depth = read_depth
         self.sleep = sleep
         self.headers = {"MSCRM.SolutionUniqueName": solution} if solution else {}
+        self.notifications_in = tuple(notifications_in)
 
     @property
     def _entity_path(self) -> str:
@@ -270,6 +275,7 @@ class SchemaProvisioner:
             if not self.dry_run:
                 self._lengthen_description()
         self._grant_read(report)
+        self._enable_notifications(report)
         if not self.dry_run:
             # Always: a run that died after a change but before publishing is finished by the next.
             entity = f"<entity>{self.table.logical_name}</entity>"
@@ -442,6 +448,20 @@ class SchemaProvisioner:
         except DataverseNotFound:
             return None
 
+    def _enable_notifications(self, report: ProvisioningReport) -> None:
+        """Turns on in-app notifications in the named model-driven apps (the app setting
+        `AllowNotificationsEarlyAccess`, which the maker portal shows as "In-app notifications"), as
+        Microsoft's page did it before the designer had the switch: `SaveSettingValue` with the app's
+        unique name (Send in-app notifications within model-driven apps,
+        https://learn.microsoft.com/power-apps/developer/model-driven-apps/clientapi/send-in-app-notifications).
+        Saving the same value again changes nothing, so a re-run is harmless."""
+        for app in self.notifications_in:
+            self.say(f"turn on in-app notifications in app {app}")
+            report.notifications_enabled_in.append(app)
+            if not self.dry_run:
+                body = {"AppUniqueName": app, "SettingName": "AllowNotificationsEarlyAccess", "Value": "true"}
+                self._metadata("POST", "SaveSettingValue", body, in_solution=False)
+
     # --- who may read the rows ------------------------------------------------------------------
 
     def _grant_read(self, report: ProvisioningReport) -> None:
@@ -510,7 +530,8 @@ class SchemaProvisioner:
 APPLICATION_USER_NEEDS = (
     "the app's application user also needs the Delegate role (prvActOnBehalfOfAnotherUser) and Read "
     "on Contact and Lead at Organization depth: the chat panel's routes read the agent's record as the "
-    "agent, and without it they answer 503 not_configured"
+    "agent, and without it they answer 503 not_configured; and Create and Read on Notification "
+    "(appnotification) at Business Unit depth or more, to tell record owners of unread messages"
 )
 
 
@@ -537,7 +558,17 @@ def main(argv: Sequence[str] | None = None, client: DataverseClient | None = Non
         default="business-unit",
         help="how far that Read reaches: rows of the user's business unit (default) or every row",
     )
+    parser.add_argument(
+        "--enable-notifications-in",
+        default="",
+        metavar="APPS",
+        help="comma-separated unique names of model-driven apps in which to turn on in-app "
+        "notifications (the unread-message notifications need it), e.g. msdynce_saleshub",
+    )
     args = parser.parse_args(argv)
+    apps = [a.strip() for a in args.enable_notifications_in.split(",") if a.strip()]
+    if any(not re.fullmatch(r"[A-Za-z][A-Za-z0-9_]{0,99}", app) for app in apps):
+        parser.error("--enable-notifications-in takes apps' unique names (letters, digits, _)")
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     settings = Settings()
     if args.url:
@@ -556,6 +587,7 @@ def main(argv: Sequence[str] | None = None, client: DataverseClient | None = Non
         dry_run=args.dry_run,
         grant_read_to=[r.strip() for r in args.grant_read_to.split(",") if r.strip()],
         read_depth=READ_DEPTHS[args.read_depth],
+        notifications_in=apps,
     )
     try:
         provisioner.run()

@@ -123,6 +123,40 @@ class CosmosConversationStore:
             [{"name": "@limit", "value": limit}, {"name": "@since", "value": since}],
         )
 
+    def list_conversations(
+        self,
+        phone_number_id: str,
+        limit: int,
+        after: tuple[str, str] | None = None,
+        *,
+        unread_only: bool = False,
+        inbound_since: str | None = None,
+    ) -> list[Doc]:
+        """A business number's conversations, most recent activity first (ties by id), after the
+        `(lastMessageAt, conversationId)` keyset when given. A cross-partition query: the inbox's, and
+        served by the composite index infra/app/cosmos.bicep declares for this ORDER BY."""
+        where = "c.type = 'conversation' AND c.phoneNumberId = @number AND IS_DEFINED(c.lastMessageAt)"
+        parameters: list[dict[str, Any]] = [
+            {"name": "@limit", "value": limit},
+            {"name": "@number", "value": phone_number_id},
+        ]
+        if unread_only:
+            where += " AND c.unreadCount > 0"
+        if inbound_since is not None:
+            where += " AND c.lastInbound.at >= @since"
+            parameters.append({"name": "@since", "value": inbound_since})
+        if after is not None:
+            where += " AND (c.lastMessageAt < @at OR (c.lastMessageAt = @at AND c.conversationId < @id))"
+            parameters += [{"name": "@at", "value": after[0]}, {"name": "@id", "value": after[1]}]
+        query = (
+            f"SELECT TOP @limit * FROM c WHERE {where} "  # noqa: S608 - constants only
+            "ORDER BY c.lastMessageAt DESC, c.conversationId DESC"
+        )
+        with _unavailable_on_azure_errors("query"):
+            return list(
+                self.container.query_items(query, parameters=parameters, enable_cross_partition_query=True)
+            )
+
     def list_messages(self, partition: str, limit: int, before: str | None) -> list[Doc]:
         # Keyset pagination on sortKey: cheap at any depth, unlike OFFSET (which the emulator lacks too).
         # `hidden` (set only when true): an edit, revoke or reaction applied to its target, which shows

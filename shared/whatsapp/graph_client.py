@@ -24,11 +24,22 @@ from tenacity import (
 from shared.config import LOOPBACK_HOSTS, META_MEDIA_HOSTS, media_hosts
 from shared.media.inbound_copy import MediaUrlRefused
 from shared.whatsapp.graph_errors import GraphError
-from shared.whatsapp.graph_models import MediaLocation, SendMessageRequest, SendMessageResponse, UploadedMedia
+from shared.whatsapp.graph_models import (
+    MediaLocation,
+    SendMessageRequest,
+    SendMessageResponse,
+    TemplatesPage,
+    UploadedMedia,
+)
+from shared.whatsapp.status_models import MarkReadRequest, MarkReadResponse, TypingIndicator
 
 log = logging.getLogger(__name__)
 ModelT = TypeVar("ModelT", bound=BaseModel)
 PAIR_RATE_LIMIT = 131056
+# What the template catalog reads of each template (Graph returns only `id` and a few by default).
+TEMPLATE_FIELDS = "id,name,language,status,category,parameter_format,components"
+TEMPLATES_PER_PAGE = 100
+MAX_TEMPLATE_PAGES = 100  # 10,000 templates: past any account's limit, short of an endless loop
 _jitter = wait_random_exponential(multiplier=0.5, max=8)
 
 
@@ -134,6 +145,21 @@ class GraphClient:
         )
         return response
 
+    def mark_read(self, phone_number_id: str, wamid: str, typing: bool) -> None:
+        """Marks the customer's message `wamid` (and every earlier one) read; with `typing`, also shows
+        the typing indicator. Raises GraphError when Meta refused it or could not be reached.
+
+        A receipt shown twice changes nothing on the phone, so Meta's temporary failures are retried as
+        for sends; a read timeout is not (the agent is waiting, and the next call sends it again)."""
+        body = MarkReadRequest(message_id=wamid, typing_indicator=TypingIndicator() if typing else None)
+
+        def once() -> None:
+            response = self._request("POST", self.messages_url(phone_number_id), json=body.to_json())
+            if not self._parse(response, MarkReadResponse).success:
+                raise GraphError(response.status_code, reason="WhatsApp answered success: false")
+
+        self._retrying()(once)
+
     def upload_media(self, phone_number_id: str, content: bytes, mime_type: str, filename: str) -> str:
         """Uploads a file to Meta (kept 30 days) and returns the media id to send it by.
 
@@ -162,6 +188,37 @@ class GraphClient:
 
         location: MediaLocation = self._retrying()(once)
         return location
+
+    def message_templates(self, waba_id: str) -> list[dict[str, Any]]:
+        """Every template of the WhatsApp Business Account, as Meta describes them, all pages.
+
+        `paging.next` is followed only on the Graph host this client calls (it carries the token);
+        any other next page, or one seen before, ends the read with a GraphError."""
+        url: str | None = f"{self.base_url}/{self.api_version}/{waba_id}/message_templates"
+        params: dict[str, str] | None = {"fields": TEMPLATE_FIELDS, "limit": str(TEMPLATES_PER_PAGE)}
+        found: list[dict[str, Any]] = []
+        seen: set[str] = set()
+        for _ in range(MAX_TEMPLATE_PAGES):
+            assert url is not None
+            page: TemplatesPage = self._retrying()(self._templates_page, url, params)
+            found += page.data
+            url, params = page.paging.next if page.paging else None, None
+            if url is None:
+                return found
+            if not self._on_graph_host(url) or url in seen:
+                raise GraphError(200, reason="Meta's next page of templates is not a new Graph API URL")
+            seen.add(url)
+        raise GraphError(200, reason=f"more than {MAX_TEMPLATE_PAGES} pages of templates")
+
+    def _templates_page(self, url: str, params: dict[str, str] | None) -> TemplatesPage:
+        return self._parse(self._request("GET", url, params=params), TemplatesPage)
+
+    def _on_graph_host(self, url: str) -> bool:
+        try:
+            theirs, ours = urlsplit(url), urlsplit(self.base_url)
+            return (theirs.scheme, theirs.netloc, theirs.port) == (ours.scheme, ours.netloc, ours.port)
+        except ValueError:
+            return False
 
     def download(self, url: str, chunk_size: int = 1024 * 1024) -> Iterator[bytes]:
         """Streams a media URL's bytes with the bearer token; memory stays at one chunk.

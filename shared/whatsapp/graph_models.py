@@ -9,7 +9,7 @@ status webhooks; §3.5, [STATUS]). The tests validate every body sent against th
 from __future__ import annotations
 
 import re
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
@@ -62,6 +62,54 @@ class ReplyContext(BaseModel):
     message_id: str
 
 
+class TemplateLanguage(BaseModel):
+    """Meta's `LanguageObject`: the document requires `policy`, and "deterministic" is its only value."""
+
+    policy: Literal["deterministic"] = "deterministic"
+    code: str = Field(min_length=1, max_length=20)
+
+
+class TemplateTextParameter(BaseModel):
+    """`TextParameter` (and `ButtonTextParameter`); a named template names it in `parameter_name`."""
+
+    type: Literal["text"] = "text"
+    text: str = Field(min_length=1, max_length=32768)
+    parameter_name: str | None = None
+
+
+class TemplateMediaParameter(BaseModel):
+    """`ImageParameter`, `VideoParameter`, `DocumentParameter`: a media header, by id or link, no caption."""
+
+    type: Literal["image", "video", "document"]
+    image: MediaBody | None = None
+    video: MediaBody | None = None
+    document: MediaBody | None = None
+
+
+class TemplateComponent(BaseModel):
+    """`HeaderComponent`, `BodyComponent` or `ButtonComponent` (a URL button's suffix; `index` 0-9)."""
+
+    type: Literal["header", "body", "button"]
+    sub_type: Literal["url"] | None = None
+    index: str | None = Field(default=None, pattern=r"^[0-9]$")
+    parameters: list[TemplateTextParameter | TemplateMediaParameter] = Field(min_length=1)
+
+
+class TemplateBody(BaseModel):
+    """`TemplateObject`: which approved template, in which language, filled with what."""
+
+    name: str = Field(min_length=1, max_length=512)
+    language: TemplateLanguage
+    components: list[TemplateComponent] | None = None
+
+
+class ReactionBody(BaseModel):
+    """`ReactionMessage.reaction`: an empty emoji removes the business's reaction."""
+
+    message_id: str
+    emoji: str
+
+
 class SendMessageRequest(BaseModel):
     """`to` (a phone number) or `recipient` (a business-scoped user id); when both are given Meta
     uses `to` (§0, [BSUID])."""
@@ -72,13 +120,15 @@ class SendMessageRequest(BaseModel):
     recipient_type: Literal["individual"] = "individual"
     to: E164Phone | None = None
     recipient: BusinessScopedUserId | None = None
-    type: Literal["text", "image", "document", "audio", "video", "sticker"]
+    type: Literal["text", "image", "document", "audio", "video", "sticker", "template", "reaction"]
     text: TextBody | None = None
     image: MediaBody | None = None
     document: MediaBody | None = None
     audio: MediaBody | None = None
     video: MediaBody | None = None
     sticker: MediaBody | None = None
+    template: TemplateBody | None = None
+    reaction: ReactionBody | None = None
     context: ReplyContext | None = None
     # Echoed in every status webhook: lets a status find its message even if the wamid was never recorded.
     biz_opaque_callback_data: str | None = Field(default=None, max_length=512)
@@ -134,6 +184,20 @@ class UploadedMedia(BaseModel):
 
     model_config = ConfigDict(extra="allow")
     id: str
+
+
+class TemplatesPaging(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    next: str | None = None
+
+
+class TemplatesPage(BaseModel):
+    """One page of `GET /{waba-id}/message_templates`: the templates as Meta describes them (read by
+    shared/templates), and `paging.next` while more follow."""
+
+    model_config = ConfigDict(extra="allow")
+    data: list[dict[str, Any]]
+    paging: TemplatesPaging | None = None
 
 
 class MediaLocation(BaseModel):
