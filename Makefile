@@ -50,6 +50,7 @@ bench: install
 	$(BIN)/python -m benchmarks.send_path
 	$(BIN)/python -m benchmarks.media_upload
 	$(BIN)/python -m benchmarks.dataverse_mirror
+	$(BIN)/python -m benchmarks.inbox
 
 # make customer-says WA=15551234567 TEXT="Hi"  or  FILE=photo.jpg (needs `make run` in another terminal);
 # NEW_NUMBER=<digits> (or NEW_USER_ID=US.…) changes the customer's number first, MARKETING=stop|resume

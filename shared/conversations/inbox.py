@@ -5,8 +5,8 @@ the preview, `lastInbound` (the customer's newest message, for the window), and 
 new customer message, 0 when an agent's panel sends the read receipt). So the inbox is one
 cross-partition query over conversation documents, ordered by `(lastMessageAt, conversationId)`
 with a composite index, and paged by that keyset: no second copy of the data to keep in step, at
-the cost of a fan-out to every physical partition (one while the container is small; see
-docs/api.md for the measured request count).
+the cost of a fan-out to every physical partition (one while the container is small;
+`benchmarks/inbox.py` measures it).
 """
 
 from __future__ import annotations
