@@ -18,6 +18,7 @@ from shared.conversations.documents import (
     SessionDocument,
     conversation_id,
 )
+from shared.conversations.poll_cursor import BadPollCursor, PollCursor
 from shared.conversations.session_window import is_active
 from shared.services import Services
 
@@ -25,8 +26,6 @@ DEFAULT_PAGE = 50
 MAX_PAGE = 200
 # ASCII digits only (`str.isdigit` also accepts `²` and other scripts' digits, which `int` refuses).
 _PAGE_SIZE = re.compile(r"[0-9]{1,3}")
-# A pollCursor is Cosmos's `_ts` (Unix seconds): 12 digits reach the year 33658.
-_POLL_CURSOR = re.compile(r"[0-9]{1,12}")
 _SORT_KEY = re.compile(r"[0-9]{11}-[0-9]{20}")
 _MAX_CURSOR = 64  # an encoded sort key is 44 characters
 
@@ -95,19 +94,14 @@ def session_status(
     return guarded(authorization, services, answer)
 
 
-def _poll_cursor(rows: list[dict[str, Any]], since: int = 0) -> str:
-    """The `changedSince` for the next poll: the newest write seen. Any later change is written at or
-    after it, by the store's clock, so `_ts >= cursor` cannot miss one (repeats merge by id)."""
-    return str(max([since, *(int(row.get("_ts", 0)) for row in rows)]))
-
-
-def _since(params: Mapping[str, str]) -> int | None:
+def _since(params: Mapping[str, str]) -> PollCursor | None:
     raw = params.get("changedSince")
     if raw is None or raw == "":
         return None
-    if not _POLL_CURSOR.fullmatch(raw):
-        raise BadRequest("changedSince is not a pollCursor this API returned")
-    return int(raw)
+    try:
+        return PollCursor.decode(raw)
+    except BadPollCursor as error:
+        raise BadRequest(str(error)) from None
 
 
 def history(
@@ -119,18 +113,24 @@ def history(
         limit = _page_size(params)
         since = _since(params)
         if since is not None:  # a poll: only what changed, new messages and new ticks alike
-            rows = services.store.list_changed(conv, since, limit)
-            page, more = rows, False
+            rows = services.store.list_changed(conv, since.ts, limit + 1, since.seen)
+            changed, more = rows[:limit], len(rows) > limit
+            cursor = since.after(changed)
+            # Newest first like a page; `next`, while more changes wait, is where to poll again at once.
+            page = sorted(changed, key=lambda row: str(row.get("sortKey", "")), reverse=True)
+            following = cursor.encode() if more else None
         else:
             before = decode_cursor(params["before"]) if params.get("before") else None
             rows = services.store.list_messages(conv, limit + 1, before)
             page, more = rows[:limit], len(rows) > limit
+            following = encode_cursor(page[-1]["sortKey"]) if more and page else None
+            cursor = PollCursor(0).after(page)
         return json_response(
             200,
             {
                 "messages": [message_view(row, media_urls(services)) for row in page],
-                "next": encode_cursor(page[-1]["sortKey"]) if more and page else None,
-                "pollCursor": _poll_cursor(page, since or 0),
+                "next": following,
+                "pollCursor": cursor.encode(),
             },
         )
 

@@ -298,9 +298,9 @@ def build_document() -> dict[str, Any]:
                             "name": "changedSince",
                             "in": "query",
                             "required": False,
-                            "schema": {"type": "string", "pattern": "^[0-9]{1,12}$"},
+                            "schema": {"type": "string", "maxLength": 8000, "pattern": "^[A-Za-z0-9_-]+$"},
                             "description": "A `pollCursor` from an earlier answer: only messages written or "
-                            "changed since then (up to `limit`), newest first.",
+                            "changed since then (up to `limit`), newest first; `next` is set while more wait.",
                         },
                     ],
                     "responses": {

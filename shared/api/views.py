@@ -199,11 +199,15 @@ class MessageView(ApiModel):
 
 class MessagesPage(ApiModel):
     messages: list[MessageView] = Field(description="Newest first.")
-    next: str | None = Field(description="Pass as `before` for the next (older) page; null on the last page.")
+    next: str | None = Field(
+        description="A page: pass as `before` for the next (older) page; null on the last page. A poll "
+        "(`changedSince`): more changes wait than `limit` held; poll again at once with this as "
+        "`changedSince`."
+    )
     poll_cursor: str = Field(
         alias="pollCursor",
         description="Pass as `changedSince` to get only the messages written or changed since this answer "
-        "(new messages and new ticks): one small request per poll.",
+        "(new messages and new ticks): one small request per poll, nothing dropped, nothing sent twice.",
     )
 
 

@@ -65,9 +65,10 @@ class ConversationStore(Protocol):
         whose customer wrote at or after `inbound_since`, when asked."""
         ...
 
-    def list_changed(self, partition: str, since: int, limit: int) -> list[Doc]:
+    def list_changed(self, partition: str, since: int, limit: int, seen: tuple[str, ...] = ()) -> list[Doc]:
         """Messages written or changed at or after `since` (the store's own clock, Unix seconds),
-        newest first; each carries that time as `_ts`."""
+        oldest change first, leaving out the versions whose `_etag` is in `seen` (already read in
+        second `since`); each carries that time as `_ts`."""
         ...
 
 

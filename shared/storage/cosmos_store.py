@@ -114,13 +114,20 @@ class CosmosConversationStore:
         )
         return found[0] if found else None
 
-    def list_changed(self, partition: str, since: int, limit: int) -> list[Doc]:
+    def list_changed(self, partition: str, since: int, limit: int, seen: tuple[str, ...] = ()) -> list[Doc]:
         # `_ts` is Cosmos's own write time, so no clock of ours can skew a poll; it is indexed by default.
+        # Oldest first, so a poll that stops at `limit` resumes there; `seen` (the `_etag`s of the
+        # versions already read in second `since`) keeps that second from being sent twice.
+        where = "c.conversationId = @partition AND c.type = 'message' AND NOT IS_DEFINED(c.hidden) AND "
+        where += "(c._ts > @since OR (c._ts = @since AND NOT ARRAY_CONTAINS(@seen, c._etag)))"
         return self._query(
             partition,
-            "SELECT TOP @limit * FROM c WHERE c.conversationId = @partition AND c.type = 'message' "
-            "AND NOT IS_DEFINED(c.hidden) AND c._ts >= @since ORDER BY c.sortKey DESC",
-            [{"name": "@limit", "value": limit}, {"name": "@since", "value": since}],
+            f"SELECT TOP @limit * FROM c WHERE {where} ORDER BY c._ts ASC",  # noqa: S608 - constants only
+            [
+                {"name": "@limit", "value": limit},
+                {"name": "@since", "value": since},
+                {"name": "@seen", "value": list(seen)},
+            ],
         )
 
     def list_conversations(
