@@ -300,7 +300,8 @@ def build_document() -> dict[str, Any]:
                             "required": False,
                             "schema": {"type": "string", "maxLength": 8000, "pattern": "^[A-Za-z0-9_-]+$"},
                             "description": "A `pollCursor` from an earlier answer: only messages written or "
-                            "changed since then (up to `limit`), newest first; `next` is set while more wait.",
+                            "changed since then (up to `limit`), newest first; `next` is set while more "
+                            "wait.",
                         },
                     ],
                     "responses": {
