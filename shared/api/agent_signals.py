@@ -8,12 +8,13 @@ from collections.abc import Mapping
 from pydantic import Field
 
 from shared.api.guard import AgentRequest, conversation_request, guarded
+from shared.api.meta_errors import credentials_refused, rate_limited
 from shared.api.responses import ApiResponse, error_response, json_response
 from shared.api.views import ApiModel
 from shared.auth.entra import Principal
 from shared.conversations.agent_signals import AgentSignals, SignalFailed, WindowClosed
 from shared.services import Services
-from shared.whatsapp.graph_errors import AUTH_PROBLEMS, THROTTLED, WINDOW_CLOSED, GraphError
+from shared.whatsapp.graph_errors import WINDOW_CLOSED, GraphError
 
 WINDOW_CLOSED_MESSAGE = (
     "This customer's 24-hour session has ended: you can only reply within 24 hours of the customer's "
@@ -97,21 +98,11 @@ def meta_failure(error: GraphError, what: str) -> ApiResponse:
             f"WhatsApp refused the {what}: more than 24 hours have passed since the customer's last "
             f"message (WhatsApp code {code}).",
         )
-    if code in THROTTLED:
-        wait = 60 if code in (4, 80007) else 5
-        limited = {
-            "code": "rate_limited",
-            "message": f"WhatsApp is rate limiting this number ({reason}); try again shortly.",
-            "retryAfterSeconds": wait,  # also in the body: browsers cannot read Retry-After across origins
-        }
-        return json_response(429, {"error": limited}, {"Retry-After": str(wait)})
-    if code in AUTH_PROBLEMS:
-        return error_response(
-            502,
-            "whatsapp_auth_failed",
-            f"WhatsApp refused this app's credentials (code {code}). An administrator must renew "
-            f"WHATSAPP_ACCESS_TOKEN or the app's permissions; no {what} was sent.",
-        )
+    if (limited := rate_limited(code, reason, "this number")) is not None:
+        body, headers = limited
+        return json_response(429, {"error": body}, headers)
+    if (refused := credentials_refused(code, f"no {what}")) is not None:
+        return json_response(502, {"error": refused})
     if code is None or error.transient:
         return error_response(502, "whatsapp_unavailable", f"WhatsApp did not take the {what}: {reason}.")
     return error_response(422, "rejected_by_whatsapp", f"WhatsApp refused the {what} (code {code}): {reason}")

@@ -10,6 +10,7 @@ from pydantic import ValidationError
 
 from shared.api.conversations import media_urls, message_view
 from shared.api.guard import BadRequest, conversation_request, guarded
+from shared.api.meta_errors import credentials_refused, rate_limited
 from shared.api.responses import ApiResponse, error_response, json_response
 from shared.auth.entra import Principal
 from shared.conversations.commands import AnySendCommand, parse_send_command
@@ -30,7 +31,7 @@ from shared.conversations.send import (
 from shared.services import Services
 from shared.templates.catalog import CatalogUnavailable
 from shared.templates.filling import TemplateParameterError
-from shared.whatsapp.graph_errors import AUTH_PROBLEMS, BSUID_NOT_SUPPORTED, THROTTLED, WINDOW_CLOSED
+from shared.whatsapp.graph_errors import BSUID_NOT_SUPPORTED, WINDOW_CLOSED
 
 WINDOW_CLOSED_MESSAGE = (
     "This customer's 24-hour session has ended: you can only reply within 24 hours of the customer's "
@@ -66,22 +67,11 @@ def failure_response(error: MessageError, message: dict[str, object]) -> ApiResp
         return error_response(409, "session_inactive", WINDOW_CLOSED_MESSAGE)
     if code == MARKETING_STOPPED:  # Meta knew of the opt-out before its webhook reached us
         return error_response(409, "marketing_opt_out", MARKETING_OPT_OUT_MESSAGE)
-    if code in THROTTLED:
-        wait = 60 if code in (4, 80007) else 5
-        limited = {
-            "code": "rate_limited",
-            "message": f"WhatsApp is rate limiting sends ({reason}); try again shortly.",
-            "retryAfterSeconds": wait,  # also in the body: browsers cannot read Retry-After across origins
-        }
-        return json_response(429, {"error": limited} | body_message, {"Retry-After": str(wait)})
-    if code in AUTH_PROBLEMS:
-        operator = (
-            f"WhatsApp refused this app's credentials (code {code}). An administrator must renew "
-            "WHATSAPP_ACCESS_TOKEN or the app's permissions; nothing was sent."
-        )
-        return json_response(
-            502, {"error": {"code": "whatsapp_auth_failed", "message": operator}} | body_message
-        )
+    if (limited := rate_limited(code, reason, "sends")) is not None:
+        body, headers = limited
+        return json_response(429, {"error": body} | body_message, headers)
+    if (refused := credentials_refused(code, "nothing")) is not None:
+        return json_response(502, {"error": refused} | body_message)
     if code is None or error.retryable:
         return json_response(
             502,
