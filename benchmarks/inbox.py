@@ -7,7 +7,7 @@ CONVERSATIONS customers each write once (one in three has been read by an agent 
 the webhook as in production; then the inbox route is called in-process for its first page, a
 following page, and the `waiting` and `open` filters. Requests are counted at the SDK transport;
 request units are Cosmos DB's `x-ms-request-charge` answer header as the emulator reports it (the
-emulator's charge is not Azure's: README "Inbox" has the estimate).
+emulator's charge is not Azure's: docs/api.md "Inbox" has the estimate).
 """
 
 from __future__ import annotations

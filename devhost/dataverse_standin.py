@@ -1172,7 +1172,7 @@ def mirror_for(
 # The agent the demo records belong to: rows of their customers' messages are owned by this agent's
 # systemuser, as in an environment where agents own their contacts and leads.
 LOCAL_AGENT_OBJECT_ID = "7f3e2d1c-0b9a-4f8e-8d7c-6b5a4f3e2d1c"
-# The sandbox's demo customer (README, "Try the whole chat loop"), on the contact the chat panel's
+# The sandbox's demo customer (docs/local-development.md), on the contact the chat panel's
 # harness sits on by default (pcf/harness: `record=contact:3f2504e0-...`), in a usual D365 spelling.
 DEMO_CONTACT_ID = "3f2504e0-4f89-11d3-9a0c-0305e82c3301"
 DEMO_CONTACT_PHONE = "+1 555-123-4567"

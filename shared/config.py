@@ -53,7 +53,7 @@ def media_hosts(configured: str, graph_base_url: str) -> frozenset[str]:
 
 
 class Settings(BaseSettings):
-    """Every setting the README's table names; names match the environment variables exactly."""
+    """Every setting docs/settings.md names; names match the environment variables exactly."""
 
     model_config = SettingsConfigDict(case_sensitive=True, extra="ignore", populate_by_name=True)
 

@@ -50,7 +50,7 @@ from shared.storage.names import DATAVERSE_MIRROR_QUEUE
 from tests.api import deliver
 from tests.payloads import inbound, message, new_wamid
 
-ADA = "15551234567"  # the sandbox's demo customer (README), on the demo contact
+ADA = "15551234567"  # the sandbox's demo customer (docs/local-development.md), on the demo contact
 GRACE = "15552345678"  # the demo lead
 
 
@@ -188,7 +188,7 @@ def test_the_local_stand_in_is_seeded_with_the_demo_customers_owned_by_the_local
     for wrong in ({"objectId": "x"}, {"objectId": None}, [oid], "not json"):
         answer = requests.post(f"{serving.url}/standin/users", json=wrong, timeout=5)
         assert answer.status_code == 400, wrong
-    # What README says to run: curl's -d is form-encoded unless told otherwise; JSON is read anyway.
+    # As docs/local-development.md runs it: curl's -d is form-encoded by default; JSON is read anyway.
     added = requests.post(f"{serving.url}/standin/users", data=f'{{"objectId": "{oid.upper()}"}}', timeout=5)
     assert added.status_code == 201
     assert added.json()["azureactivedirectoryobjectid"] == oid
@@ -283,7 +283,7 @@ def test_a_customer_message_is_mirrored_into_the_local_dataverse_with_the_fixed_
     )
     # Every request, provisioning and mirror alike, carried the fixed local token and nothing else.
     assert {s.headers.get("Authorization") for s in dataverse.seen} == {f"Bearer {LOCAL_DATAVERSE_TOKEN}"}
-    # And the rows are there to look at, as README says.
+    # And the rows are there to look at, as docs/local-development.md says.
     shown = requests.get(f"{dataverse.url}/standin/rows", timeout=5).json()[dataverse.table.entity_set]
     assert {r["wa_wamid"] for r in shown} >= {ada_says, grace_says}
     listed = raw(dataverse, "GET", dataverse.table.entity_set, bearer=LOCAL_DATAVERSE_TOKEN)

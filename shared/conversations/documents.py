@@ -1,4 +1,4 @@
-"""The documents of the `conversations` container (README: "Data in Cosmos DB"), one partition each."""
+"""The documents of the `conversations` container (docs/architecture.md, "Data in Cosmos DB"), one partition each."""
 
 from __future__ import annotations
 
