@@ -1,4 +1,4 @@
-"""The documents of the `conversations` container (docs/architecture.md, "Data in Cosmos DB"), one partition each."""
+"""The documents of the `conversations` container, one partition each (docs/architecture.md)."""
 
 from __future__ import annotations
 
