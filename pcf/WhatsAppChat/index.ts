@@ -7,6 +7,7 @@ import { noSignIn } from "./auth/tokenSource";
 import { ChatPanel, type ChatPanelProps } from "./components/ChatPanel";
 import { agentLoginHint, regardingRecord } from "./host/recordContext";
 import { type ControlSettings, readSettings, settingsKey } from "./host/settings";
+import { loadStrings } from "./strings/strings";
 
 /**
  * The PCF entry point: a virtual control (React and Fluent UI v9 come from the platform). It reads
@@ -21,6 +22,9 @@ export class WhatsAppChat implements ComponentFramework.ReactControl<IInputs, IO
 
   public updateView(context: ComponentFramework.Context<IInputs>): React.ReactElement {
     const parameters = context.parameters;
+    // The panel's words from the platform's strings file (WhatsAppChat.1033.resx and its translations).
+    const resources = context.resources as ComponentFramework.Resources | undefined;
+    loadStrings(resources ? (key) => resources.getString(key) : undefined);
     const read = readSettings({
       apiBaseUrl: parameters.apiBaseUrl?.raw ?? null,
       apiApplicationId: parameters.apiApplicationId?.raw ?? null,
@@ -39,6 +43,7 @@ export class WhatsAppChat implements ComponentFramework.ReactControl<IInputs, IO
       devMode: "settings" in read && read.settings.mode === "dev",
       height: "settings" in read ? read.settings.panelHeight : undefined,
       theme: context.fluentDesignLanguage?.tokenTheme as Theme | undefined,
+      recordFacts: { firstName: parameters.firstName?.raw ?? undefined },
     };
     if ("problem" in read) return React.createElement(ChatPanel, { ...props, setupProblem: read.problem });
     return React.createElement(ChatPanel, { ...props, api: this.client(read.settings, context) });

@@ -2,8 +2,9 @@
  * A test page for the control outside D365: it builds the PCF context a form would pass (the phone
  * column and the control's properties, dev mode on) and renders what the real control's updateView
  * returns. Query: ?phone=15551234567&api=http://127.0.0.1:7071/api&poll=2&height=720, and optionally
- * record=lead:<guid> (the form's record; `none` for a host that names none; default a contact) and
- * theme=dark (D365's dark theme, as the platform passes it).
+ * record=lead:<guid> (the form's record; `none` for a host that names none; default a contact),
+ * firstName=Ada (the record's first name column, bound to the control; empty for a record without one)
+ * and theme=dark (D365's dark theme, as the platform passes it).
  */
 import * as ReactDOM from "react-dom";
 import { webDarkTheme } from "@fluentui/react-components";
@@ -23,6 +24,7 @@ function whole(raw: string | null): ComponentFramework.PropertyTypes.WholeNumber
 
 const parameters: IInputs = {
   phoneNumber: text(query.get("phone")),
+  firstName: text(query.get("firstName")),
   apiBaseUrl: text(query.get("api")),
   apiApplicationId: text(null),
   clientId: text(null),

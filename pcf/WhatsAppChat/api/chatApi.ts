@@ -1,5 +1,16 @@
 import { ApiError, errorFromAnswer } from "./apiError";
-import type { ChatMessage, MessagesPage, Regarding, SendMessageCommand, SessionStatus, UploadResult } from "./contract";
+import type {
+  ChatMessage,
+  MessageTemplate,
+  MessagesPage,
+  ReadAnswer,
+  Regarding,
+  SendMessageCommand,
+  SessionStatus,
+  TemplatesAnswer,
+  TypingAnswer,
+  UploadResult,
+} from "./contract";
 import type { TokenSource } from "../auth/tokenSource";
 
 export interface ChatApiOptions {
@@ -38,8 +49,14 @@ interface RequestPlan {
   timeoutMs: number;
 }
 
+/** Send answers the message as stored; an answer that wraps it (`{"message": …}`) is read the same. */
+function storedMessage(answer: ChatMessage | { message: ChatMessage }): ChatMessage {
+  return "message" in answer && typeof answer.message === "object" && answer.message !== null && !("id" in answer) ? answer.message : (answer as ChatMessage);
+}
+
 /**
- * The chat panel's calls to the HTTP API: session, history, send, upload. Each carries `regarding`,
+ * The chat panel's calls to the HTTP API: session, history, send, upload, the business number's
+ * approved templates, read receipts and the typing indicator. Each carries `regarding`,
  * the record the panel sits on, so the API can check the agent may see it (and the number is its).
  */
 export class ChatApi {
@@ -67,9 +84,10 @@ export class ChatApi {
     });
   }
 
-  /** The record goes in the query from the body's `regarding`, so the two are always the same. */
-  send(customer: string, command: SendMessageCommand): Promise<ChatMessage> {
-    return this.request<ChatMessage>({
+  /** The record goes in the query from the body's `regarding`, so the two are always the same. A
+   * template (`type: "template"`) or a reaction (`type: "reaction"`) goes the same way as a message. */
+  async send(customer: string, command: SendMessageCommand): Promise<ChatMessage> {
+    const answer = await this.request<ChatMessage | { message: ChatMessage }>({
       method: "POST",
       path: this.conversation(customer, "messages"),
       regarding: command.regarding,
@@ -77,6 +95,23 @@ export class ChatApi {
       contentType: "application/json",
       timeoutMs: SEND_TIMEOUT_MS,
     });
+    return storedMessage(answer);
+  }
+
+  /** The business number's approved templates, sorted by name then language. */
+  async templates(regarding?: Regarding): Promise<MessageTemplate[]> {
+    const answer = await this.request<TemplatesAnswer>({ method: "GET", path: "/templates", regarding, timeoutMs: READ_TIMEOUT_MS });
+    return Array.isArray(answer.templates) ? answer.templates : [];
+  }
+
+  /** Marks the customer's newest message read at WhatsApp (the customer sees blue ticks); a second call with nothing newer sends nothing. */
+  read(customer: string, regarding?: Regarding): Promise<ReadAnswer> {
+    return this.request<ReadAnswer>({ method: "POST", path: this.conversation(customer, "read"), regarding, timeoutMs: READ_TIMEOUT_MS });
+  }
+
+  /** Shows the customer "typing…" (WhatsApp keeps it up to 25 s, or until the reply arrives). */
+  typing(customer: string, regarding?: Regarding): Promise<TypingAnswer> {
+    return this.request<TypingAnswer>({ method: "POST", path: this.conversation(customer, "typing"), regarding, timeoutMs: READ_TIMEOUT_MS });
   }
 
   /** Signs the agent in interactively (a popup); call it straight from a click. */
@@ -91,13 +126,15 @@ export class ChatApi {
     return this.request<UploadResult>({ method: "POST", path: "/media", regarding, body: form, timeoutMs: UPLOAD_TIMEOUT_MS });
   }
 
-  private conversation(customer: string, leaf: "session" | "messages"): string {
+  private conversation(customer: string, leaf: "session" | "messages" | "read" | "typing"): string {
     return `/conversations/${encodeURIComponent(customer)}/${leaf}`;
   }
 
   private url(plan: RequestPlan): string {
     const query = new URLSearchParams();
-    const number = plan.path.startsWith("/conversations/") ? { phoneNumberId: this.options.phoneNumberId } : {};
+    // The business number: a conversation's, and whose templates.
+    const aboutNumber = plan.path.startsWith("/conversations/") || plan.path === "/templates";
+    const number = aboutNumber ? { phoneNumberId: this.options.phoneNumberId } : {};
     const all = { ...number, regarding: regardingParameter(plan.regarding), ...plan.query };
     for (const [name, value] of Object.entries(all)) {
       if (value !== undefined && value !== "") query.set(name, value);

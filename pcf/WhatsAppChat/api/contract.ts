@@ -7,8 +7,11 @@ export type Direction = "inbound" | "outbound";
 
 export type MessageStatus = "received" | "accepted" | "sent" | "delivered" | "read" | "played" | "failed";
 
-/** What Send accepts as `type`. */
-export type SendType = "text" | "image" | "document" | "audio" | "video";
+/** What Send accepts as `type`: a message the agent writes, an approved template, or a reaction. */
+export type SendType = "text" | "image" | "document" | "audio" | "video" | "template" | "reaction";
+
+/** The composer's media types. */
+export type MediaSendType = "image" | "document" | "audio" | "video";
 
 /** What an upload can turn out to be (the type is sniffed from the bytes). */
 export type UploadKind = "image" | "video" | "audio" | "document" | "sticker";
@@ -19,6 +22,8 @@ export interface SessionStatus {
   lastInboundAt: string | null;
   /** The customer asked not to get marketing messages (templates); replies are not affected. Absent when false. */
   marketingOptOut?: boolean | null;
+  /** When the agent side last marked the customer's messages read (ISO 8601): newer inbound messages are unread. */
+  agentReadAt?: string | null;
 }
 
 export interface MediaInfo {
@@ -49,7 +54,9 @@ export type ReactionFrom = "customer" | "business";
 /** One emoji reaction on a message; each side has at most one per message. */
 export interface Reaction {
   emoji: string;
-  from: ReactionFrom;
+  /** Whose it is; an answer may say it as `direction` instead (outbound: the business's). */
+  from?: ReactionFrom | null;
+  direction?: Direction | null;
   /** ISO 8601. */
   at: string;
 }
@@ -130,6 +137,15 @@ export interface ChatMessage {
   /** The customer came from a click-to-WhatsApp ad. */
   referral?: Referral | null;
   referredProduct?: ReferredProduct | null;
+  /** A template message (kind "template"): which one; `text` is what the customer got, rendered. */
+  template?: SentTemplate | null;
+}
+
+/** Which approved template a message was sent from. */
+export interface SentTemplate {
+  name: string;
+  language: string;
+  category?: string | null;
 }
 
 export interface MessagesPage {
@@ -147,8 +163,86 @@ export interface SendMessageCommand {
   mediaUrl?: string;
   caption?: string;
   filename?: string;
+  template?: TemplateSend;
+  reaction?: ReactionSend;
   clientMessageId?: string;
   regarding?: Regarding;
+}
+
+// Templates (GET /api/templates, and Send with `type: "template"`).
+
+export type TemplateCategory = "UTILITY" | "MARKETING" | "AUTHENTICATION";
+export type TemplateParameterType = "text" | "image" | "video" | "document";
+
+/** One value a template needs: a `{{first_name}}` (NAMED) or `{{1}}` (POSITIONAL) in its header, body or a button, or a media header. */
+export interface TemplateParameter {
+  component: "header" | "body" | "button";
+  /** NAMED templates: the parameter's name. */
+  name: string | null;
+  /** POSITIONAL templates: 1-based, as in `{{1}}`. */
+  index: number | null;
+  /** Button parameters: which button (0-based, as Meta counts them). */
+  buttonIndex: number | null;
+  type: TemplateParameterType;
+  /** The example Meta approved the template with. */
+  example: string | null;
+}
+
+/** A part of a template as Meta returns it (only what the panel reads; the rest passes through). */
+export interface TemplateComponent {
+  type: string;
+  format?: string;
+  text?: string;
+  buttons?: { type: string; text?: string; url?: string; phone_number?: string; [other: string]: unknown }[];
+  [other: string]: unknown;
+}
+
+export interface MessageTemplate {
+  name: string;
+  language: string;
+  category: TemplateCategory | (string & Record<never, never>);
+  status: string;
+  parameterFormat: "POSITIONAL" | "NAMED";
+  components: TemplateComponent[];
+  parameters: TemplateParameter[];
+  /** The header, body and footer text joined by a blank line, with their `{{…}}` placeholders. */
+  preview: string;
+}
+
+export interface TemplatesAnswer {
+  templates: MessageTemplate[];
+}
+
+/** A header's, or the body's, values: in order (POSITIONAL) or by name (NAMED); a media header takes one of our uploads. */
+export type TemplateValues = string[] | Record<string, string> | [{ mediaUrl: string }];
+
+export interface TemplateSend {
+  name: string;
+  language: string;
+  parameters: {
+    header?: TemplateValues;
+    body?: TemplateValues;
+    /** A button's dynamic part (a URL's suffix, a code to copy). */
+    buttons?: { index: number; value: string }[];
+  };
+}
+
+/** The agent's reaction to a message of this conversation; `emoji: ""` takes it away. */
+export interface ReactionSend {
+  messageId: string;
+  emoji: string;
+}
+
+/** POST .../read: marks the newest inbound message read at WhatsApp (blue ticks for the customer). */
+export interface ReadAnswer {
+  sent: boolean;
+  messageId: string | null;
+  agentReadAt: string | null;
+}
+
+/** POST .../typing: WhatsApp shows the customer "typing…" (at most one per 20 s). */
+export interface TypingAnswer {
+  sent: boolean;
 }
 
 export interface UploadResult {
@@ -188,7 +282,14 @@ export type ApiErrorCode =
   /** 503: Dynamics 365 could not be asked whether the agent may see the record; transient. */
   | "access_check_unavailable"
   /** 409: this clientMessageId was sent before with a different body. */
-  | "client_message_id_reused";
+  | "client_message_id_reused"
+  // Templates (issue 14).
+  /** 409: a marketing template to a customer who asked WhatsApp to stop marketing messages. */
+  | "marketing_opt_out"
+  /** 400: no approved template of that name and language for the business number. */
+  | "template_not_found"
+  /** 502: Meta did not give the templates and none are cached. */
+  | "meta_unavailable";
 
 /** Every error body: `{"error": {"code", "message"}}`; failed sends also carry the message as stored.
  * `code` is one of {@link ApiErrorCode}, or one added later (the panel words unknown codes generically). */

@@ -1,14 +1,18 @@
 import { ApiError } from "../api/apiError";
 import type { ChatApi } from "../api/chatApi";
-import type { Regarding } from "../api/contract";
+import type { Regarding, UploadKind } from "../api/contract";
 import { attemptIdFor, attemptKey, draftProblem, isSendable, newAttemptId, sendCommand, uploadProblem } from "../model/draft";
-import { type Activity, describeProblem } from "../model/problemWording";
-import { sessionIsBehind } from "../model/sessionWindow";
+import { type Activity, type AgentNotice, describeProblem } from "../model/problemWording";
+import { canReactTo, reactionToSend } from "../model/reactions";
+import { typingDue, unreadInbound } from "../model/readReceipts";
+import { canReply, replyWindow, sessionIsBehind } from "../model/sessionWindow";
 import { pollMissedMessages } from "../model/polling";
+import { type RecordFacts, findTemplate, missingFields, prefillValues, templateCommand, templateFields } from "../model/templates";
+import { type StringKey, localize } from "../strings/strings";
 import { type ChatAction, type ChatState, canPoll } from "./chatState";
 
 /** The API calls the panel makes (the real client, or a fake in tests). */
-export type ChatService = Pick<ChatApi, "session" | "messages" | "send" | "upload" | "signIn">;
+export type ChatService = Pick<ChatApi, "session" | "messages" | "send" | "upload" | "signIn" | "templates" | "read" | "typing">;
 
 /** The first page and a refresh; older pages load on demand with the same size. */
 export const PAGE_SIZE = 30;
@@ -26,7 +30,17 @@ export interface ChatControllerDeps {
   state: () => ChatState;
   now?: () => Date;
   attemptId?: () => string;
+  /** What the form's record says about the customer (its first name), for prefilling a template. */
+  recordFacts?: () => RecordFacts | undefined;
 }
+
+const MEDIA_WORD: Record<UploadKind, StringKey> = {
+  image: "Template_MediaFile_image",
+  video: "Template_MediaFile_video",
+  document: "Template_MediaFile_document",
+  audio: "Template_MediaFile_audio",
+  sticker: "Template_MediaFile_sticker",
+};
 
 /**
  * What the panel does with the API: load, refresh, poll, load older, upload, send. Each call turns
@@ -37,6 +51,12 @@ export class ChatController {
   private stopped = false;
   private polling = false;
   private sending = false;
+  private sendingTemplate = false;
+  private loadingTemplates = false;
+  /** The customer message a read receipt was asked for: at most one per message. */
+  private readFor: string | undefined;
+  /** When the last typing indicator was asked for (ms): at most one per 20 s. */
+  private typingAt: number | undefined;
   private readonly now: () => Date;
   private readonly attemptId: () => string;
 
@@ -170,5 +190,154 @@ export class ChatController {
     }
     // The id went with another message before: the history shows what became of that one.
     if (checkEarlierAttempt) await this.poll();
+  }
+
+  // Templates: allowed whether the 24-hour window is open or closed.
+
+  /** "Send a template": the picker opens; the business number's templates load the first time. */
+  async openTemplates(): Promise<void> {
+    if (this.deps.state().refused) return;
+    this.dispatch({ type: "templatesOpened" });
+    const { picker } = this.deps.state();
+    if (picker.templates === undefined || picker.loadProblem) await this.loadTemplates();
+  }
+
+  closeTemplates(): void {
+    this.dispatch({ type: "templatesClosed" });
+  }
+
+  async loadTemplates(): Promise<void> {
+    if (this.loadingTemplates || this.deps.state().refused) return;
+    this.loadingTemplates = true;
+    this.dispatch({ type: "templatesLoading" });
+    try {
+      const templates = await this.deps.api.templates(this.deps.regarding);
+      this.dispatch({ type: "templatesLoaded", templates });
+    } catch (error) {
+      if (!this.refusedBy(error, "loadingTemplates")) this.dispatch({ type: "templatesFailed", notice: describeProblem(error, "loadingTemplates") });
+    } finally {
+      this.loadingTemplates = false;
+    }
+  }
+
+  /** A template from the list: its fields, with what the record knows (the first name) filled in. */
+  chooseTemplate(key: string): void {
+    const template = findTemplate(this.deps.state().picker.templates, key);
+    if (!template) return;
+    const { values, prefilled } = prefillValues(template, this.deps.recordFacts?.());
+    this.dispatch({ type: "templateChosen", key, values, prefilled });
+  }
+
+  /** A media header's file, through the same upload as the composer's; it must be what the header takes. */
+  async uploadTemplateMedia(key: string, file: File): Promise<void> {
+    const { picker, refused } = this.deps.state();
+    const template = findTemplate(picker.templates, picker.chosen);
+    const field = template ? templateFields(template).find((candidate) => candidate.key === key) : undefined;
+    if (picker.uploading || refused || !field?.media) return;
+    this.dispatch({ type: "templateMediaStarted" });
+    try {
+      const upload = await this.deps.api.upload(file, file.name, this.deps.regarding);
+      if (upload.kind === field.media) {
+        this.dispatch({ type: "templateMediaUploaded", key, upload });
+      } else {
+        const notice: AgentNotice = {
+          intent: "error",
+          title: localize("Template_WrongFile", localize(MEDIA_WORD[field.media]), upload.filename, localize(MEDIA_WORD[upload.kind])),
+          detail: localize("Template_WrongFileDetail"),
+          code: "wrong_header_file",
+        };
+        this.dispatch({ type: "templateMediaFailed", notice });
+      }
+    } catch (error) {
+      if (!this.refusedBy(error, "uploading")) this.dispatch({ type: "templateMediaFailed", notice: describeProblem(error, "uploading") });
+    }
+  }
+
+  /**
+   * Send template: the chosen template with every field filled in. As with a message, pressing it again
+   * after an unclear failure reuses the clientMessageId, and only for the very same template and values.
+   */
+  async sendTemplate(): Promise<void> {
+    const { picker, refused } = this.deps.state();
+    const template = findTemplate(picker.templates, picker.chosen);
+    if (!template || picker.sending || this.sendingTemplate || refused || missingFields(template, picker.values).length > 0) return;
+    const { customer, regarding } = this.deps;
+    const attemptFor = JSON.stringify({ customer, body: templateCommand(template, picker.values, "", regarding) });
+    const attemptId = picker.attemptId !== undefined && picker.attemptFor === attemptFor ? picker.attemptId : this.attemptId();
+    this.sendingTemplate = true;
+    this.dispatch({ type: "templateSendStarted", attemptId, attemptFor });
+    let checkEarlierAttempt = false;
+    try {
+      const message = await this.deps.api.send(customer, templateCommand(template, picker.values, attemptId, regarding));
+      this.dispatch({ type: "templateSent", message, now: this.now() });
+    } catch (error) {
+      if (!this.refusedBy(error, "sendingTemplate")) {
+        this.dispatch({ type: "templateSendFailed", attemptId, error, notice: describeProblem(error, "sendingTemplate"), now: this.now() });
+        checkEarlierAttempt = error instanceof ApiError && error.code === "client_message_id_reused";
+      }
+    } finally {
+      this.sendingTemplate = false;
+    }
+    if (checkEarlierAttempt) await this.poll();
+  }
+
+  // Reactions, read receipts, typing.
+
+  /**
+   * The agent's reaction to a customer's message: the chosen emoji, or none when it is already theirs.
+   * Shown on the bubble at once; put back as it was if the API refuses it.
+   */
+  async react(messageId: string, emoji: string): Promise<void> {
+    const state = this.deps.state();
+    const target = state.timeline.find((message) => message.id === messageId);
+    if (state.refused || state.reactingTo !== undefined || !target || !canReactTo(target)) return;
+    const chosen = reactionToSend(target, emoji);
+    this.dispatch({ type: "reactionStarted", messageId, emoji: chosen, now: this.now() });
+    const { customer, regarding } = this.deps;
+    try {
+      const answer = await this.deps.api.send(customer, {
+        type: "reaction",
+        reaction: { messageId: target.id, emoji: chosen },
+        clientMessageId: this.attemptId(),
+        ...(regarding ? { regarding } : {}),
+      });
+      this.dispatch({ type: "reactionSent", messageId, message: answer, now: this.now() });
+    } catch (error) {
+      if (!this.refusedBy(error, "reacting")) {
+        this.dispatch({ type: "reactionFailed", messageId, previous: target.reactions, error, notice: describeProblem(error, "reacting") });
+      }
+    }
+  }
+
+  /**
+   * The panel shows a customer message the agent side has not read (newer than the session's
+   * `agentReadAt`): tell WhatsApp it was read, once per message. Call it only while the panel is visible.
+   */
+  async markRead(): Promise<void> {
+    const state = this.deps.state();
+    if (!state.loaded || state.loading || state.refused) return;
+    const unread = unreadInbound(state.timeline, state.session);
+    if (!unread || unread.id === this.readFor) return;
+    this.readFor = unread.id;
+    try {
+      const answer = await this.deps.api.read(this.deps.customer, this.deps.regarding);
+      this.dispatch({ type: "readMarked", agentReadAt: answer.agentReadAt });
+    } catch (error) {
+      // Blue ticks are a courtesy: a failure is not worth the agent's attention (a refusal is).
+      this.refusedBy(error, "polling");
+    }
+  }
+
+  /** The agent is typing in the composer: "typing…" for the customer, at most once per 20 s, within the window. */
+  async typing(): Promise<void> {
+    const state = this.deps.state();
+    const now = this.now();
+    if (!state.loaded || state.refused || !canReply(replyWindow(state.session, now)) || !typingDue(this.typingAt, now.getTime())) return;
+    this.typingAt = now.getTime();
+    try {
+      await this.deps.api.typing(this.deps.customer, this.deps.regarding);
+    } catch (error) {
+      this.refusedBy(error, "polling");
+    }
   }
 }

@@ -1,8 +1,10 @@
 import type { ApiError } from "../api/apiError";
-import type { ChatMessage, MessagesPage, SessionStatus } from "../api/contract";
+import type { ChatMessage, MessagesPage, Reaction, SessionStatus } from "../api/contract";
 import { type Draft, EMPTY_DRAFT, type SendableUpload, draftAfterFailedSend, draftWithUpload, removeMedia } from "../model/draft";
 import type { AgentNotice } from "../model/problemWording";
+import { withAgentReaction } from "../model/reactions";
 import { type Timeline, mergePage, upsertMessage } from "../model/timeline";
+import { CLOSED_PICKER, type TemplatePicker, type TemplatePickerAction, pickerAfterSend, templatePickerReducer } from "./templatePicker";
 
 /** Everything the panel shows, changed only by the actions below (so it is tested without React). */
 export interface ChatState {
@@ -29,6 +31,10 @@ export interface ChatState {
    * of it shows, the composer is gone and polling stops. A Refresh that works clears it.
    */
   refused?: AgentNotice;
+  /** The template picker (the business number's approved templates, what the agent filled in). */
+  picker: TemplatePicker;
+  /** A reaction on its way: the message it is for (one at a time). */
+  reactingTo?: string;
 }
 
 export const INITIAL_STATE: ChatState = {
@@ -41,6 +47,7 @@ export const INITIAL_STATE: ChatState = {
   sending: false,
   uploading: false,
   draft: EMPTY_DRAFT,
+  picker: CLOSED_PICKER,
 };
 
 export type ChatAction =
@@ -63,7 +70,18 @@ export type ChatAction =
   | { type: "sendFailed"; attemptId: string; error: unknown; notice: AgentNotice; now: Date }
   | { type: "draftIncomplete"; notice: AgentNotice }
   | { type: "noticeDismissed" }
-  | { type: "refused"; notice: AgentNotice };
+  | { type: "refused"; notice: AgentNotice }
+  | TemplatePickerAction
+  | { type: "templateSent"; message: ChatMessage; now: Date }
+  | { type: "reactionStarted"; messageId: string; emoji: string; now: Date }
+  | { type: "reactionSent"; messageId: string; message?: ChatMessage; now: Date }
+  | { type: "reactionFailed"; messageId: string; previous: Reaction[] | null | undefined; error: unknown; notice: AgentNotice }
+  | { type: "readMarked"; agentReadAt: string | null };
+
+/** The timeline with one held message changed (nothing when it is not held). */
+function changeMessage(timeline: Timeline, id: string, change: (message: ChatMessage) => ChatMessage): Timeline {
+  return timeline.some((message) => message.id === id) ? timeline.map((message) => (message.id === id ? change(message) : message)) : timeline;
+}
 
 function withStoredFailure(timeline: Timeline, error: unknown, now: Date): Timeline {
   const stored = (error as Partial<ApiError> | undefined)?.storedMessage;
@@ -144,6 +162,47 @@ export function chatReducer(state: ChatState, action: ChatAction): ChatState {
       // Not for this agent, or not this record's number: drop what was shown and stop asking. What
       // they typed stays theirs (a Refresh that works brings the composer back with it).
       return { ...INITIAL_STATE, draft: state.draft, refused: action.notice };
+    case "templateSent":
+      // Accepted: the template shows in the chat with its rendered text, and the picker closes.
+      return { ...state, picker: pickerAfterSend(state.picker), timeline: upsertMessage(state.timeline, action.message, action.now) };
+    case "templateSendFailed": {
+      const code = (action.error as Partial<ApiError> | undefined)?.code;
+      return {
+        ...state,
+        picker: templatePickerReducer(state.picker, action),
+        timeline: withStoredFailure(state.timeline, action.error, action.now),
+        // The API knows better than the session read earlier: the customer opted out of marketing.
+        session: code === "marketing_opt_out" && state.session ? { ...state.session, marketingOptOut: true } : state.session,
+      };
+    }
+    case "reactionStarted":
+      // Shown at once on the bubble; the next poll brings the message as the API keeps it.
+      return {
+        ...state,
+        reactingTo: action.messageId,
+        notice: undefined,
+        timeline: changeMessage(state.timeline, action.messageId, (message) => withAgentReaction(message, action.emoji, action.now)),
+      };
+    case "reactionSent": {
+      const answered = action.message;
+      // The answer is the target as stored (its reactions), or the reaction itself (not a bubble of its own).
+      const timeline = answered && answered.id === action.messageId ? upsertMessage(state.timeline, answered, action.now) : state.timeline;
+      return { ...state, reactingTo: undefined, timeline };
+    }
+    case "reactionFailed": {
+      const windowClosed = (action.error as Partial<ApiError> | undefined)?.code === "session_inactive";
+      return {
+        ...state,
+        reactingTo: undefined,
+        notice: action.notice,
+        timeline: changeMessage(state.timeline, action.messageId, (message) => ({ ...message, reactions: action.previous })),
+        session: windowClosed && state.session ? { ...state.session, active: false } : state.session,
+      };
+    }
+    case "readMarked":
+      return action.agentReadAt && state.session ? { ...state, session: { ...state.session, agentReadAt: action.agentReadAt } } : state;
+    default:
+      return { ...state, picker: templatePickerReducer(state.picker, action) };
   }
 }
 

@@ -8,6 +8,7 @@ import { useInterval, useNow } from "../hooks/useInterval";
 import { useVisible } from "../hooks/useVisible";
 import type { AgentNotice } from "../model/problemWording";
 import { canReply, replyWindow } from "../model/sessionWindow";
+import type { RecordFacts } from "../model/templates";
 import { readingOrder } from "../model/timeline";
 import { chatPaletteStyle, isDarkTheme } from "./chatPalette";
 import { Composer } from "./Composer";
@@ -15,10 +16,10 @@ import { MessageList } from "./MessageList";
 import { NoticeBar } from "./NoticeBar";
 import { PanelHeader } from "./PanelHeader";
 import { Refused } from "./Refused";
+import { TemplatePicker } from "./TemplatePicker";
 import { WindowClosed } from "./WindowClosed";
 
 const useStyles = makeStyles({
-  provider: { height: "100%" },
   panel: {
     display: "flex",
     flexDirection: "column",
@@ -44,13 +45,17 @@ export interface ChatPanelProps {
   pollIntervalMs: number;
   height?: number;
   theme?: Theme;
+  /** What the form's record says about the customer (bound columns), to prefill templates. */
+  recordFacts?: RecordFacts;
 }
 
 /** The chat panel on the Contact and Lead forms. */
 export function ChatPanel(props: ChatPanelProps): React.ReactElement {
   const styles = useStyles();
   return (
-    <FluentProvider theme={props.theme ?? webLightTheme} className={styles.provider} style={props.height ? { height: `${props.height}px` } : undefined}>
+    // The height goes inline: the provider's className also lands on the portals' mount node (menus,
+    // popovers), and a height there would cover the form with the provider's background.
+    <FluentProvider theme={props.theme ?? webLightTheme} style={{ height: props.height ? `${props.height}px` : "100%" }}>
       {props.setupProblem ? (
         <div className={styles.setup}>
           <NoticeBar notice={props.setupProblem} />
@@ -66,12 +71,12 @@ export function ChatPanel(props: ChatPanelProps): React.ReactElement {
   );
 }
 
-function Chat({ customer, api, regarding, devMode, pollIntervalMs, theme }: ChatPanelProps): React.ReactElement {
+function Chat({ customer, api, regarding, devMode, pollIntervalMs, theme, recordFacts }: ChatPanelProps): React.ReactElement {
   const styles = useStyles();
   const dark = isDarkTheme(theme);
   const palette = React.useMemo(() => chatPaletteStyle(dark), [dark]);
   const panel = React.useRef<HTMLDivElement>(null);
-  const [state, actions] = useChat(api, customer, regarding);
+  const [state, actions] = useChat(api, customer, regarding, recordFacts);
   const visible = useVisible(panel);
   // The window closes by itself 24 hours after the customer's last message: redraw then.
   const now = useNow(30_000, state.session?.expiresAt);
@@ -86,6 +91,21 @@ function Chat({ customer, api, regarding, devMode, pollIntervalMs, theme }: Chat
     if (visible && !wasVisible.current && pollable) actions.poll();
     wasVisible.current = visible;
   }, [visible, pollable, actions]);
+
+  // A customer message shows while the panel is visible: its read receipt (once per message; the
+  // controller skips one the agent side has read). Not while the picker covers the chat.
+  const newestId = state.timeline[0]?.id;
+  const pickerOpen = state.picker.open;
+  React.useEffect(() => {
+    if (visible && !pickerOpen) actions.markRead();
+  }, [visible, pickerOpen, newestId, state.loaded, actions]);
+
+  // The picker closed: focus goes back to what opened it ("Send a template", or the composer's menu).
+  const wasOpen = React.useRef(pickerOpen);
+  React.useEffect(() => {
+    if (wasOpen.current && !pickerOpen) panel.current?.querySelector<HTMLElement>("[data-template-opener]")?.focus();
+    wasOpen.current = pickerOpen;
+  }, [pickerOpen]);
 
   const header = (
     <PanelHeader
@@ -118,28 +138,50 @@ function Chat({ customer, api, regarding, devMode, pollIntervalMs, theme }: Chat
           onSignIn={actions.signIn}
         />
       )}
-      <MessageList
-        messages={readingOrder(state.timeline)}
-        now={now}
-        loaded={state.loaded}
-        loadFailed={state.loadFailed}
-        hasOlder={state.olderCursor !== null}
-        loadingOlder={state.loadingOlder}
-        onLoadOlder={actions.loadOlder}
-      />
-      {canReply(reply) ? (
-        <Composer
-          draft={state.draft}
-          sending={state.sending}
-          uploading={state.uploading}
-          onChange={actions.changeDraft}
-          onSend={actions.send}
-          onUpload={actions.upload}
-          onRemoveMedia={actions.removeMedia}
+      {pickerOpen ? (
+        <TemplatePicker
+          picker={state.picker}
+          marketingOptOut={state.session?.marketingOptOut === true}
+          onClose={actions.closeTemplates}
+          onReload={actions.reloadTemplates}
+          onSearch={actions.searchTemplates}
+          onLanguage={actions.chooseLanguage}
+          onChoose={actions.chooseTemplate}
+          onBack={actions.backToTemplates}
+          onChange={actions.changeTemplateValue}
+          onUpload={actions.uploadTemplateMedia}
+          onSend={actions.sendTemplate}
+          onDismissNotice={actions.dismissTemplateNotice}
         />
-      ) : reply.state === "closed" ? (
-        <WindowClosed replyWindow={reply} now={now} keptDraft={state.draft.text} />
-      ) : null}
+      ) : (
+        <>
+          <MessageList
+            messages={readingOrder(state.timeline)}
+            now={now}
+            loaded={state.loaded}
+            loadFailed={state.loadFailed}
+            hasOlder={state.olderCursor !== null}
+            loadingOlder={state.loadingOlder}
+            onLoadOlder={actions.loadOlder}
+            onReact={canReply(reply) ? actions.react : undefined}
+            reactingTo={state.reactingTo}
+          />
+          {canReply(reply) ? (
+            <Composer
+              draft={state.draft}
+              sending={state.sending}
+              uploading={state.uploading}
+              onChange={actions.changeDraft}
+              onSend={actions.send}
+              onUpload={actions.upload}
+              onRemoveMedia={actions.removeMedia}
+              onOpenTemplates={actions.openTemplates}
+            />
+          ) : reply.state === "closed" ? (
+            <WindowClosed replyWindow={reply} now={now} keptDraft={state.draft.text} onOpenTemplates={state.loaded ? actions.openTemplates : undefined} />
+          ) : null}
+        </>
+      )}
     </div>
   );
 }

@@ -1,6 +1,7 @@
 import * as React from "react";
-import { Button, Field, Input, Select, Textarea, makeStyles, tokens } from "@fluentui/react-components";
+import { Button, Field, Input, Menu, MenuItem, MenuList, MenuPopover, MenuTrigger, Select, Textarea, makeStyles, tokens } from "@fluentui/react-components";
 import { type Draft, MAX_CAPTION, MAX_TEXT, type MediaType, editDraft, hasMedia, takesCaption } from "../model/draft";
+import { localize } from "../strings/strings";
 
 const useStyles = makeStyles({
   composer: { display: "flex", flexDirection: "column", gap: "6px", padding: "8px 10px", borderTop: `1px solid ${tokens.colorNeutralStroke2}` },
@@ -9,6 +10,7 @@ const useStyles = makeStyles({
   actions: { display: "flex", gap: "6px", alignItems: "center", flexWrap: "wrap" },
   spacer: { flexGrow: 1 },
   hiddenInput: { display: "none" },
+  plus: { fontSize: "20px", lineHeight: "20px", fontWeight: 400 },
 });
 
 const MEDIA_TYPES: readonly MediaType[] = ["image", "document", "video", "audio"];
@@ -24,10 +26,12 @@ export interface ComposerProps {
   onSend: () => void;
   onUpload: (file: File) => void;
   onRemoveMedia: () => void;
+  /** "Send a template", from the composer's menu. */
+  onOpenTemplates?: () => void;
 }
 
 /** The message box, "use text URL", "upload media file" and Send. Nothing here is cleared until a send succeeds. */
-export function Composer({ draft, sending, uploading, onChange, onSend, onUpload, onRemoveMedia }: ComposerProps): React.ReactElement {
+export function Composer({ draft, sending, uploading, onChange, onSend, onUpload, onRemoveMedia, onOpenTemplates }: ComposerProps): React.ReactElement {
   const styles = useStyles();
   const fileInput = React.useRef<HTMLInputElement>(null);
   const withMedia = hasMedia(draft);
@@ -94,6 +98,27 @@ export function Composer({ draft, sending, uploading, onChange, onSend, onUpload
       </Field>
       <div className={styles.actions}>
         <input ref={fileInput} className={styles.hiddenInput} type="file" accept={ACCEPTED_FILES} aria-label="Media file" onChange={pickedFile} />
+        {onOpenTemplates && (
+          <Menu positioning="above-start">
+            <MenuTrigger disableButtonEnhancement>
+              <Button
+                size="small"
+                appearance="subtle"
+                icon={<span aria-hidden="true" className={styles.plus}>+</span>}
+                aria-label={localize("Composer_Menu")}
+                title={localize("Composer_Menu")}
+                aria-haspopup="menu"
+                disabled={sending}
+                data-template-opener=""
+              />
+            </MenuTrigger>
+            <MenuPopover>
+              <MenuList>
+                <MenuItem onClick={onOpenTemplates}>{localize("Template_Open")}</MenuItem>
+              </MenuList>
+            </MenuPopover>
+          </Menu>
+        )}
         <Button size="small" onClick={() => fileInput.current?.click()} disabled={busy}>
           {uploading ? "Uploading…" : "Upload media file"}
         </Button>

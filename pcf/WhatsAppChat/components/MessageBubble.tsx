@@ -14,18 +14,21 @@ import {
   referralCard,
   referredProductLine,
   showsEdited,
+  templateLabel,
 } from "../model/content";
 import { deliveryOf, failureReason } from "../model/delivery";
+import { agentReaction, canReactTo } from "../model/reactions";
 import { timeOfDay } from "../model/time";
 import { chatVar } from "./chatPalette";
 import { DeliveryTicks } from "./DeliveryTicks";
+import { REACT_VISIBLE, ReactionPicker } from "./ReactionPicker";
 
 const MUTED = "--wa-bubble-muted";
 const LINK = "--wa-bubble-link";
 const muted = `var(${MUTED})`;
 
 const useStyles = makeStyles({
-  row: { display: "flex", margin: "2px 0" },
+  row: { display: "flex", margin: "2px 0", ":hover": { [REACT_VISIBLE]: "1" }, ":focus-within": { [REACT_VISIBLE]: "1" } },
   inboundRow: { justifyContent: "flex-start" },
   outboundRow: { justifyContent: "flex-end" },
   // The bubble and the reaction chips under it.
@@ -124,6 +127,18 @@ const useStyles = makeStyles({
   referralBody: { display: "-webkit-box", WebkitLineClamp: "3", WebkitBoxOrient: "vertical", overflow: "hidden", color: muted, marginTop: "1px" },
   referralLink: { display: "inline-block", marginTop: "2px", fontSize: tokens.fontSizeBase200 },
   product: { display: "block", margin: "0 0 4px", fontSize: tokens.fontSizeBase200, color: muted, whiteSpace: "normal" },
+  // "Template: order_update" above a template's text.
+  templateLabel: {
+    display: "flex",
+    alignItems: "center",
+    gap: "4px",
+    margin: "0 0 3px",
+    fontSize: tokens.fontSizeBase100,
+    lineHeight: tokens.lineHeightBase100,
+    fontWeight: tokens.fontWeightSemibold,
+    color: muted,
+    whiteSpace: "normal",
+  },
   // Reaction chips, overlapping the bubble's lower edge as in WhatsApp.
   reactions: { display: "flex", flexWrap: "wrap", gap: "3px", marginTop: "-6px", padding: "0 8px", position: "relative" },
   chip: {
@@ -296,6 +311,10 @@ export interface MessageBubbleProps {
   onShowMessage?: (id: string) => void;
   /** Just scrolled to from a reply: drawn with a ring for a moment. */
   highlighted?: boolean;
+  /** The agent may react (the window is open): a React button beside each customer message. */
+  onReact?: (messageId: string, emoji: string) => void;
+  /** A reaction is on its way (one at a time). */
+  reacting?: boolean;
 }
 
 /**
@@ -303,7 +322,7 @@ export interface MessageBubbleProps {
  * what it replies to, the ad the customer came from, "edited", and its reactions. A deleted message
  * is a placeholder; a system message a centred line.
  */
-export function MessageBubble({ message, quotedMessage, onShowMessage, highlighted }: MessageBubbleProps): React.ReactElement {
+export function MessageBubble({ message, quotedMessage, onShowMessage, highlighted, onReact, reacting }: MessageBubbleProps): React.ReactElement {
   const styles = useStyles();
   if (isSystemLine(message)) return <SystemLine message={message} />;
   const inbound = message.direction === "inbound";
@@ -314,6 +333,7 @@ export function MessageBubble({ message, quotedMessage, onShowMessage, highlight
   const referral = referralCard(message);
   const product = referredProductLine(message);
   const chips = reactionChips(message);
+  const template = templateLabel(message);
   return (
     <div
       className={mergeClasses(styles.row, inbound ? styles.inboundRow : styles.outboundRow)}
@@ -324,6 +344,12 @@ export function MessageBubble({ message, quotedMessage, onShowMessage, highlight
     >
       <div className={mergeClasses(styles.stack, inbound ? styles.inboundStack : styles.outboundStack, chips.length > 0 && styles.withReactions)}>
         <div className={mergeClasses(styles.bubble, inbound ? styles.inbound : styles.outbound, reason !== undefined && styles.failedBubble, highlighted && styles.highlighted)}>
+          {template && (
+            <span className={styles.templateLabel} data-template-label={message.template?.name ?? ""}>
+              <span aria-hidden="true">▤</span>
+              {template}
+            </span>
+          )}
           {quote && <Quote snippet={quote} onShow={quotedMessage && onShowMessage ? onShowMessage : undefined} />}
           {referral && <Referral card={referral} />}
           {product && (
@@ -350,6 +376,7 @@ export function MessageBubble({ message, quotedMessage, onShowMessage, highlight
         </div>
         {chips.length > 0 && <Reactions chips={chips} />}
       </div>
+      {onReact && canReactTo(message) && <ReactionPicker current={agentReaction(message)} disabled={reacting} onChoose={(emoji) => onReact(message.id, emoji)} />}
     </div>
   );
 }

@@ -39,6 +39,10 @@ export interface MessageListProps {
   hasOlder: boolean;
   loadingOlder: boolean;
   onLoadOlder: () => void;
+  /** The agent may react to the customer's messages (the window is open). */
+  onReact?: (messageId: string, emoji: string) => void;
+  /** The message a reaction is on its way to. */
+  reactingTo?: string;
 }
 
 const NEAR_BOTTOM_PX = 80;
@@ -46,7 +50,7 @@ const NEAR_BOTTOM_PX = 80;
 const HIGHLIGHT_MS = 1_600;
 
 /** The chat history, oldest at the top; it follows new messages while the agent reads the bottom. */
-export function MessageList({ messages, now, loaded, loadFailed, hasOlder, loadingOlder, onLoadOlder }: MessageListProps): React.ReactElement {
+export function MessageList({ messages, now, loaded, loadFailed, hasOlder, loadingOlder, onLoadOlder, onReact, reactingTo }: MessageListProps): React.ReactElement {
   const styles = useStyles();
   const list = React.useRef<HTMLDivElement>(null);
   const atBottom = React.useRef(true);
@@ -130,6 +134,8 @@ export function MessageList({ messages, now, loaded, loadFailed, hasOlder, loadi
             quotedMessage={message.quoted ? byId.get(message.quoted.id) : undefined}
             onShowMessage={showMessage}
             highlighted={highlighted === message.id}
+            onReact={onReact}
+            reacting={reactingTo !== undefined}
           />
         </React.Fragment>
       ))}

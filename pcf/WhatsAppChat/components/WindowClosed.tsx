@@ -1,7 +1,8 @@
 import * as React from "react";
-import { MessageBar, MessageBarBody, MessageBarTitle, Textarea, makeStyles } from "@fluentui/react-components";
+import { Button, MessageBar, MessageBarActions, MessageBarBody, MessageBarTitle, Textarea, makeStyles } from "@fluentui/react-components";
 import { type ReplyWindow, WINDOW_CLOSED_MESSAGE } from "../model/sessionWindow";
 import { whenSaid } from "../model/time";
+import { localize } from "../strings/strings";
 
 const useStyles = makeStyles({
   closed: { display: "flex", flexDirection: "column", gap: "6px", padding: "8px 10px" },
@@ -12,15 +13,33 @@ function lastWrote(closed: ReplyWindow & { state: "closed" }, now: Date): string
   return `The customer last wrote ${whenSaid(closed.lastInboundAt.toISOString(), now)}.`;
 }
 
-/** Instead of the composer while the 24-hour window is closed; a message typed before stays visible. */
-export function WindowClosed({ replyWindow, now, keptDraft }: { replyWindow: ReplyWindow & { state: "closed" }; now: Date; keptDraft: string }): React.ReactElement {
+export interface WindowClosedProps {
+  replyWindow: ReplyWindow & { state: "closed" };
+  now: Date;
+  keptDraft: string;
+  /** "Send a template": an approved template goes whether or not the window is open. */
+  onOpenTemplates?: () => void;
+}
+
+/**
+ * Instead of the composer while the 24-hour window is closed: the validation message stays, with
+ * "Send a template" beside it; a message typed before stays visible.
+ */
+export function WindowClosed({ replyWindow, now, keptDraft, onOpenTemplates }: WindowClosedProps): React.ReactElement {
   const styles = useStyles();
   return (
-    <div className={styles.closed} role="status" data-testid="window-closed">
-      <MessageBar intent="warning" layout="multiline">
+    <div className={styles.closed} data-testid="window-closed">
+      <MessageBar intent="warning" layout="multiline" role="status">
         <MessageBarBody>
           <MessageBarTitle>{WINDOW_CLOSED_MESSAGE}</MessageBarTitle> {lastWrote(replyWindow, now)} Press Refresh when they write again.
         </MessageBarBody>
+        {onOpenTemplates && (
+          <MessageBarActions>
+            <Button size="small" appearance="primary" onClick={onOpenTemplates} title={localize("Template_OpenHint")} data-template-opener="">
+              {localize("Template_Open")}
+            </Button>
+          </MessageBarActions>
+        )}
       </MessageBar>
       {keptDraft.trim() !== "" && <Textarea aria-label="Your unsent message" value={keptDraft} readOnly resize="vertical" />}
     </div>

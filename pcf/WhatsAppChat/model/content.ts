@@ -1,4 +1,6 @@
 import type { ChatMessage, Direction, QuotedMessage, Reaction, ReactionFrom, Referral, ReferredProduct } from "../api/contract";
+import { localize } from "../strings/strings";
+import { reactionSide } from "./reactions";
 
 /**
  * The words a message bubble uses, in one place (the components take them from here): the message's
@@ -77,6 +79,12 @@ function structuredText(message: ChatMessage): BubbleContent {
 
 export function bubbleContent(message: ChatMessage): BubbleContent {
   if (message.deleted) return { type: "deleted", text: BUBBLE_WORDING.deleted };
+  if (message.kind === "template") {
+    // The rendered text; a photo header shows above it once its file is stored.
+    const text = message.text?.trim() ? message.text : kindLabel("template");
+    const url = message.media?.url;
+    return url && message.media?.mimeType?.startsWith("image/") ? { type: "image", url, alt: text, caption: text } : { type: "text", text };
+  }
   if (!MEDIA_KINDS.has(message.kind)) {
     return message.kind === "text" ? { type: "text", text: message.text ?? "" } : structuredText(message);
   }
@@ -128,6 +136,7 @@ const KIND_LABEL: Record<string, string> = {
   interactive: "Message",
   button: "Message",
   text: "Message",
+  template: "Template",
 };
 
 const KIND_ICON: Record<string, string> = { image: "📷", video: "🎥", audio: "🎵", document: "📄", sticker: "🏷️", location: "📍", contacts: "👤", order: "🛒" };
@@ -186,7 +195,7 @@ export function reactionChips(message: ChatMessage): ReactionChip[] {
     groups.set(emoji, [...(groups.get(emoji) ?? []), reaction]);
   }
   return [...groups].map(([emoji, given]) => {
-    const who = [...new Set(given.map((reaction) => BUBBLE_WORDING.reactedBy[reaction.from] ?? reaction.from))].join(" and ");
+    const who = [...new Set(given.map((reaction) => BUBBLE_WORDING.reactedBy[reactionSide(reaction)]))].join(" and ");
     const label = given.length === 1 ? `${emoji} from ${who}` : `${emoji} ${given.length} reactions, from ${who}`;
     return { emoji, count: given.length, label };
   });
@@ -235,4 +244,12 @@ export function referredProductLine(message: ChatMessage): string | undefined {
   if (!product || message.deleted) return undefined;
   const id = product.productRetailerId?.trim();
   return id ? BUBBLE_WORDING.aboutProduct(id) : BUBBLE_WORDING.aboutSomeProduct;
+}
+
+/** "Template: order_update": the small label on a message sent from an approved template. */
+export function templateLabel(message: ChatMessage): string | undefined {
+  if (message.deleted) return undefined;
+  const name = message.template?.name?.trim();
+  if (name) return localize("Template_SentLabel", name);
+  return message.kind === "template" ? kindLabel("template") : undefined;
 }

@@ -1,7 +1,7 @@
 import { ApiError } from "../api/apiError";
-import type { Regarding, SendMessageCommand, SendType, UploadResult } from "../api/contract";
+import type { MediaSendType, Regarding, SendMessageCommand, UploadResult } from "../api/contract";
 
-export type MediaType = Exclude<SendType, "text">;
+export type MediaType = MediaSendType;
 
 /** What the agent has typed and attached: kept until WhatsApp accepts it. */
 export interface Draft {
@@ -165,11 +165,15 @@ const REFUSED_BEFORE_SENDING = new Set([
   "auth_unavailable",
 ]);
 
-/** The draft after a failed send: the text and attachment stay; the attempt id stays while the outcome is open. */
-export function draftAfterFailedSend(draft: Draft, attemptId: string, error: unknown): Draft {
+/** Whether a failed send's clientMessageId goes again with the same message: while its outcome is open, or nothing was looked at. */
+export function keepsAttemptId(error: unknown): boolean {
   const code = error instanceof ApiError ? error.code : "unexpected_answer";
   // After client_message_id_reused the id belongs to an earlier, different message: the next press
   // (the changed message) gets a new one.
-  const keep = OUTCOME_OPEN.has(code) || REFUSED_BEFORE_SENDING.has(code);
-  return keep ? { ...draft, attemptId } : { ...draft, attemptId: undefined, attemptFor: undefined };
+  return OUTCOME_OPEN.has(code) || REFUSED_BEFORE_SENDING.has(code);
+}
+
+/** The draft after a failed send: the text and attachment stay; the attempt id stays while the outcome is open. */
+export function draftAfterFailedSend(draft: Draft, attemptId: string, error: unknown): Draft {
+  return keepsAttemptId(error) ? { ...draft, attemptId } : { ...draft, attemptId: undefined, attemptFor: undefined };
 }

@@ -1,8 +1,14 @@
 import { ApiError } from "../api/apiError";
+import { localize } from "../strings/strings";
 import { WINDOW_CLOSED_MESSAGE } from "./sessionWindow";
 
-/** What the agent was doing when it went wrong. */
-export type Activity = "loading" | "polling" | "sending" | "uploading";
+/** What the agent was doing when it went wrong: a template's send, the template list and a reaction have their own words. */
+export type Activity = "loading" | "polling" | "sending" | "uploading" | "loadingTemplates" | "sendingTemplate" | "reacting";
+
+/** Sending something to the customer: a message, a template or a reaction. */
+function isSend(activity: Activity): boolean {
+  return activity === "sending" || activity === "sendingTemplate" || activity === "reacting";
+}
 
 /** A problem in words an agent understands, and what to do about it. */
 export interface AgentNotice {
@@ -20,9 +26,27 @@ const NOTHING_SENT = "Nothing was sent, and your message is still in the box.";
 const NOT_ALLOWED_REASONS =
   "You may not see this record in Dynamics 365, the customer's number isn't one of its phone numbers, or this chat service doesn't serve the business number.";
 
+/** What became of what the agent was sending. */
+function nothingSent(activity: Activity): string {
+  switch (activity) {
+    case "sendingTemplate":
+      return localize("Problem_TemplateNothingSent");
+    case "reacting":
+      return localize("Problem_Reaction_NotSent");
+    default:
+      return NOTHING_SENT;
+  }
+}
+
 /** What happens next after a problem that passes by itself, per activity. */
 function tryAgain(activity: Activity): string {
   switch (activity) {
+    case "loadingTemplates":
+      return localize("Problem_TemplatesLoad_TryAgain");
+    case "sendingTemplate":
+      return `${localize("Problem_Template_TryAgain")} ${nothingSent(activity)}`;
+    case "reacting":
+      return localize("Problem_Reaction_TryAgain");
     case "loading":
       return "Press Refresh in a moment.";
     case "polling":
@@ -50,8 +74,10 @@ function wording(error: ApiError, activity: Activity): Omit<AgentNotice, "code">
     };
   }
   const server = error.serverMessage;
+  const nothing = nothingSent(activity);
   switch (error.code) {
     case "session_inactive":
+      if (activity === "reacting") return { intent: "warning", title: localize("Problem_Reaction_WindowClosed") };
       return {
         intent: "warning",
         title: WINDOW_CLOSED_MESSAGE,
@@ -63,16 +89,16 @@ function wording(error: ApiError, activity: Activity): Omit<AgentNotice, "code">
       return {
         intent: "warning",
         title: "WhatsApp is busy right now.",
-        detail: `${error.retryAfterSeconds ? `Wait about ${error.retryAfterSeconds} seconds` : "Wait a moment"}, then press Send again. ${NOTHING_SENT}`,
+        detail: `${error.retryAfterSeconds ? `Wait about ${error.retryAfterSeconds} seconds` : "Wait a moment"}, then ${activity === "reacting" ? "try" : "press Send"} again. ${nothing}`,
       };
     case "whatsapp_auth_failed":
       return {
         intent: "error",
         title: "WhatsApp refused this app's credentials.",
-        detail: `Ask your administrator to renew the WhatsApp access token. ${NOTHING_SENT}`,
+        detail: `Ask your administrator to renew the WhatsApp access token. ${nothing}`,
       };
     case "whatsapp_unavailable":
-      return { intent: "error", title: "WhatsApp can't be reached right now.", detail: `Press Send again in a moment. ${NOTHING_SENT}` };
+      return { intent: "error", title: "WhatsApp can't be reached right now.", detail: isSend(activity) && activity !== "sending" ? tryAgain(activity) : `Press Send again in a moment. ${NOTHING_SENT}` };
     case "whatsapp_no_answer":
       return {
         intent: "warning",
@@ -90,6 +116,11 @@ function wording(error: ApiError, activity: Activity): Omit<AgentNotice, "code">
     case "empty_file":
       return { intent: "error", title: "This file is empty.", detail: "Choose another file." };
     case "invalid_request":
+      if (activity === "sendingTemplate") {
+        return { intent: "error", title: localize("Problem_TemplateInvalid_Title"), detail: localize("Problem_TemplateInvalid_Detail", sentence(server)) };
+      }
+      if (activity === "reacting") return { intent: "error", title: localize("Problem_Reaction_Invalid"), detail: server };
+      if (activity === "loadingTemplates") return { intent: "error", title: localize("Problem_TemplatesLoad_Title"), detail: server };
       return activity === "loading" || activity === "polling"
         ? { intent: "error", title: "This record's phone number can't be used for WhatsApp.", detail: server }
         : { intent: "error", title: "Something in this message isn't valid.", detail: `${sentence(server)} ${NOTHING_SENT}` };
@@ -105,7 +136,7 @@ function wording(error: ApiError, activity: Activity): Omit<AgentNotice, "code">
       return {
         intent: "error",
         title: "The chat service's storage isn't answering.",
-        detail: activity === "sending" ? `Try again in a moment. ${NOTHING_SENT}` : "Try again in a moment.",
+        detail: isSend(activity) ? `Try again in a moment. ${nothing}` : "Try again in a moment.",
       };
     case "not_found":
       return { intent: "error", title: "The chat service address is wrong.", detail: "Ask your administrator to check the control's API base URL." };
@@ -114,14 +145,18 @@ function wording(error: ApiError, activity: Activity): Omit<AgentNotice, "code">
       return {
         intent: "error",
         title: "You can't use WhatsApp chat on this record.",
-        detail: `${sentence(server) || NOT_ALLOWED_REASONS}${activity === "sending" ? " Your message wasn't sent." : ""} If this looks wrong, ask your administrator.`,
+        detail: `${sentence(server) || NOT_ALLOWED_REASONS}${isSend(activity) ? " Your message wasn't sent." : ""} If this looks wrong, ask your administrator.`,
       };
     case "not_configured":
+      // For the templates: the business number has no WhatsApp Business Account id set.
+      if (activity === "loadingTemplates") {
+        return { intent: "error", title: localize("Problem_TemplatesNotConfigured_Title"), detail: localize("Problem_TemplatesNotConfigured_Detail") };
+      }
       return {
         intent: "error",
         title: "WhatsApp chat isn't fully set up yet.",
         detail: `An administrator must finish setting up the chat service. ${
-          activity === "sending" ? NOTHING_SENT : activity === "polling" ? "The panel keeps trying." : "Try again later."
+          isSend(activity) ? nothing : activity === "polling" ? "The panel keeps trying." : "Try again later."
         }`,
       };
     case "access_check_unavailable":
@@ -137,21 +172,29 @@ function wording(error: ApiError, activity: Activity): Omit<AgentNotice, "code">
       return {
         intent: "error",
         title: "Can't reach the chat service.",
-        detail:
-          activity === "sending"
-            ? `Check your connection and try again. ${NOTHING_SENT}`
-            : activity === "polling"
-              ? "Check your connection; the panel keeps trying."
+        detail: isSend(activity)
+          ? `Check your connection and try again. ${nothing}`
+          : activity === "polling"
+            ? "Check your connection; the panel keeps trying."
+            : activity === "loadingTemplates"
+              ? localize("Problem_Network_Templates")
               : "Check your connection, then press Refresh.",
       };
     case "timeout":
-      return activity === "sending"
+      return activity === "sending" || activity === "sendingTemplate"
         ? {
             intent: "warning",
             title: "The chat service didn't answer in time, so the message may still arrive.",
             detail: "Check the chat before sending again. Pressing Send again with the same message won't send it twice.",
           }
         : { intent: "error", title: "The chat service didn't answer in time.", detail: "Try again in a moment." };
+    // Templates (issue 14).
+    case "marketing_opt_out":
+      return { intent: "warning", title: localize("Problem_MarketingOptOut_Title"), detail: localize("Problem_MarketingOptOut_Detail") };
+    case "template_not_found":
+      return { intent: "error", title: localize("Problem_TemplateNotFound_Title"), detail: localize("Problem_TemplateNotFound_Detail") };
+    case "meta_unavailable":
+      return { intent: "error", title: localize("Problem_TemplatesUnavailable_Title"), detail: localize("Problem_TemplatesUnavailable_Detail") };
     case "sign_in_popup_blocked":
       return { intent: "error", title: "The sign-in window was blocked.", detail: "Allow pop-ups for this site, then press Refresh." };
     case "sign_in_failed":

@@ -10,9 +10,10 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildHarness } from "../../harness/build.mjs";
 import { type Chromium, launchChromium } from "./chromium";
 import { serveHarness } from "../../harness/serve.mjs";
-import { type LocalApp, customerDeletes, customerSays, customerSendsFile, sentToCustomer, startLocalApp } from "./localApp";
+import { type LocalApp, customerDeletes, customerSays, customerSendsFile, receiptsFor, sentToCustomer, startLocalApp } from "./localApp";
 import { damagedParcelPng, minimalPdf, parcelPng } from "./files";
 import { AD_URL, MEDIA_ORIGIN, contextChat } from "./contextChat";
+import { TEMPLATE_LIST, fakeTemplateApi } from "./templateChat";
 
 const OUTPUT = path.resolve(__dirname, "../../test-output");
 const SCREENSHOT = path.join(OUTPUT, "chat-panel.png");
@@ -22,7 +23,8 @@ const WINDOW_CLOSED = "You can only reply within 24 hours of the customer's last
 // The record the harness puts the panel on (harness/main.ts), as the API's `regarding` parameter.
 const RECORD = "contact:3f2504e0-4f89-11d3-9a0c-0305e82c3301";
 
-/** The wamid of a customer message the journey later deletes. */
+/** The wamid of the customer's first message, and of one the journey later deletes. */
+let questionWamid = "";
 let thanksWamid = "";
 let app: LocalApp;
 let harness: Awaited<ReturnType<typeof serveHarness>>;
@@ -78,7 +80,7 @@ describe.sequential("an agent chats with a customer on WhatsApp from the D365 fo
   });
 
   it("the customer writes; after Refresh their message shows on the left and the composer appears", async () => {
-    await customerSays(app.sandboxUrl, CUSTOMER, "Hi, where is my parcel?");
+    questionWamid = await customerSays(app.sandboxUrl, CUSTOMER, "Hi, where is my parcel?");
     await page.getByRole("button", { name: "Refresh" }).click();
     const question = bubbles("inbound", "Hi, where is my parcel?");
     await question.waitFor();
@@ -94,7 +96,8 @@ describe.sequential("an agent chats with a customer on WhatsApp from the D365 fo
     await sendButton().click();
     const reply = bubbles("outbound", "It ships today!");
     await reply.waitFor();
-    expect(await messageBox().inputValue()).toBe("");
+    // Cleared once Send's answer is in (a poll may show the message a moment before).
+    await expect.poll(() => messageBox().inputValue()).toBe("");
     await reply.locator("[data-delivery=read]").waitFor({ timeout: 20_000 });
     expect(await reply.getByRole("img", { name: "Read" }).isVisible()).toBe(true);
     const { left, right } = await margins(reply);
@@ -153,18 +156,31 @@ describe.sequential("an agent chats with a customer on WhatsApp from the D365 fo
     expect(texts).toHaveLength(2);
   });
 
+  it("told WhatsApp that each customer message shown was read, once, and that the agent was typing, at most every 20 s", async () => {
+    const receipts = await receiptsFor(app.sandboxUrl, CUSTOMER);
+    const reads = receipts.filter((receipt) => !receipt.typing_indicator).map((receipt) => receipt.message_id);
+    expect(reads).toContain(questionWamid); // shown on Refresh
+    expect(reads).toContain(thanksWamid); // shown by a poll while the panel was on screen
+    expect(new Set(reads).size).toBe(reads.length);
+    const typing = receipts.filter((receipt) => receipt.typing_indicator).map((receipt) => receipt.at);
+    expect(typing.length).toBeGreaterThan(0);
+    for (let i = 1; i < typing.length; i++) expect((typing[i] ?? 0) - (typing[i - 1] ?? 0)).toBeGreaterThanOrEqual(20);
+  });
+
   it("looks right: the whole conversation in one screenshot", async () => {
     await page.getByRole("button", { name: "Dismiss" }).click({ timeout: 2_000 }).catch(() => undefined);
     await panel().screenshot({ path: SCREENSHOT });
     expect(pageErrors).toEqual([]);
   });
 
-  it("named the record the panel sits on in every call to the API: session, history, send and upload", () => {
+  it("named the record the panel sits on in every call to the API: session, history, send, upload, read and typing", () => {
     const routes = new Set(apiRequests.map((r) => `${r.method} ${new URL(r.url).pathname.replace(CUSTOMER, "{customer}")}`));
     expect([...routes].sort()).toEqual([
       "GET /api/conversations/{customer}/messages",
       "GET /api/conversations/{customer}/session",
       "POST /api/conversations/{customer}/messages",
+      "POST /api/conversations/{customer}/read",
+      "POST /api/conversations/{customer}/typing",
       "POST /api/media",
     ]);
     const unnamed = apiRequests.filter((r) => new URL(r.url).searchParams.get("regarding") !== RECORD);
@@ -188,6 +204,78 @@ describe.sequential("an agent chats with a customer on WhatsApp from the D365 fo
       expect(Math.abs(left - right)).toBeLessThan(3);
       expect(await systemLine.first().locator("[data-delivery]").count()).toBe(0);
     }
+    expect(pageErrors).toEqual([]);
+  });
+});
+
+// Issue 14: outside the 24-hour window an agent can still send an approved template. Against the real
+// app and the sandbox's templates (devhost/sandbox_templates.py), for a customer who never wrote.
+describe.sequential("an agent sends an approved template while the customer's window is closed", () => {
+  const customer = `1556${String(Date.now()).slice(-7)}`;
+  const picker = (): Locator => page.getByTestId("template-picker");
+
+  it("closed window → pick a template → fill → send → it appears with its rendered text", async () => {
+    const from = apiRequests.length;
+    await page.goto(`${harness.origin}/?phone=${customer}&api=${encodeURIComponent(app.apiUrl)}&poll=2&height=760&firstName=Ada`);
+    await expect.poll(() => page.getByTestId("window-closed").textContent()).toContain(WINDOW_CLOSED);
+    const open = page.getByTestId("window-closed").getByRole("button", { name: "Send a template" });
+    await panel().screenshot({ path: path.join(OUTPUT, "template-window-closed.png") });
+
+    // Pick: the sandbox's approved templates, found by name.
+    await open.click();
+    const search = picker().getByRole("searchbox", { name: "Search templates by name" });
+    await search.waitFor();
+    expect(await search.evaluate((node) => node === document.activeElement)).toBe(true);
+    await picker().getByRole("list", { name: "Approved templates" }).waitFor();
+    const listed = await picker().locator("[data-template]").evaluateAll((rows) => rows.map((row) => `${row.getAttribute("data-template")} ${row.getAttribute("data-language")}`));
+    expect(listed).toContain("order_confirmation en_US");
+    expect(listed).not.toContain("2023_april_promo en_US"); // rejected in review: never offered
+    expect(listed).not.toContain("order_update de_DE"); // pending
+    await search.fill("order conf");
+    await expect.poll(() => picker().locator("[data-template]").count()).toBe(1);
+    await picker().getByRole("button", { name: "order_confirmation, English (United States), Utility" }).click();
+
+    // Fill: the record's first name is there already (editable); Send waits for the order number.
+    const firstName = picker().getByRole("textbox", { name: "First name" });
+    expect(await firstName.inputValue()).toBe("Ada");
+    const send = picker().getByRole("button", { name: "Send template" });
+    expect(await send.getAttribute("aria-disabled")).toBe("true");
+    const orderNumber = picker().getByRole("textbox", { name: "Order number" });
+    expect(await orderNumber.evaluate((node) => node === document.activeElement)).toBe(true); // the first field left to fill
+    await orderNumber.fill("860198-230332");
+    expect(await send.getAttribute("aria-disabled")).toBe(null);
+    const preview = await picker().getByTestId("template-preview").innerText();
+    expect(preview).toContain("Order 860198-230332 confirmed");
+    expect(preview).toContain("Thank you, Ada! Your order 860198-230332 is confirmed and we will tell you when it ships.");
+    await panel().screenshot({ path: path.join(OUTPUT, "template-filled.png") });
+
+    // Send: it shows on the right with its rendered text and the template's name; the window stays closed.
+    await send.click();
+    const sent = bubbles("outbound", "Thank you, Ada! Your order 860198-230332 is confirmed");
+    await sent.waitFor({ timeout: 20_000 });
+    expect(await sent.locator("[data-template-label]").textContent()).toContain("Template: order_confirmation");
+    expect(await sent.textContent()).toContain("Order 860198-230332 confirmed");
+    expect(await picker().count()).toBe(0);
+    expect(await page.getByTestId("window-closed").textContent()).toContain(WINDOW_CLOSED);
+    expect(await page.getByTestId("composer").count()).toBe(0);
+    // Focus is back on what opened the picker.
+    expect(await open.evaluate((node) => node === document.activeElement)).toBe(true);
+    await sent.locator("[data-delivery=read]").waitFor({ timeout: 20_000 });
+
+    // What reached WhatsApp: that template, in that language, with the values.
+    const received = await sentToCustomer(app.sandboxUrl, customer);
+    expect(received.map((message) => message.type)).toEqual(["template"]);
+    const template = received[0]?.request.template as { name: string; language: { code: string }; components: unknown[] };
+    expect(template.name).toBe("order_confirmation");
+    expect(template.language.code).toBe("en_US");
+    expect(JSON.stringify(template.components)).toContain("860198-230332");
+    expect(JSON.stringify(template.components)).toContain("Ada");
+    await panel().screenshot({ path: path.join(OUTPUT, "template-sent.png") });
+
+    // Every call named the record, the template list included.
+    const asked = apiRequests.slice(from);
+    expect(asked.some((r) => new URL(r.url).pathname === "/api/templates")).toBe(true);
+    expect(asked.filter((r) => new URL(r.url).searchParams.get("regarding") !== RECORD)).toEqual([]);
     expect(pageErrors).toEqual([]);
   });
 });
@@ -489,3 +577,225 @@ describe.sequential("an agent reads a chat with replies, edits, deletions, react
     expect(pageErrors).toEqual([]);
   });
 });
+
+// The picker with a long list, a refusal, reactions and the dark theme: the browser answers the API for
+// these customers (templateChat.ts), so the pictures do not depend on the sandbox's few templates.
+describe.sequential("the template picker and reactions, with a business number of many templates", () => {
+  const list = (): Locator => page.getByRole("log", { name: "Chat history" });
+  const picker = (): Locator => page.getByTestId("template-picker");
+  const search = (): Locator => picker().getByRole("searchbox", { name: "Search templates by name" });
+  const url = (customer: string, extra = "", height = 720): string =>
+    `${harness.origin}/?phone=${customer}&api=${encodeURIComponent(app.apiUrl)}&poll=2&height=${height}&firstName=Ada${extra}`;
+  const media = (asked: URL): boolean => asked.origin === MEDIA_ORIGIN;
+
+  beforeAll(async () => {
+    await page.setViewportSize({ width: 520, height: 900 });
+    await page.route(media, (route: Route) =>
+      route.fulfill({ status: 200, contentType: "image/png", body: route.request().url().includes("damaged") ? damagedParcelPng() : parcelPng() }),
+    );
+  });
+  afterAll(async () => {
+    await page.unroute(media);
+  });
+
+  /** A customer who wrote two days ago (the window is closed). */
+  async function closedChat(theme = "") {
+    const customer = `1557${String(Date.now()).slice(-7)}`;
+    const fake = await fakeTemplateApi(page, {
+      customer,
+      origin: harness.origin,
+      session: { active: false, expiresAt: null, lastInboundAt: new Date(Date.now() - 2 * 86_400_000).toISOString() },
+      messages: [],
+    });
+    await page.goto(url(customer, theme));
+    await page.getByTestId("window-closed").getByRole("button", { name: "Send a template" }).waitFor();
+    return fake;
+  }
+
+  it("searches a long list by name, narrows it by language, and goes by keyboard", async () => {
+    const fake = await closedChat();
+    await page.getByRole("button", { name: "Send a template" }).click();
+    await search().waitFor();
+    expect(await picker().getByText(`${TEMPLATE_LIST.length} of ${TEMPLATE_LIST.length} templates`).isVisible()).toBe(true);
+    await panel().screenshot({ path: path.join(OUTPUT, "template-picker-list.png") });
+    await search().fill("order");
+    await expect.poll(() => picker().locator("[data-template]").count()).toBe(TEMPLATE_LIST.filter((t) => t.name.includes("order")).length);
+    const orders = TEMPLATE_LIST.filter((t) => t.name.includes("order")).length;
+    expect(await picker().getByText(/^\d+ of \d+ templates$/).textContent()).toBe(`${orders} of ${TEMPLATE_LIST.length} templates`);
+    await panel().screenshot({ path: path.join(OUTPUT, "template-picker-search.png") });
+    await picker().getByRole("combobox", { name: "Language" }).selectOption("fr_FR");
+    await expect.poll(() => picker().locator("[data-template]").count()).toBe(1);
+    await picker().getByRole("combobox", { name: "Language" }).selectOption("");
+    await search().fill("zzz");
+    expect(await picker().getByText("No template matches “zzz”.").isVisible()).toBe(true);
+    // Tab into the list, arrows move along it, Enter chooses; Escape closes and focus goes back.
+    await search().fill("appointment");
+    await search().focus();
+    await page.keyboard.press("Tab"); // the language
+    await page.keyboard.press("Tab"); // the first template
+    await page.keyboard.press("ArrowDown");
+    expect(await page.evaluate(() => document.activeElement?.getAttribute("data-language"))).toBe("en_GB");
+    await page.keyboard.press("Enter");
+    await picker().locator("[data-template-form=appointment_reminder]").waitFor();
+    expect(await page.evaluate(() => document.activeElement?.getAttribute("data-field"))).toBe("header:1");
+    await page.keyboard.press("Escape");
+    await expect.poll(() => picker().count()).toBe(0);
+    expect(await page.evaluate(() => document.activeElement?.textContent)).toBe("Send a template");
+    await fake.stop();
+  });
+
+  it("fills a template with a live preview, and explains a marketing template refused for an opted-out customer", async () => {
+    const customer = `1558${String(Date.now()).slice(-7)}`;
+    const chat = contextChat(customer, new Date()); // opted out of marketing; photos both ways
+    const fake = await fakeTemplateApi(page, { customer, origin: harness.origin, session: chat.session, messages: chat.page.messages, mediaUrl: `${MEDIA_ORIGIN}/media/outbound/sale.png` });
+    // Tall enough for the chat's photos to be in the last picture.
+    await page.setViewportSize({ width: 520, height: 1400 });
+    await page.goto(url(customer, "", 1300));
+    await page.getByTestId("composer").waitFor();
+    // Inside the window the picker is in the composer's menu.
+    await page.getByRole("button", { name: "More ways to send" }).click();
+    await page.getByRole("menuitem", { name: "Send a template" }).click();
+    await search().fill("order_update");
+    await picker().locator("[data-template=order_update]").click();
+    const preview = picker().getByTestId("template-preview");
+    expect(await preview.innerText()).toContain("Hi Ada, your order {{order_id}} ships today.");
+    await picker().getByRole("textbox", { name: "Order id" }).fill("40213");
+    await picker().getByRole("textbox", { name: "Arrival date" }).fill("Friday 14 March");
+    await picker().getByRole("textbox", { name: "“Track order” button" }).fill("40213");
+    expect(await preview.innerText()).toContain("Hi Ada, your order 40213 ships today. It should arrive by Friday 14 March.");
+    expect(await picker().locator("[data-preview-field]:not([data-filled])").count()).toBe(0);
+    await panel().screenshot({ path: path.join(OUTPUT, "template-picker-filled.png") });
+
+    // A marketing template: warned before, refused by the API, explained, nothing lost.
+    await picker().getByRole("button", { name: "Back to the templates" }).click();
+    await search().fill("spring");
+    await picker().locator("[data-template=spring_sale]").click();
+    expect(await picker().locator("[data-opt-out-warning]").isVisible()).toBe(true);
+    await picker().locator("input[type=file]").setInputFiles({ name: "sale.png", mimeType: "image/png", buffer: parcelPng() });
+    await picker().getByText("Uploaded: photo.png").waitFor();
+    await picker().getByRole("textbox", { name: "End date" }).fill("31 May");
+    await picker().getByRole("button", { name: "Send template" }).click();
+    const refusal = picker().locator("[data-problem-code=marketing_opt_out]");
+    await refusal.waitFor();
+    expect(await refusal.textContent()).toContain("This customer opted out of marketing messages.");
+    expect(await picker().getByRole("textbox", { name: "End date" }).inputValue()).toBe("31 May");
+    await panel().screenshot({ path: path.join(OUTPUT, "template-marketing-opt-out.png") });
+
+    // A utility one goes, and shows at the end of the long chat with its photos.
+    await picker().getByRole("button", { name: "Back to the templates" }).click();
+    await search().fill("delivery rem");
+    await picker().locator("[data-template=delivery_reminder]").click();
+    await picker().getByRole("textbox", { name: "Body {{2}}" }).fill("9 am and 12 pm");
+    await picker().getByRole("button", { name: "Send template" }).click();
+    const sent = panel().locator("[data-direction=outbound]", { hasText: "Hi Ada, your parcel arrives tomorrow between 9 am and 12 pm." });
+    await sent.waitFor();
+    expect(await sent.locator("[data-template-label]").textContent()).toContain("Template: delivery_reminder");
+    for (const img of await list().locator("img").all()) {
+      await expect.poll(() => img.evaluate((image: HTMLImageElement) => image.complete && image.naturalWidth > 0)).toBe(true);
+    }
+    await expect.poll(() => list().evaluate((node) => node.scrollHeight - node.scrollTop - node.clientHeight)).toBeLessThan(2);
+    await panel().screenshot({ path: path.join(OUTPUT, "template-sent-long-chat.png") });
+    expect(fake.sent.map((command) => [command.type, command.template?.name])).toEqual([
+      ["template", "spring_sale"],
+      ["template", "delivery_reminder"],
+    ]);
+    expect(fake.sent[1]?.template?.parameters).toEqual({ body: ["Ada", "9 am and 12 pm"] });
+    expect(pageErrors).toEqual([]);
+    await fake.stop();
+    await page.setViewportSize({ width: 520, height: 900 });
+  });
+
+  it("reacts to a customer's message from a picker on it, and the same emoji again takes the reaction away", async () => {
+    const customer = `1559${String(Date.now()).slice(-7)}`;
+    const chat = contextChat(customer, new Date());
+    const fake = await fakeTemplateApi(page, { customer, origin: harness.origin, session: chat.session, messages: chat.page.messages });
+    await page.goto(url(customer));
+    await page.getByTestId("composer").waitFor();
+    const question = panel().locator(`[data-message-id="${chat.ids.quotesProductPhoto}"]`);
+    // By keyboard: the React button is in the tab order and shows when focused.
+    const react = question.getByRole("button", { name: /^React to this message/ });
+    await react.focus();
+    await expect.poll(() => react.evaluate((node) => getComputedStyle(node).opacity)).toBe("1");
+    await page.keyboard.press("Enter");
+    const choices = page.getByRole("toolbar", { name: "Reactions" });
+    await choices.waitFor();
+    await page.waitForTimeout(300); // the popover's entrance
+    await panel().screenshot({ path: path.join(OUTPUT, "reaction-picker.png") });
+    await choices.getByRole("button", { name: "React with ❤️" }).click();
+    const mine = question.getByRole("img", { name: "❤️ from you" });
+    await mine.waitFor();
+    expect(await react.getAttribute("aria-label")).toBe("React to this message. Your reaction: ❤️");
+    await react.click();
+    expect(await choices.getByRole("button", { name: "Remove your reaction ❤️" }).getAttribute("aria-pressed")).toBe("true");
+    await choices.getByRole("button", { name: "Remove your reaction ❤️" }).click();
+    await expect.poll(() => mine.count()).toBe(0);
+    expect(fake.sent.map((command) => command.reaction)).toEqual([
+      { messageId: chat.ids.quotesProductPhoto, emoji: "❤️" },
+      { messageId: chat.ids.quotesProductPhoto, emoji: "" },
+    ]);
+    // No React button on the business's own messages.
+    expect(await panel().locator("[data-direction=outbound] [data-react-button]").count()).toBe(0);
+    // The customer's newest message was shown on a visible panel: one read receipt, however many polls.
+    await page.waitForTimeout(4_500);
+    expect(fake.reads).toBe(1);
+    // Typing: one indicator for a burst of keystrokes.
+    await page.getByRole("textbox", { name: "Message" }).pressSequentially("Let me check", { delay: 30 });
+    expect(fake.typings).toBe(1);
+    expect(pageErrors).toEqual([]);
+    await fake.stop();
+  });
+
+  it("looks right in D365's dark theme, every new text readable in both themes", async () => {
+    const customer = `1550${String(Date.now()).slice(-7)}`;
+    const chat = contextChat(customer, new Date());
+    const sentTemplate = {
+      ...chat.page.messages[0],
+      id: "tpl-dark",
+      wamid: "wamid.tpl-dark",
+      direction: "outbound" as const,
+      kind: "template",
+      text: "Hi Ada, your parcel arrives tomorrow between 9 am and 12 pm.",
+      template: { name: "delivery_reminder", language: "en_US", category: "UTILITY" },
+      status: "delivered" as const,
+    };
+    const fake = await fakeTemplateApi(page, { customer, origin: harness.origin, session: chat.session, messages: [sentTemplate, ...chat.page.messages] });
+    for (const theme of ["light", "dark"] as const) {
+      await page.goto(url(customer, theme === "dark" ? "&theme=dark" : ""));
+      await page.locator("[data-template-label]").waitFor();
+      const poor: string[] = [];
+      const check = async (what: string, locator: Locator): Promise<void> => {
+        const ratio = await contrast(locator);
+        if (ratio < 4.5) poor.push(`${what} (${theme}): ${ratio.toFixed(2)}`);
+      };
+      await check("template label", panel().locator("[data-template-label]"));
+      if (theme === "dark") await panel().screenshot({ path: path.join(OUTPUT, "template-sent-long-chat-dark.png") });
+      await page.getByRole("button", { name: "More ways to send" }).click();
+      await page.getByRole("menuitem", { name: "Send a template" }).click();
+      await search().fill("a");
+      await check("template count", picker().getByText(/^\d+ of \d+ templates$/));
+      for (const category of ["UTILITY", "MARKETING", "AUTHENTICATION"]) await check(`${category} badge`, picker().locator(`[data-category=${category}]`).first());
+      await check("template language", picker().locator("[data-template]").first().locator("span").nth(2));
+      if (theme === "dark") await panel().screenshot({ path: path.join(OUTPUT, "template-picker-dark.png") });
+      await search().fill("order_update");
+      await picker().locator("[data-template=order_update]").click();
+      await check("field hint", picker().getByText("From this record; you can change it."));
+      await check("missing value in the preview", picker().locator("[data-preview-field]:not([data-filled])").first());
+      await check("filled value in the preview", picker().locator("[data-preview-field][data-filled]").first());
+      await check("preview footer", picker().getByText("Parcel & Co. · Reply STOP to opt out"));
+      await check("preview button", picker().getByText("Track order", { exact: true }));
+      await check("why Send waits", picker().getByText(/fields to fill in/));
+      if (theme === "dark") await panel().screenshot({ path: path.join(OUTPUT, "template-picker-filled-dark.png") });
+      await page.keyboard.press("Escape");
+      const question = panel().locator(`[data-message-id="${chat.ids.quotesProductPhoto}"]`);
+      await question.getByRole("button", { name: /^React to this message/ }).click();
+      await page.getByRole("toolbar", { name: "Reactions" }).waitFor();
+      await page.waitForTimeout(300);
+      if (theme === "dark") await panel().screenshot({ path: path.join(OUTPUT, "reaction-picker-dark.png") });
+      await page.keyboard.press("Escape");
+      expect(poor).toEqual([]);
+    }
+    expect(pageErrors).toEqual([]);
+    await fake.stop();
+  });
+});
+

@@ -173,3 +173,11 @@ export async function sentToCustomer(sandboxUrl: string, wa: string): Promise<{ 
   const body = (await answer.json()) as { messages: { to: string; type: string; request: Record<string, unknown> }[] };
   return body.messages.filter((message) => message.to === wa);
 }
+
+/** The read receipts and typing indicators the sandbox received for this customer (`GET /sandbox/receipts`), oldest first. */
+export async function receiptsFor(sandboxUrl: string, wa: string): Promise<{ message_id: string; typing_indicator: boolean; at: number }[]> {
+  const answer = await fetch(`${sandboxUrl}/sandbox/receipts`);
+  if (answer.status !== 200) throw new Error(`the sandbox did not list its receipts: ${answer.status}`);
+  const body = (await answer.json()) as { conversations: { wa_id?: string; receipts: { message_id: string; typing_indicator: boolean; at: number }[] }[] };
+  return body.conversations.filter((conversation) => conversation.wa_id === wa).flatMap((conversation) => conversation.receipts);
+}

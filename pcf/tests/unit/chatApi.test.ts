@@ -194,4 +194,51 @@ describe("the API client", () => {
     expect(source.asked).toEqual([false, true]);
     expect(calls.map((c) => c.headers.Authorization)).toEqual(["Bearer expired", "Bearer fresh"]);
   });
+
+  describe("templates, reactions, read receipts and typing", () => {
+    const contact = { entity: "contact", id: "1b0c7d0e-5f2a-4c51-9f0e-6a3e2f1d2c11" } as const;
+    const api = (answers: Response[]) => {
+      const { fetchImpl, calls } = fakeFetch(answers);
+      return { client: new ChatApi({ baseUrl: "https://wa.example.com/api", tokens: noSignIn, fetchImpl, phoneNumberId: "106540352242922" }), calls };
+    };
+
+    it("asks for the business number's templates, naming the record", async () => {
+      const template = { name: "order_update", language: "en_US" };
+      const { client, calls } = api([json(200, { templates: [template] })]);
+      await expect(client.templates(contact)).resolves.toEqual([template]);
+      expect(calls[0]).toMatchObject({
+        method: "GET",
+        url: "https://wa.example.com/api/templates?phoneNumberId=106540352242922&regarding=contact:1b0c7d0e-5f2a-4c51-9f0e-6a3e2f1d2c11",
+      });
+    });
+
+    it("words Meta's failure to list the templates by its code", async () => {
+      const { client } = api([json(502, { error: { code: "meta_unavailable", message: "Meta did not answer" } })]);
+      await expect(client.templates()).rejects.toMatchObject({ status: 502, code: "meta_unavailable" });
+    });
+
+    it("sends a template and a reaction through Send, and reads a wrapped answer as the message", async () => {
+      const stored = { id: "tpl-1", kind: "template", text: "Hi Ada", template: { name: "order_update", language: "en_US", category: "UTILITY" } };
+      const { client, calls } = api([json(202, { message: stored }), json(202, { id: "r-1", kind: "reaction" })]);
+      const template = { name: "order_update", language: "en_US", parameters: { body: { first_name: "Ada" } } };
+      await expect(client.send("15551234567", { type: "template", template, clientMessageId: "c-1", regarding: contact })).resolves.toEqual(stored);
+      await client.send("15551234567", { type: "reaction", reaction: { messageId: "m-1", emoji: "👍" }, clientMessageId: "r-1", regarding: contact });
+      expect(calls.map((call) => `${call.method} ${new URL(call.url).pathname}`)).toEqual([
+        "POST /api/conversations/15551234567/messages",
+        "POST /api/conversations/15551234567/messages",
+      ]);
+      expect(JSON.parse(calls[0]?.body as string)).toEqual({ type: "template", template, clientMessageId: "c-1", regarding: contact });
+      expect(JSON.parse(calls[1]?.body as string)).toEqual({ type: "reaction", reaction: { messageId: "m-1", emoji: "👍" }, clientMessageId: "r-1", regarding: contact });
+    });
+
+    it("posts read and typing for the conversation, naming the record", async () => {
+      const { client, calls } = api([json(200, { sent: true, messageId: "m-9", agentReadAt: "2026-03-02T12:00:00Z" }), json(202, { sent: false })]);
+      await expect(client.read("15551234567", contact)).resolves.toEqual({ sent: true, messageId: "m-9", agentReadAt: "2026-03-02T12:00:00Z" });
+      await expect(client.typing("15551234567", contact)).resolves.toEqual({ sent: false });
+      expect(calls.map((call) => [call.method, call.url])).toEqual([
+        ["POST", "https://wa.example.com/api/conversations/15551234567/read?phoneNumberId=106540352242922&regarding=contact:1b0c7d0e-5f2a-4c51-9f0e-6a3e2f1d2c11"],
+        ["POST", "https://wa.example.com/api/conversations/15551234567/typing?phoneNumberId=106540352242922&regarding=contact:1b0c7d0e-5f2a-4c51-9f0e-6a3e2f1d2c11"],
+      ]);
+    });
+  });
 });

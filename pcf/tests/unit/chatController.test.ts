@@ -1,85 +1,11 @@
 import { describe, expect, it } from "vitest";
 import { ApiError } from "../../WhatsAppChat/api/apiError";
-import { regardingParameter } from "../../WhatsAppChat/api/chatApi";
-import type { ChatMessage, MessagesPage, Regarding, SendMessageCommand, SessionStatus, UploadResult } from "../../WhatsAppChat/api/contract";
-import { ChatController, PAGE_SIZE, POLL_SIZE, type ChatService } from "../../WhatsAppChat/chat/chatController";
-import { type ChatAction, type ChatState, INITIAL_STATE, canPoll, chatReducer } from "../../WhatsAppChat/chat/chatState";
-import { editDraft } from "../../WhatsAppChat/model/draft";
+import type { Regarding, UploadResult } from "../../WhatsAppChat/api/contract";
+import { PAGE_SIZE, POLL_SIZE } from "../../WhatsAppChat/chat/chatController";
+import { INITIAL_STATE, canPoll, chatReducer } from "../../WhatsAppChat/chat/chatState";
 import { canReply, replyWindow } from "../../WhatsAppChat/model/sessionWindow";
 import { NOW, ids, inbound, message, page } from "./fixtures";
-
-const OPEN: SessionStatus = { active: true, expiresAt: "2026-03-03T09:00:00Z", lastInboundAt: "2026-03-02T09:00:00Z" };
-const NEVER_WROTE: SessionStatus = { active: false, expiresAt: null, lastInboundAt: null };
-
-/** The API as the tests script it: answers per call, and a record of what was asked. */
-class ScriptedApi implements ChatService {
-  session_: SessionStatus = OPEN;
-  pages: MessagesPage[] = [];
-  sendAnswers: (ChatMessage | ApiError)[] = [];
-  uploadAnswer: UploadResult | ApiError | undefined;
-  readonly asked: string[] = [];
-  readonly sent: SendMessageCommand[] = [];
-  /** Each call and the record it named (`-` for none), in order. */
-  readonly records: string[] = [];
-  signedIn = false;
-
-  signIn(): Promise<void> {
-    this.signedIn = true;
-    return Promise.resolve();
-  }
-
-  session(_: string, regarding?: Regarding): Promise<SessionStatus> {
-    this.asked.push("session");
-    this.records.push(`session ${regardingParameter(regarding) ?? "-"}`);
-    return Promise.resolve(this.session_);
-  }
-
-  messages(_: string, request: { limit: number; before?: string; changedSince?: string }, regarding?: Regarding): Promise<MessagesPage> {
-    const since = request.changedSince ? ` changedSince=${request.changedSince}` : "";
-    this.asked.push(`messages limit=${request.limit}${request.before ? ` before=${request.before}` : ""}${since}`);
-    this.records.push(`messages ${regardingParameter(regarding) ?? "-"}`);
-    return Promise.resolve(this.pages.shift() ?? page([]));
-  }
-
-  send(_: string, command: SendMessageCommand): Promise<ChatMessage> {
-    this.sent.push(command);
-    this.records.push(`send ${regardingParameter(command.regarding) ?? "-"}`);
-    const answer = this.sendAnswers.shift() ?? message({ id: command.clientMessageId, status: "accepted", text: command.text });
-    return answer instanceof ApiError ? Promise.reject(answer) : Promise.resolve(answer);
-  }
-
-  upload(_: Blob, __: string, regarding?: Regarding): Promise<UploadResult> {
-    this.records.push(`upload ${regardingParameter(regarding) ?? "-"}`);
-    const answer = this.uploadAnswer;
-    if (!answer) return Promise.reject(new Error("no upload scripted"));
-    return answer instanceof ApiError ? Promise.reject(answer) : Promise.resolve(answer);
-  }
-}
-
-/** A panel without React: the controller and the reducer, as the component wires them. */
-function panel(
-  api: ScriptedApi,
-  regarding?: Regarding,
-): { controller: ChatController; state: () => ChatState; type: (text: string) => void; dispatch: (action: ChatAction) => void } {
-  let state = INITIAL_STATE;
-  let attempt = 0;
-  const dispatch = (action: ChatAction): void => {
-    state = chatReducer(state, action);
-  };
-  const controller = new ChatController({
-    api,
-    customer: "+1 555 123 4567",
-    regarding,
-    dispatch,
-    state: () => state,
-    now: () => NOW,
-    attemptId: () => `pcf-${++attempt}`,
-  });
-  const type = (text: string): void => {
-    state = chatReducer(state, { type: "draftChanged", draft: editDraft(state.draft, { text }) });
-  };
-  return { controller, state: () => state, type, dispatch };
-}
+import { NEVER_WROTE, OPEN, ScriptedApi, panel } from "./scriptedApi";
 
 describe("opening the panel", () => {
   it("loads the session and the newest page together", async () => {

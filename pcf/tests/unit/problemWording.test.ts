@@ -29,10 +29,14 @@ describe("API errors in words an agent understands", () => {
     [503, "not_configured"],
     [503, "access_check_unavailable"],
     [409, "client_message_id_reused"],
+    // Templates (issue 14).
+    [409, "marketing_opt_out"],
+    [400, "template_not_found"],
+    [502, "meta_unavailable"],
   ];
 
   it.each(apiCodes)("HTTP %i %s has its own wording, never the generic one", (status, code) => {
-    for (const activity of ["loading", "polling", "sending", "uploading"] as const) {
+    for (const activity of ["loading", "polling", "sending", "uploading", "loadingTemplates", "sendingTemplate", "reacting"] as const) {
       const notice = describeProblem(apiError(status, code), activity);
       expect(notice.code).toBe(code);
       expect(notice.title).not.toMatch(/chat service had a problem|refused the request/);
@@ -122,5 +126,46 @@ describe("API errors in words an agent understands", () => {
       detail: "It answered HTTP 500. Try again in a moment.",
     });
     expect(describeProblem(new TypeError("boom"), "sending").title).toBe("The chat service had a problem.");
+  });
+
+  describe("templates and reactions", () => {
+    it("a customer who opted out of marketing: what to do instead, and that nothing was sent", () => {
+      const notice = describeProblem(apiError(409, "marketing_opt_out", "opted out"), "sendingTemplate");
+      expect(notice).toMatchObject({ intent: "warning", title: "This customer opted out of marketing messages.", code: "marketing_opt_out" });
+      expect(notice.detail).toBe(
+        "WhatsApp won't deliver a marketing template to them. Send a utility template instead, or reply when they write to you. Nothing was sent.",
+      );
+    });
+
+    it("a template no longer approved: choose another", () => {
+      expect(describeProblem(apiError(400, "template_not_found", "no APPROVED template x (en)"), "sendingTemplate")).toMatchObject({
+        title: "This template can't be used any more.",
+        detail: "It may have been paused, disabled or deleted in WhatsApp Manager. Choose another template. Nothing was sent.",
+      });
+    });
+
+    it("a parameter the API refuses: its words, and that the template and its values are kept (not 'the box')", () => {
+      const notice = describeProblem(apiError(400, "invalid_request", "template order_update (en_US): body parameter order_id is missing"), "sendingTemplate");
+      expect(notice.title).toBe("Something in this template isn't filled in right.");
+      expect(notice.detail).toBe("template order_update (en_US): body parameter order_id is missing. Nothing was sent; what you filled in is kept.");
+      expect(describeProblem(apiError(0, "network_unreachable"), "sendingTemplate").detail).toBe(
+        "Check your connection and try again. Nothing was sent; the template and what you filled in are kept.",
+      );
+    });
+
+    it("the templates that cannot load: Meta down, or no WhatsApp Business Account for the number", () => {
+      expect(describeProblem(apiError(502, "meta_unavailable"), "loadingTemplates")).toMatchObject({ title: "The templates can't be loaded from WhatsApp right now." });
+      expect(describeProblem(apiError(503, "not_configured"), "loadingTemplates")).toMatchObject({ title: "Templates aren't set up for this business number." });
+      expect(describeProblem(apiError(0, "network_unreachable"), "loadingTemplates").detail).toBe("Check your connection, then press Try again.");
+    });
+
+    it("a reaction outside the window, or on no message of the chat", () => {
+      expect(describeProblem(apiError(409, "session_inactive"), "reacting").title).toBe("You can only react within 24 hours of the customer's last message.");
+      expect(describeProblem(apiError(400, "invalid_request", "messageId names no message of this conversation"), "reacting")).toMatchObject({
+        title: "This message can't be reacted to.",
+        detail: "messageId names no message of this conversation",
+      });
+      expect(describeProblem(apiError(502, "whatsapp_unavailable"), "reacting").detail).toBe("Choose the reaction again in a moment.");
+    });
   });
 });
