@@ -51,6 +51,7 @@ bench: install
 	$(BIN)/python -m benchmarks.media_upload
 	$(BIN)/python -m benchmarks.dataverse_mirror
 	$(BIN)/python -m benchmarks.inbox
+	$(BIN)/python -m benchmarks.operations
 
 # make customer-says WA=15551234567 TEXT="Hi"  or  FILE=photo.jpg (needs `make run` in another terminal);
 # NEW_NUMBER=<digits> (or NEW_USER_ID=US.…) changes the customer's number first, MARKETING=stop|resume

@@ -27,6 +27,7 @@ from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
 from benchmarks.common import counting_services, local_settings
+from benchmarks.results import record
 from shared.api.media import upload_media
 from shared.config import Settings
 from shared.conversations.documents import MediaInfo, MessageDocument, iso
@@ -117,7 +118,8 @@ def main() -> None:
     if len(sys.argv) > 1:
         print(json.dumps(run_case(sys.argv[1])))
         return
-    rows = []
+    rows: list[str] = []
+    figures: dict[str, float] = {}
     for case, label in (
         ("raw", "upload, raw body"),
         ("multipart", "upload, multipart"),
@@ -132,6 +134,8 @@ def main() -> None:
         seconds = statistics.median(r["seconds"] for r in results)
         extra = statistics.median(r["extra_mb"] for r in results)
         rows.append(f"| {label} (95 MB PDF) | {seconds:.2f} s | {extra:.0f} MB |")
+        figures |= {f"media.{case}_seconds": seconds, f"media.{case}_extra_mb": extra}
+    record(figures, "benchmarks.media_upload")
     print("| case | time | peak memory above the body |")
     print("|---|---|---|")
     print("\n".join(rows))
