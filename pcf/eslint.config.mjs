@@ -7,7 +7,7 @@ import globals from "globals";
 import typescriptEslint from "typescript-eslint";
 
 export default [
-  { ignores: ["**/generated", "out/**", "harness/dist/**", "node_modules/**"] },
+  { ignores: ["**/generated", "out/**", "harness/dist/**", "harness-inbox/dist/**", "node_modules/**"] },
   eslintjs.configs.recommended,
   ...typescriptEslint.configs.recommendedTypeChecked,
   microsoftPowerApps.configs.paCheckerHosted,

@@ -1,6 +1,6 @@
 import { defineConfig } from "vitest/config";
 
-/** The end-to-end journey: one file, its steps in order, against the real local app. */
+/** The browser tests (the chat journey, then the inbox), one file at a time (each starts the isolated app on the same ports), steps in order, against the real local app. */
 export default defineConfig({
   test: {
     include: ["tests/e2e/**/*.e2e.test.ts"],

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# The chat panel's whole check, for the root Makefile's `test` target: install (when the lock file
-# changed), unit tests, the PCF build, type-check, and the end-to-end journey in headless Chromium
-# against the real local app. Exits non-zero on any failure.
+# The PCF controls' whole check (the chat panel and the inbox), for the root Makefile's `test` target:
+# install (when the lock file changed), unit tests, the PCF build (both controls), type-check, and the
+# browser tests in headless Chromium against the real local app (tests/e2e/*.e2e.test.ts: the chat
+# journey, then the inbox). Exits non-zero on any failure.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 repo_root=$(cd .. && pwd)
@@ -18,21 +19,21 @@ fi
 step "unit tests"
 npx vitest run
 
-step "build (pcf-scripts: manifest, ESLint, bundle)"
+step "build (pcf-scripts: manifest, ESLint, bundle; WhatsAppChat and WhatsAppInbox)"
 # pcf-scripts exits 0 even when ESLint or the manifest check fails: its log says so.
 build_log=$(mktemp)
 npm run --silent build 2>&1 | tee "$build_log"
-if grep -q "\[build\] Failed" "$build_log"; then
+if grep -q "\[build\] Failed" "$build_log" || [ ! -f out/controls/WhatsAppChat/bundle.js ] || [ ! -f out/controls/WhatsAppInbox/bundle.js ]; then
   rm -f "$build_log"
   echo "the build failed (above)"
   exit 1
 fi
 rm -f "$build_log"
 
-step "type-check (the control, its tests and the harness)"
+step "type-check (both controls, their tests and harnesses)"
 npm run --silent typecheck
 
-step "end-to-end journey"
+step "browser tests (the chat journey, the inbox)"
 chromium=${CHROMIUM_PATH:-/usr/bin/chromium}
 if [ ! -x "$chromium" ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then

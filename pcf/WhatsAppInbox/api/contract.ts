@@ -1,0 +1,26 @@
+/** `GET /api/conversations` (shared/api/openapi.json: InboxAnswer). */
+
+export type InboxState = "waiting" | "open" | "all";
+export const INBOX_STATES: readonly InboxState[] = ["waiting", "open", "all"];
+
+export interface InboxRecord {
+  entity: "contact" | "lead";
+  id: string;
+}
+
+export interface InboxConversation {
+  customerId: string;
+  profileName: string | null;
+  /** The linked contact or lead; null when none is linked yet. */
+  record: InboxRecord | null;
+  lastMessage: { preview: string | null; at: string; direction: "inbound" | "outbound" | null };
+  window: { active: boolean; expiresAt: string | null };
+  /** Customer messages since an agent's panel last read the conversation. */
+  unreadCount: number;
+}
+
+export interface InboxPage {
+  conversations: InboxConversation[];
+  /** Pass as `next` for the following page; null: this was the last. */
+  next: string | null;
+}

@@ -1,0 +1,1 @@
+export function serveInboxHarness(port?: number): Promise<{ origin: string; close(): Promise<void> }>;
