@@ -8,6 +8,7 @@ import { ChatPanel, type ChatPanelProps } from "./components/ChatPanel";
 import { agentLoginHint, regardingRecord } from "./host/recordContext";
 import { type ControlSettings, readSettings, settingsKey } from "./host/settings";
 import { loadStrings } from "./strings/strings";
+import { type Clock, clockFromUserSettings } from "./model/time";
 
 /**
  * The PCF entry point: a virtual control (React and Fluent UI v9 come from the platform). It reads
@@ -44,9 +45,22 @@ export class WhatsAppChat implements ComponentFramework.ReactControl<IInputs, IO
       height: "settings" in read ? read.settings.panelHeight : undefined,
       theme: context.fluentDesignLanguage?.tokenTheme as Theme | undefined,
       recordFacts: { firstName: parameters.firstName?.raw ?? undefined },
+      customerName: parameters.customerName?.raw ?? undefined,
+      // Times in the D365 user's own time zone and time format, not the browser's.
+      clock: this.clockFor(context.userSettings),
     };
     if ("problem" in read) return React.createElement(ChatPanel, { ...props, setupProblem: read.problem });
     return React.createElement(ChatPanel, { ...props, api: this.client(read.settings, context) });
+  }
+
+  private clock?: { settings: unknown; clock: Clock };
+
+  /** The same clock object while the user settings stay the same (so the panel does not re-render for it). */
+  private clockFor(settings: ComponentFramework.UserSettings | undefined): Clock {
+    if (this.clock && this.clock.settings === settings) return this.clock.clock;
+    const clock = clockFromUserSettings(settings);
+    this.clock = { settings, clock };
+    return clock;
   }
 
   public getOutputs(): IOutputs {

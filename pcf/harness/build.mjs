@@ -14,6 +14,8 @@ export async function buildHarness() {
     sourcemap: true,
     define: { "process.env.NODE_ENV": '"development"' },
     logLevel: "warning",
+    // The control's strings files, for the harness's `lang=de` (the platform reads them in D365).
+    loader: { ".resx": "text" },
   });
 }
 

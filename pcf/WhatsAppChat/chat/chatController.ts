@@ -6,7 +6,7 @@ import { type Activity, type AgentNotice, describeProblem } from "../model/probl
 import { canReactTo, reactionToSend } from "../model/reactions";
 import { typingDue, unreadInbound } from "../model/readReceipts";
 import { canReply, replyWindow, sessionIsBehind } from "../model/sessionWindow";
-import { pollMissedMessages } from "../model/polling";
+import { CATCH_UP_PAGES, pollDelay, pollMissedMessages } from "../model/polling";
 import { type RecordFacts, findTemplate, missingFields, prefillValues, templateCommand, templateFields } from "../model/templates";
 import { type StringKey, localize } from "../strings/strings";
 import { type ChatAction, type ChatState, canPoll } from "./chatState";
@@ -57,12 +57,25 @@ export class ChatController {
   private readFor: string | undefined;
   /** When the last typing indicator was asked for (ms): at most one per 20 s. */
   private typingAt: number | undefined;
+  /** When something last happened (ms): a change in the chat, the agent typing or sending, the panel shown. */
+  private activeAt: number;
   private readonly now: () => Date;
   private readonly attemptId: () => string;
 
   constructor(private readonly deps: ChatControllerDeps) {
     this.now = deps.now ?? (() => new Date());
     this.attemptId = deps.attemptId ?? (() => newAttemptId());
+    this.activeAt = this.now().getTime();
+  }
+
+  /** Something happened (the agent typed, sent, came back to the panel): poll at the quick pace again. */
+  markActive(): void {
+    this.activeAt = this.now().getTime();
+  }
+
+  /** The wait before the next poll, given the configured interval: slower once nothing happens. */
+  nextPollDelay(intervalMs: number): number {
+    return pollDelay(intervalMs, this.now().getTime() - this.activeAt);
   }
 
   stop(): void {
@@ -122,10 +135,19 @@ export class ChatController {
       if (cursor === undefined && pollMissedMessages(this.deps.state().timeline, page, POLL_SIZE)) {
         page = await api.messages(customer, { limit: PAGE_SIZE }, regarding);
       }
+      // A poll's `next`: more changes wait than the answer held; ask again at once from there.
+      const pages = [page];
+      while (cursor !== undefined && page.next && pages.length < CATCH_UP_PAGES && !this.stopped) {
+        page = await api.messages(customer, { limit: PAGE_SIZE, changedSince: page.next }, regarding);
+        pages.push(page);
+      }
+      const arrived = pages.flatMap((each) => each.messages);
+      if (arrived.length > 0) this.markActive();
       const known = this.deps.state();
-      const behind = sessionIsBehind(known.session, [...page.messages, ...known.timeline]);
+      const behind = sessionIsBehind(known.session, [...arrived, ...known.timeline]);
       const session = behind ? await api.session(customer, regarding) : undefined;
-      this.dispatch({ type: "polled", page, session, now: this.now() });
+      // Oldest answer first, so a later change of the same message wins.
+      pages.forEach((each, index) => this.dispatch({ type: "polled", page: each, session: index === pages.length - 1 ? session : undefined, now: this.now() }));
     } catch (error) {
       if (!this.refusedBy(error, "polling")) this.dispatch({ type: "pollFailed", notice: describeProblem(error, "polling") });
     } finally {
@@ -175,6 +197,7 @@ export class ChatController {
     const attemptFor = attemptKey(draft, customer, regarding);
     const attemptId = attemptIdFor(draft, attemptFor, this.attemptId);
     this.sending = true;
+    this.markActive();
     this.dispatch({ type: "sendStarted", attemptId, attemptFor });
     let checkEarlierAttempt = false;
     try {
@@ -330,6 +353,7 @@ export class ChatController {
 
   /** The agent is typing in the composer: "typing…" for the customer, at most once per 20 s, within the window. */
   async typing(): Promise<void> {
+    this.markActive();
     const state = this.deps.state();
     const now = this.now();
     if (!state.loaded || state.refused || !canReply(replyWindow(state.session, now)) || !typingDue(this.typingAt, now.getTime())) return;

@@ -1,13 +1,15 @@
 import * as React from "react";
 import { FluentProvider, type Theme, makeStyles, tokens, webLightTheme } from "@fluentui/react-components";
-import type { Regarding } from "../api/contract";
+import type { ChatMessage, Regarding } from "../api/contract";
 import type { ChatService } from "../chat/chatController";
 import { canPoll } from "../chat/chatState";
 import { useChat } from "../hooks/useChat";
-import { useInterval, useNow } from "../hooks/useInterval";
+import { useNow, usePolling } from "../hooks/useInterval";
 import { useVisible } from "../hooks/useVisible";
+import { draftToResend } from "../model/draft";
 import type { AgentNotice } from "../model/problemWording";
 import { canReply, replyWindow } from "../model/sessionWindow";
+import { type Clock, ClockContext } from "../model/time";
 import type { RecordFacts } from "../model/templates";
 import { readingOrder } from "../model/timeline";
 import { chatPaletteStyle, isDarkTheme } from "./chatPalette";
@@ -31,6 +33,9 @@ const useStyles = makeStyles({
     backgroundColor: tokens.colorNeutralBackground1,
   },
   setup: { padding: "10px" },
+  // The error area keeps its height in a long chat (the list gives way, never the reason); a very long
+  // one scrolls within half the panel.
+  notice: { flexShrink: 0, maxHeight: "50%", overflowY: "auto" },
 });
 
 export interface ChatPanelProps {
@@ -47,7 +52,13 @@ export interface ChatPanelProps {
   theme?: Theme;
   /** What the form's record says about the customer (bound columns), to prefill templates. */
   recordFacts?: RecordFacts;
+  /** The record's name (its full name column), shown in the header above the number. */
+  customerName?: string;
+  /** The D365 user's time zone and time format (context.userSettings); absent: the browser's. */
+  clock?: Clock;
 }
+
+const NO_CLOCK: Clock = {};
 
 /** The chat panel on the Contact and Lead forms. */
 export function ChatPanel(props: ChatPanelProps): React.ReactElement {
@@ -65,13 +76,15 @@ export function ChatPanel(props: ChatPanelProps): React.ReactElement {
           <NoticeBar notice={{ intent: "warning", title: "This record has no phone number.", detail: "Add the customer's mobile number to chat on WhatsApp.", code: "no_phone" }} />
         </div>
       ) : (
-        <Chat {...props} />
+        <ClockContext.Provider value={props.clock ?? NO_CLOCK}>
+          <Chat {...props} />
+        </ClockContext.Provider>
       )}
     </FluentProvider>
   );
 }
 
-function Chat({ customer, api, regarding, devMode, pollIntervalMs, theme, recordFacts }: ChatPanelProps): React.ReactElement {
+function Chat({ customer, customerName, api, regarding, devMode, pollIntervalMs, theme, recordFacts }: ChatPanelProps): React.ReactElement {
   const styles = useStyles();
   const dark = isDarkTheme(theme);
   const palette = React.useMemo(() => chatPaletteStyle(dark), [dark]);
@@ -84,13 +97,26 @@ function Chat({ customer, api, regarding, devMode, pollIntervalMs, theme, record
 
   // Never before a load worked, nor once the API refused the record (403 not_allowed).
   const pollable = canPoll(state);
-  useInterval(actions.poll, pollIntervalMs, visible && pollable);
-  // Back in view (the form tab selected again, the browser tab in front): catch up at once.
+  // Every interval (5 s) while something happens, slower (up to 30 s) after two idle minutes.
+  const [woken, setWoken] = React.useState(0);
+  usePolling(actions.poll, () => actions.nextPollDelay(pollIntervalMs), visible && pollable, woken);
+  // Back in view (the form tab selected again, the browser tab in front) or the window focused:
+  // catch up at once, and poll at the quick pace again.
+  const wake = React.useCallback(() => {
+    actions.markActive();
+    actions.poll();
+    setWoken((count) => count + 1);
+  }, [actions]);
   const wasVisible = React.useRef(visible);
   React.useEffect(() => {
-    if (visible && !wasVisible.current && pollable) actions.poll();
+    if (visible && !wasVisible.current && pollable) wake();
     wasVisible.current = visible;
-  }, [visible, pollable, actions]);
+  }, [visible, pollable, wake]);
+  React.useEffect(() => {
+    if (!visible || !pollable || typeof window === "undefined") return undefined;
+    window.addEventListener("focus", wake);
+    return () => window.removeEventListener("focus", wake);
+  }, [visible, pollable, wake]);
 
   // A customer message shows while the panel is visible: its read receipt (once per message; the
   // controller skips one the agent side has read). Not while the picker covers the chat.
@@ -99,6 +125,17 @@ function Chat({ customer, api, regarding, devMode, pollIntervalMs, theme, record
   React.useEffect(() => {
     if (visible && !pickerOpen) actions.markRead();
   }, [visible, pickerOpen, newestId, state.loaded, actions]);
+
+  // "Edit and resend" on a message WhatsApp did not deliver: back in the composer, focused, for Send.
+  const resend = React.useCallback(
+    (message: ChatMessage) => {
+      const draft = draftToResend(message);
+      if (!draft) return;
+      actions.changeDraft(draft);
+      window.setTimeout(() => panel.current?.querySelector<HTMLTextAreaElement>("[data-testid=composer] textarea")?.focus(), 0);
+    },
+    [actions],
+  );
 
   // The picker closed: focus goes back to what opened it ("Send a template", or the composer's menu).
   const wasOpen = React.useRef(pickerOpen);
@@ -110,9 +147,11 @@ function Chat({ customer, api, regarding, devMode, pollIntervalMs, theme, record
   const header = (
     <PanelHeader
       customer={customer}
+      customerName={customerName}
       devMode={devMode ?? false}
       replyWindow={reply}
       refused={state.refused !== undefined}
+      loadFailed={state.loadFailed && !state.loaded}
       marketingOptOut={state.refused === undefined && state.session?.marketingOptOut === true}
       now={now}
       refreshing={state.loading}
@@ -132,11 +171,14 @@ function Chat({ customer, api, regarding, devMode, pollIntervalMs, theme, record
     <div className={styles.panel} ref={panel} data-testid="whatsapp-chat" style={palette}>
       {header}
       {notice && (
-        <NoticeBar
-          notice={notice}
-          onDismiss={state.notice && notice.action === undefined ? actions.dismissNotice : undefined}
-          onSignIn={actions.signIn}
-        />
+        <div className={styles.notice} data-notice-area="">
+          <NoticeBar
+            notice={notice}
+            onDismiss={state.notice && notice.action === undefined && !state.loadFailed ? actions.dismissNotice : undefined}
+            onSignIn={actions.signIn}
+            onRetry={state.loadFailed && notice.action === undefined ? actions.refresh : undefined}
+          />
+        </div>
       )}
       {pickerOpen ? (
         <TemplatePicker
@@ -165,6 +207,7 @@ function Chat({ customer, api, regarding, devMode, pollIntervalMs, theme, record
             onLoadOlder={actions.loadOlder}
             onReact={canReply(reply) ? actions.react : undefined}
             reactingTo={state.reactingTo}
+            onResend={canReply(reply) ? resend : undefined}
           />
           {canReply(reply) ? (
             <Composer

@@ -11,7 +11,13 @@ const useStyles = makeStyles({
   spacer: { flexGrow: 1 },
   hiddenInput: { display: "none" },
   plus: { fontSize: "20px", lineHeight: "20px", fontWeight: 400 },
+  dropping: { outline: `2px dashed ${tokens.colorBrandStroke1}`, outlineOffset: "-4px", backgroundColor: tokens.colorNeutralBackground1Hover },
 });
+
+/** The first file a paste or a drop carries, if any. */
+function firstFile(data: DataTransfer | null): File | undefined {
+  return data?.files && data.files.length > 0 ? data.files[0] : undefined;
+}
 
 const MEDIA_TYPES: readonly MediaType[] = ["image", "document", "video", "audio"];
 
@@ -34,6 +40,7 @@ export interface ComposerProps {
 export function Composer({ draft, sending, uploading, onChange, onSend, onUpload, onRemoveMedia, onOpenTemplates }: ComposerProps): React.ReactElement {
   const styles = useStyles();
   const fileInput = React.useRef<HTMLInputElement>(null);
+  const [dropping, setDropping] = React.useState(false);
   const withMedia = hasMedia(draft);
   const showUrlBox = draft.urlBoxOpen || withMedia;
   const captionAllowed = takesCaption(draft);
@@ -46,6 +53,28 @@ export function Composer({ draft, sending, uploading, onChange, onSend, onUpload
     if (file) onUpload(file);
   };
 
+  // A pasted image (a screenshot) or a file dropped on the composer goes through the same upload.
+  const pasted = (event: React.ClipboardEvent<HTMLTextAreaElement>): void => {
+    const file = firstFile(event.clipboardData);
+    if (!file) return; // text pastes as text
+    event.preventDefault();
+    if (!sending && !uploading) onUpload(file);
+  };
+  const carriesFiles = (event: React.DragEvent): boolean => Array.from(event.dataTransfer?.types ?? []).includes("Files");
+  const dragOver = (event: React.DragEvent<HTMLDivElement>): void => {
+    if (!carriesFiles(event)) return;
+    event.preventDefault();
+    event.dataTransfer.dropEffect = "copy";
+    setDropping(true);
+  };
+  const dropped = (event: React.DragEvent<HTMLDivElement>): void => {
+    setDropping(false);
+    const file = firstFile(event.dataTransfer);
+    if (!file) return;
+    event.preventDefault();
+    if (!sending && !uploading) onUpload(file);
+  };
+
   const keyDown = (event: React.KeyboardEvent<HTMLTextAreaElement>): void => {
     if (event.key === "Enter" && !event.shiftKey && !event.nativeEvent.isComposing) {
       event.preventDefault();
@@ -54,7 +83,14 @@ export function Composer({ draft, sending, uploading, onChange, onSend, onUpload
   };
 
   return (
-    <div className={styles.composer} data-testid="composer">
+    <div
+      className={dropping ? `${styles.composer} ${styles.dropping}` : styles.composer}
+      data-testid="composer"
+      onDragOver={dragOver}
+      onDragLeave={() => setDropping(false)}
+      onDrop={dropped}
+      data-dropping={dropping ? "" : undefined}
+    >
       {showUrlBox && (
         <div className={styles.mediaRow}>
           <Field className={styles.url} label="Media URL" size="small" hint={draft.filename ? `Uploaded: ${draft.filename}` : undefined}>
@@ -94,6 +130,7 @@ export function Composer({ draft, sending, uploading, onChange, onSend, onUpload
           disabled={!captionAllowed}
           onChange={(_, data) => onChange(editDraft(draft, { text: data.value }))}
           onKeyDown={keyDown}
+          onPaste={pasted}
         />
       </Field>
       <div className={styles.actions}>

@@ -1,5 +1,5 @@
 import * as React from "react";
-import { Link, makeStyles, mergeClasses, tokens } from "@fluentui/react-components";
+import { Button, Link, makeStyles, mergeClasses, tokens } from "@fluentui/react-components";
 import type { ChatMessage } from "../api/contract";
 import {
   BUBBLE_WORDING,
@@ -17,8 +17,9 @@ import {
   templateLabel,
 } from "../model/content";
 import { deliveryOf, failureReason } from "../model/delivery";
+import { draftToResend } from "../model/draft";
 import { agentReaction, canReactTo } from "../model/reactions";
-import { timeOfDay } from "../model/time";
+import { ClockContext, timeOfDay } from "../model/time";
 import { chatVar } from "./chatPalette";
 import { DeliveryTicks } from "./DeliveryTicks";
 import { REACT_VISIBLE, ReactionPicker } from "./ReactionPicker";
@@ -63,6 +64,7 @@ const useStyles = makeStyles({
     [MUTED]: chatVar("outboundMuted"),
     [LINK]: chatVar("outboundLink"),
   },
+  resend: { display: "block", marginTop: "4px" },
   failedBubble: { outline: `1px solid ${tokens.colorPaletteRedBorder2}` },
   highlighted: { boxShadow: `0 0 0 2px ${tokens.colorBrandStroke1}, ${tokens.shadow8}` },
   meta: { display: "flex", justifyContent: "flex-end", alignItems: "center", gap: "2px", marginTop: "2px", fontSize: tokens.fontSizeBase100, color: muted },
@@ -289,6 +291,7 @@ function Reactions({ chips }: { chips: ReactionChip[] }): React.ReactElement {
 /** "The customer changed their number": centred, muted, with its time. */
 function SystemLine({ message }: { message: ChatMessage }): React.ReactElement {
   const styles = useStyles();
+  const clock = React.useContext(ClockContext);
   const content = bubbleContent(message);
   const text = content.type === "note" || content.type === "text" || content.type === "deleted" ? content.text : BUBBLE_WORDING.system;
   return (
@@ -296,7 +299,7 @@ function SystemLine({ message }: { message: ChatMessage }): React.ReactElement {
       <div className={styles.system} role="note">
         {text}
         <time className={styles.systemTime} dateTime={message.timestamp}>
-          {timeOfDay(message.timestamp)}
+          {timeOfDay(message.timestamp, clock)}
         </time>
       </div>
     </div>
@@ -315,6 +318,8 @@ export interface MessageBubbleProps {
   onReact?: (messageId: string, emoji: string) => void;
   /** A reaction is on its way (one at a time). */
   reacting?: boolean;
+  /** A message WhatsApp did not deliver: put it back in the composer to send again (the window is open). */
+  onResend?: (message: ChatMessage) => void;
 }
 
 /**
@@ -322,8 +327,9 @@ export interface MessageBubbleProps {
  * what it replies to, the ad the customer came from, "edited", and its reactions. A deleted message
  * is a placeholder; a system message a centred line.
  */
-export function MessageBubble({ message, quotedMessage, onShowMessage, highlighted, onReact, reacting }: MessageBubbleProps): React.ReactElement {
+export function MessageBubble({ message, quotedMessage, onShowMessage, highlighted, onReact, reacting, onResend }: MessageBubbleProps): React.ReactElement {
   const styles = useStyles();
+  const clock = React.useContext(ClockContext);
   if (isSystemLine(message)) return <SystemLine message={message} />;
   const inbound = message.direction === "inbound";
   const deleted = message.deleted === true;
@@ -362,6 +368,11 @@ export function MessageBubble({ message, quotedMessage, onShowMessage, highlight
           {reason !== undefined && (
             <div className={styles.failure} role="note">
               Not delivered: {reason}
+              {onResend && draftToResend(message) && (
+                <Button size="small" appearance="secondary" className={styles.resend} onClick={() => onResend(message)} data-resend="">
+                  Edit and resend
+                </Button>
+              )}
             </div>
           )}
           <div className={styles.meta}>
@@ -370,7 +381,7 @@ export function MessageBubble({ message, quotedMessage, onShowMessage, highlight
                 {BUBBLE_WORDING.edited}
               </span>
             )}
-            <time dateTime={message.timestamp}>{timeOfDay(message.timestamp)}</time>
+            <time dateTime={message.timestamp}>{timeOfDay(message.timestamp, clock)}</time>
             <DeliveryTicks delivery={delivery} />
           </div>
         </div>

@@ -1,7 +1,7 @@
 import * as React from "react";
 import { Button, Spinner, makeStyles, tokens } from "@fluentui/react-components";
 import type { ChatMessage } from "../api/contract";
-import { dayLabel, startsNewDay } from "../model/time";
+import { ClockContext, dayLabel, startsNewDay } from "../model/time";
 import { chatVar } from "./chatPalette";
 import { MessageBubble } from "./MessageBubble";
 
@@ -27,6 +27,19 @@ const useStyles = makeStyles({
     boxShadow: tokens.shadow2,
   },
   empty: { margin: "auto", color: tokens.colorNeutralForeground3, textAlign: "center", padding: "12px" },
+  frame: { position: "relative", flexGrow: 1, minHeight: 0, display: "flex", flexDirection: "column" },
+  unseen: {
+    display: "flex",
+    alignItems: "center",
+    gap: "8px",
+    margin: "8px 0",
+    color: tokens.colorBrandForeground1,
+    fontSize: tokens.fontSizeBase200,
+    fontWeight: tokens.fontWeightSemibold,
+    "::before": { content: '""', flexGrow: 1, borderTop: `1px solid ${tokens.colorBrandStroke1}` },
+    "::after": { content: '""', flexGrow: 1, borderTop: `1px solid ${tokens.colorBrandStroke1}` },
+  },
+  jump: { position: "absolute", right: "16px", bottom: "12px", boxShadow: tokens.shadow8 },
 });
 
 export interface MessageListProps {
@@ -43,6 +56,8 @@ export interface MessageListProps {
   onReact?: (messageId: string, emoji: string) => void;
   /** The message a reaction is on its way to. */
   reactingTo?: string;
+  /** A message WhatsApp did not deliver, back to the composer (the window is open). */
+  onResend?: (message: ChatMessage) => void;
 }
 
 const NEAR_BOTTOM_PX = 80;
@@ -50,8 +65,9 @@ const NEAR_BOTTOM_PX = 80;
 const HIGHLIGHT_MS = 1_600;
 
 /** The chat history, oldest at the top; it follows new messages while the agent reads the bottom. */
-export function MessageList({ messages, now, loaded, loadFailed, hasOlder, loadingOlder, onLoadOlder, onReact, reactingTo }: MessageListProps): React.ReactElement {
+export function MessageList({ messages, now, loaded, loadFailed, hasOlder, loadingOlder, onLoadOlder, onReact, reactingTo, onResend }: MessageListProps): React.ReactElement {
   const styles = useStyles();
+  const clock = React.useContext(ClockContext);
   const list = React.useRef<HTMLDivElement>(null);
   const atBottom = React.useRef(true);
   const heightBefore = React.useRef<number | undefined>(undefined);
@@ -59,6 +75,10 @@ export function MessageList({ messages, now, loaded, loadFailed, hasOlder, loadi
   const oldestId = messages[0]?.id;
   const byId = React.useMemo(() => new Map(messages.map((message) => [message.id, message])), [messages]);
   const [highlighted, setHighlighted] = React.useState<string | undefined>(undefined);
+  // The first message that arrived while the agent was reading further up: a divider above it and a
+  // button to jump down, until the agent reaches the bottom.
+  const [unseenFrom, setUnseenFrom] = React.useState<string | undefined>(undefined);
+  const seenNewest = React.useRef(newestId);
 
   // A click on a reply's quote: bring the quoted message into view and ring it for a moment.
   const showMessage = React.useCallback((id: string): void => {
@@ -73,15 +93,22 @@ export function MessageList({ messages, now, loaded, loadFailed, hasOlder, loadi
   }, []);
 
   // A photo that finishes loading makes the list taller: stay at the bottom if the agent was there.
-  // (`load` does not bubble, but a listener on the list's capture phase hears every image in it.)
-  React.useEffect(() => {
+  // (`load` does not bubble, but a listener on the list's capture phase hears every image in it.) A
+  // layout effect, so a photo from the cache that loads right after the list mounts is heard too.
+  React.useLayoutEffect(() => {
     const element = list.current;
     if (!element) return undefined;
     const keepBottom = (): void => {
       if (atBottom.current && heightBefore.current === undefined) element.scrollTop = element.scrollHeight;
     };
     element.addEventListener("load", keepBottom, true);
-    return () => element.removeEventListener("load", keepBottom, true);
+    // The list got shorter (a notice above it, a taller composer): the newest message stays in view.
+    const resized = typeof ResizeObserver === "undefined" ? undefined : new ResizeObserver(keepBottom);
+    resized?.observe(element);
+    return () => {
+      element.removeEventListener("load", keepBottom, true);
+      resized?.disconnect();
+    };
   }, []);
 
   React.useEffect(() => {
@@ -93,7 +120,25 @@ export function MessageList({ messages, now, loaded, loadFailed, hasOlder, loadi
   const rememberPosition = (): void => {
     const element = list.current;
     if (element) atBottom.current = element.scrollHeight - element.scrollTop - element.clientHeight < NEAR_BOTTOM_PX;
+    if (atBottom.current && unseenFrom !== undefined) setUnseenFrom(undefined);
   };
+
+  const jumpToNewest = (): void => {
+    const element = list.current;
+    if (element) element.scrollTop = element.scrollHeight;
+    atBottom.current = true;
+    setUnseenFrom(undefined);
+  };
+
+  // A newer message arrived while the agent was reading further up: remember where the new ones start.
+  React.useEffect(() => {
+    const before = seenNewest.current;
+    seenNewest.current = newestId;
+    if (before === undefined || newestId === undefined || before === newestId || atBottom.current || unseenFrom !== undefined) return;
+    const index = messages.findIndex((message) => message.id === before);
+    const first = index >= 0 ? messages[index + 1] : undefined;
+    if (first) setUnseenFrom(first.id);
+  }, [newestId, messages, unseenFrom]);
 
   const loadOlder = (): void => {
     heightBefore.current = list.current?.scrollHeight;
@@ -113,32 +158,45 @@ export function MessageList({ messages, now, loaded, loadFailed, hasOlder, loadi
   }, [newestId, oldestId, messages.length]);
 
   return (
-    <div className={styles.list} ref={list} onScroll={rememberPosition} role="log" aria-label="Chat history" aria-live="polite">
-      {hasOlder && (
-        <Button className={styles.older} size="small" appearance="secondary" onClick={loadOlder} disabled={loadingOlder}>
-          {loadingOlder ? "Loading…" : "Show older messages"}
+    <div className={styles.frame}>
+      <div className={styles.list} ref={list} onScroll={rememberPosition} role="log" aria-label="Chat history" aria-live="polite">
+        {hasOlder && (
+          <Button className={styles.older} size="small" appearance="secondary" onClick={loadOlder} disabled={loadingOlder}>
+            {loadingOlder ? "Loading…" : "Show older messages"}
+          </Button>
+        )}
+        {!loaded && !loadFailed && <Spinner className={styles.empty} size="small" label="Loading the chat…" />}
+        {!loaded && loadFailed && <div className={styles.empty}>The chat isn&apos;t loaded.</div>}
+        {loaded && messages.length === 0 && <div className={styles.empty}>No messages with this customer yet.</div>}
+        {messages.map((message, index) => (
+          <React.Fragment key={message.id}>
+            {message.id === unseenFrom && (
+              <div className={styles.unseen} role="separator" data-unseen-divider="">
+                New messages
+              </div>
+            )}
+            {startsNewDay(messages[index - 1]?.timestamp, message.timestamp, clock) && (
+              <div className={styles.day} role="separator">
+                {dayLabel(message.timestamp, now, clock)}
+              </div>
+            )}
+            <MessageBubble
+              message={message}
+              quotedMessage={message.quoted ? byId.get(message.quoted.id) : undefined}
+              onShowMessage={showMessage}
+              highlighted={highlighted === message.id}
+              onReact={onReact}
+              reacting={reactingTo !== undefined}
+              onResend={onResend}
+            />
+          </React.Fragment>
+        ))}
+      </div>
+      {unseenFrom !== undefined && (
+        <Button className={styles.jump} size="small" appearance="primary" shape="circular" onClick={jumpToNewest} data-jump-newest="">
+          ↓ New messages
         </Button>
       )}
-      {!loaded && !loadFailed && <Spinner className={styles.empty} size="small" label="Loading the chat…" />}
-      {!loaded && loadFailed && <div className={styles.empty}>The chat isn&apos;t loaded.</div>}
-      {loaded && messages.length === 0 && <div className={styles.empty}>No messages with this customer yet.</div>}
-      {messages.map((message, index) => (
-        <React.Fragment key={message.id}>
-          {startsNewDay(messages[index - 1]?.timestamp, message.timestamp) && (
-            <div className={styles.day} role="separator">
-              {dayLabel(message.timestamp, now)}
-            </div>
-          )}
-          <MessageBubble
-            message={message}
-            quotedMessage={message.quoted ? byId.get(message.quoted.id) : undefined}
-            onShowMessage={showMessage}
-            highlighted={highlighted === message.id}
-            onReact={onReact}
-            reacting={reactingTo !== undefined}
-          />
-        </React.Fragment>
-      ))}
     </div>
   );
 }

@@ -6,17 +6,19 @@ export interface NoticeBarProps {
   notice: AgentNotice;
   onDismiss?: () => void;
   onSignIn?: () => void;
+  /** A load that failed: try it again. */
+  onRetry?: () => void;
 }
 
 /** A problem in the agent's words, with what to do next. */
-export function NoticeBar({ notice, onDismiss, onSignIn }: NoticeBarProps): React.ReactElement {
+export function NoticeBar({ notice, onDismiss, onSignIn, onRetry }: NoticeBarProps): React.ReactElement {
   return (
     <MessageBar intent={notice.intent} layout="multiline" data-problem-code={notice.code}>
       <MessageBarBody>
         <MessageBarTitle>{notice.title}</MessageBarTitle>
         {notice.detail ? ` ${notice.detail}` : null}
       </MessageBarBody>
-      {(onDismiss ?? (notice.action === "sign_in" && onSignIn)) && (
+      {(onDismiss ?? onRetry ?? (notice.action === "sign_in" && onSignIn)) && (
         <MessageBarActions
           containerAction={
             onDismiss ? (
@@ -29,6 +31,10 @@ export function NoticeBar({ notice, onDismiss, onSignIn }: NoticeBarProps): Reac
           {notice.action === "sign_in" && onSignIn ? (
             <Button size="small" appearance="primary" onClick={onSignIn}>
               Sign in
+            </Button>
+          ) : onRetry ? (
+            <Button size="small" appearance="primary" onClick={onRetry}>
+              Retry
             </Button>
           ) : undefined}
         </MessageBarActions>

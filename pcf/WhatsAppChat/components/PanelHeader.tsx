@@ -25,8 +25,10 @@ export const MARKETING_OPT_OUT = {
   detail: "The customer asked not to get marketing messages from this business. Replies in the chat are not affected.",
 } as const;
 
-function windowBadge(reply: ReplyWindow, now: Date, refused: boolean): { text: string; color: "success" | "danger" | "informative" } {
+function windowBadge(reply: ReplyWindow, now: Date, refused: boolean, loadFailed: boolean): { text: string; color: "success" | "danger" | "informative" } {
   if (refused) return { text: "Not available", color: "danger" };
+  // A load that failed is over: nothing is being checked until Retry or Refresh.
+  if (loadFailed && reply.state !== "open" && reply.state !== "closed") return { text: "Not loaded", color: "informative" };
   switch (reply.state) {
     case "open":
       return { text: reply.closesAt ? `Session open · ${remaining(now, reply.closesAt)} left` : "Session open", color: "success" };
@@ -39,11 +41,15 @@ function windowBadge(reply: ReplyWindow, now: Date, refused: boolean): { text: s
 
 export interface PanelHeaderProps {
   customer: string;
+  /** The record's name, when the form binds its name column: the header says who the chat is with. */
+  customerName?: string;
   /** Talking to a local API without sign-in: said on screen, so it is never missed on a real form. */
   devMode: boolean;
   replyWindow: ReplyWindow;
   /** The API refused this record to this agent: no session to speak of. */
   refused?: boolean;
+  /** The first load failed (the notice says why): no "Checking session…" while nothing is on its way. */
+  loadFailed?: boolean;
   /** The customer opted out of marketing messages (the session answer's `marketingOptOut`). */
   marketingOptOut?: boolean;
   now: Date;
@@ -52,13 +58,15 @@ export interface PanelHeaderProps {
 }
 
 /** Who the chat is with (and whether they opted out of marketing), whether the 24-hour session is open, and Refresh. */
-export function PanelHeader({ customer, devMode, replyWindow, refused, marketingOptOut, now, refreshing, onRefresh }: PanelHeaderProps): React.ReactElement {
+export function PanelHeader({ customer, customerName, devMode, replyWindow, refused, loadFailed, marketingOptOut, now, refreshing, onRefresh }: PanelHeaderProps): React.ReactElement {
   const styles = useStyles();
-  const badge = windowBadge(replyWindow, now, refused ?? false);
+  const badge = windowBadge(replyWindow, now, refused ?? false, loadFailed ?? false);
   return (
     <div className={styles.header}>
       <div className={styles.who}>
-        <Text weight="semibold">WhatsApp</Text>
+        <Text weight="semibold" truncate wrap={false} title={customerName?.trim() || undefined} data-customer-name={customerName?.trim() ? "" : undefined}>
+          {customerName?.trim() || "WhatsApp"}
+        </Text>
         <span className={styles.line}>
           <span className={styles.phone}>{customer}</span>
           {marketingOptOut && (
@@ -73,7 +81,7 @@ export function PanelHeader({ customer, devMode, replyWindow, refused, marketing
           Dev
         </Badge>
       )}
-      <Badge className={styles.fixed} appearance="tint" color={badge.color} data-window={refused ? "refused" : replyWindow.state}>
+      <Badge className={styles.fixed} appearance="tint" color={badge.color} data-window={refused ? "refused" : loadFailed && replyWindow.state !== "open" && replyWindow.state !== "closed" ? "not-loaded" : replyWindow.state}>
         {badge.text}
       </Badge>
       <Button className={styles.fixed} size="small" onClick={onRefresh} disabled={refreshing}>

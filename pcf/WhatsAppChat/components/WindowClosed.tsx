@@ -1,16 +1,16 @@
 import * as React from "react";
 import { Button, MessageBar, MessageBarActions, MessageBarBody, MessageBarTitle, Textarea, makeStyles } from "@fluentui/react-components";
 import { type ReplyWindow, WINDOW_CLOSED_MESSAGE } from "../model/sessionWindow";
-import { whenSaid } from "../model/time";
+import { type Clock, ClockContext, whenSaid } from "../model/time";
 import { localize } from "../strings/strings";
 
 const useStyles = makeStyles({
   closed: { display: "flex", flexDirection: "column", gap: "6px", padding: "8px 10px" },
 });
 
-function lastWrote(closed: ReplyWindow & { state: "closed" }, now: Date): string {
+function lastWrote(closed: ReplyWindow & { state: "closed" }, now: Date, clock: Clock): string {
   if (!closed.lastInboundAt) return "This customer hasn't written to you on WhatsApp yet.";
-  return `The customer last wrote ${whenSaid(closed.lastInboundAt.toISOString(), now)}.`;
+  return `The customer last wrote ${whenSaid(closed.lastInboundAt.toISOString(), now, clock)}.`;
 }
 
 export interface WindowClosedProps {
@@ -27,11 +27,12 @@ export interface WindowClosedProps {
  */
 export function WindowClosed({ replyWindow, now, keptDraft, onOpenTemplates }: WindowClosedProps): React.ReactElement {
   const styles = useStyles();
+  const clock = React.useContext(ClockContext);
   return (
     <div className={styles.closed} data-testid="window-closed">
       <MessageBar intent="warning" layout="multiline" role="status">
         <MessageBarBody>
-          <MessageBarTitle>{WINDOW_CLOSED_MESSAGE}</MessageBarTitle> {lastWrote(replyWindow, now)} Press Refresh when they write again.
+          <MessageBarTitle>{WINDOW_CLOSED_MESSAGE}</MessageBarTitle> {lastWrote(replyWindow, now, clock)} Press Refresh when they write again.
         </MessageBarBody>
         {onOpenTemplates && (
           <MessageBarActions>

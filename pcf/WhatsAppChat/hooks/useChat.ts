@@ -9,6 +9,10 @@ export interface ChatActions {
   refresh: () => void;
   signIn: () => void;
   poll: () => void;
+  /** The wait before the next poll for this configured interval (slower when nothing happens). */
+  nextPollDelay: (intervalMs: number) => number;
+  /** The agent is back (focus, the panel in view): quick polling again. */
+  markActive: () => void;
   loadOlder: () => void;
   send: () => void;
   upload: (file: File) => void;
@@ -69,6 +73,8 @@ export function useChat(
       refresh: () => void controller.current?.load(),
       signIn: () => void controller.current?.signIn(),
       poll: () => void controller.current?.poll(),
+      nextPollDelay: (intervalMs) => controller.current?.nextPollDelay(intervalMs) ?? intervalMs,
+      markActive: () => controller.current?.markActive(),
       loadOlder: () => void controller.current?.loadOlder(),
       send: () => void controller.current?.send(),
       upload: (file) => void controller.current?.upload(file),

@@ -29,3 +29,35 @@ export function useNow(everyMs: number, wakeAt?: string | null): Date {
   }, [wakeAt]);
   return now;
 }
+
+/**
+ * Calls `tick` again and again while `enabled`, each time after `delay()` ms (asked anew each time, so
+ * the pace can slow down when nothing happens). A change of `restartKey` starts the wait over.
+ */
+export function usePolling(tick: () => void, delay: () => number, enabled: boolean, restartKey = 0): void {
+  const latestTick = React.useRef(tick);
+  const latestDelay = React.useRef(delay);
+  React.useEffect(() => {
+    latestTick.current = tick;
+    latestDelay.current = delay;
+  });
+  React.useEffect(() => {
+    if (!enabled) return undefined;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    let cancelled = false;
+    const schedule = (): void => {
+      const wait = latestDelay.current();
+      if (!(wait > 0)) return;
+      timer = setTimeout(() => {
+        if (cancelled) return;
+        latestTick.current();
+        schedule();
+      }, wait);
+    };
+    schedule();
+    return () => {
+      cancelled = true;
+      if (timer !== undefined) clearTimeout(timer);
+    };
+  }, [enabled, restartKey]);
+}

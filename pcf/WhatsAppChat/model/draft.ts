@@ -1,5 +1,5 @@
 import { ApiError } from "../api/apiError";
-import type { MediaSendType, Regarding, SendMessageCommand, UploadResult } from "../api/contract";
+import type { ChatMessage, MediaSendType, Regarding, SendMessageCommand, UploadResult } from "../api/contract";
 
 export type MediaType = MediaSendType;
 
@@ -176,4 +176,24 @@ export function keepsAttemptId(error: unknown): boolean {
 /** The draft after a failed send: the text and attachment stay; the attempt id stays while the outcome is open. */
 export function draftAfterFailedSend(draft: Draft, attemptId: string, error: unknown): Draft {
   return keepsAttemptId(error) ? { ...draft, attemptId } : { ...draft, attemptId: undefined, attemptFor: undefined };
+}
+
+/**
+ * A message WhatsApp did not deliver, back in the composer to send again ("Edit and resend"): its text,
+ * or its file and caption. A new draft, so Send gives it a new clientMessageId. Undefined for what the
+ * composer cannot send (templates, reactions, stickers).
+ */
+export function draftToResend(message: ChatMessage): Draft | undefined {
+  if (message.direction !== "outbound" || message.status !== "failed" || message.deleted) return undefined;
+  if (message.kind === "text") return message.text ? { ...EMPTY_DRAFT, text: message.text } : undefined;
+  const kind = message.kind as MediaType;
+  if (!(["image", "document", "video", "audio"] as string[]).includes(kind) || !message.media?.url) return undefined;
+  return {
+    ...EMPTY_DRAFT,
+    text: message.caption ?? "",
+    mediaUrl: message.media.url,
+    mediaType: kind,
+    filename: message.media.filename ?? undefined,
+    urlBoxOpen: true,
+  };
 }

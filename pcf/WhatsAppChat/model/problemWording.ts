@@ -109,7 +109,8 @@ function wording(error: ApiError, activity: Activity): Omit<AgentNotice, "code">
       return {
         intent: "error",
         title: "WhatsApp can't carry this kind of file.",
-        detail: `${sentence(server)} Images must be JPEG or PNG; documents PDF, Word, Excel, PowerPoint or plain text.`,
+        // Once, in the agent's words: the API's message names MIME types ("image/gif"), which agents do not read.
+        detail: "Send a photo as JPEG or PNG, or a document as PDF, Word, Excel, PowerPoint or plain text.",
       };
     case "file_too_large":
       return { intent: "error", title: "This file is too large for WhatsApp.", detail: server };

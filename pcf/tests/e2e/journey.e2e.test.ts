@@ -14,6 +14,8 @@ import { type LocalApp, customerDeletes, customerSays, customerSendsFile, receip
 import { damagedParcelPng, minimalPdf, parcelPng } from "./files";
 import { AD_URL, MEDIA_ORIGIN, contextChat } from "./contextChat";
 import { TEMPLATE_LIST, fakeTemplateApi } from "./templateChat";
+import { FAILED_INDEX, type LongChatApi, fakeLongChatApi, longChat } from "./longChat";
+import type { ChatMessage } from "../../WhatsAppChat/api/contract";
 
 const OUTPUT = path.resolve(__dirname, "../../test-output");
 const SCREENSHOT = path.join(OUTPUT, "chat-panel.png");
@@ -799,3 +801,215 @@ describe.sequential("the template picker and reactions, with a business number o
   });
 });
 
+
+// A long, real chat (issue 15): sixty messages with photos, answered by the browser (longChat.ts). The
+// README's screenshots come from here (docs/images/).
+describe.sequential("an agent in a long, real chat", () => {
+  const DOCS_IMAGES = path.resolve(__dirname, "../../../docs/images");
+  const list = (): Locator => page.getByRole("log", { name: "Chat history" });
+  const url = (customer: string, extra = ""): string =>
+    `${harness.origin}/?phone=${customer}&api=${encodeURIComponent(app.apiUrl)}&poll=1&height=720&firstName=Ada&name=Ada%20Lovelace${extra}`;
+  const below = (): Promise<number> => list().evaluate((node) => node.scrollHeight - node.scrollTop - node.clientHeight);
+  const media = (asked: URL): boolean => asked.origin === MEDIA_ORIGIN;
+  const customer = `1558${String(Date.now()).slice(-7)}`;
+  let chat: ReturnType<typeof longChat>;
+  let fake: LongChatApi;
+
+  async function photosLoaded(): Promise<void> {
+    for (const img of await list().locator("img").all()) {
+      await expect.poll(() => img.evaluate((image: HTMLImageElement) => image.complete && image.naturalWidth > 0)).toBe(true);
+    }
+  }
+
+  beforeAll(async () => {
+    mkdirSync(DOCS_IMAGES, { recursive: true });
+    await page.setViewportSize({ width: 520, height: 780 });
+    // Photos arrive a moment after the history, uncached, as from blob storage.
+    await page.route(media, async (route: Route) => {
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      await route.fulfill({ status: 200, contentType: "image/png", headers: { "Cache-Control": "no-store" }, body: route.request().url().includes("damaged") ? damagedParcelPng() : parcelPng() });
+    });
+    chat = longChat(customer, new Date());
+    fake = await fakeLongChatApi(page, { customer, origin: harness.origin, chat });
+  });
+  afterAll(async () => {
+    await fake?.stop();
+    await page.unroute(media);
+    await page.setViewportSize({ width: 520, height: 900 });
+  });
+
+  it("opens a 60-message chat with photos at the newest message, after the photos load; older ones come above on request", async () => {
+    await page.goto(url(customer));
+    await panel().locator(`[data-message-id="${chat.messages[0]?.id}"]`).waitFor();
+    await photosLoaded();
+    expect(await list().evaluate((node) => node.scrollHeight - node.clientHeight)).toBeGreaterThan(1000);
+    await expect.poll(below).toBeLessThan(2);
+    // Who the chat is with: the record's name (its full name column) above the number.
+    expect(await panel().locator("[data-customer-name]").textContent()).toBe("Ada Lovelace");
+    await panel().screenshot({ path: path.join(DOCS_IMAGES, "open-chat.png") });
+    await page.getByRole("button", { name: "Show older messages" }).click();
+    await panel().locator('[data-message-id="long-1"]').waitFor();
+    expect(await panel().locator('[data-message-id^="long-"]').count()).toBe(60);
+    // The messages the agent was reading stay where they were: the list did not jump to the top or bottom.
+    expect(await list().evaluate((node) => node.scrollTop)).toBeGreaterThan(200);
+    expect(await below()).toBeGreaterThan(200);
+    expect(pageErrors).toEqual([]);
+  });
+
+  it("a message arriving while the agent reads further up: a 'New messages' divider and a jump button, no jump", async () => {
+    await list().evaluate((node) => {
+      node.scrollTop = 0;
+    });
+    const arrived = { ...chat.messages[1], id: "long-new", wamid: "wamid.long-new", direction: "inbound" as const, kind: "text", text: "Sorry, one more question about Friday.", caption: undefined, media: undefined, status: "received" as const, statusTimes: {}, timestamp: new Date().toISOString().replace(/\.\d+Z$/, "Z") } as ChatMessage;
+    fake.pending.push(arrived);
+    await panel().locator('[data-message-id="long-new"]').waitFor({ state: "attached" });
+    const divider = panel().locator("[data-unseen-divider]");
+    await divider.waitFor({ state: "attached" });
+    expect(await list().evaluate((node) => node.scrollTop)).toBeLessThan(50);
+    const jump = panel().getByRole("button", { name: "↓ New messages" });
+    await jump.waitFor();
+    await panel().screenshot({ path: path.join(OUTPUT, "long-chat-new-messages.png") });
+    await jump.click();
+    await expect.poll(below).toBeLessThan(2);
+    await expect.poll(() => jump.count()).toBe(0);
+  });
+
+  it("a reply WhatsApp did not deliver: its reason, and 'Edit and resend' puts it back in the composer for Send", async () => {
+    const failed = panel().locator(`[data-message-id="long-${FAILED_INDEX + 1}"]`);
+    await failed.scrollIntoViewIfNeeded();
+    expect(await failed.textContent()).toContain("Not delivered: Message undeliverable (131026)");
+    await failed.getByRole("button", { name: "Edit and resend" }).click();
+    const message = page.getByRole("textbox", { name: "Message" });
+    await expect.poll(() => message.inputValue()).toBe(chat.messages.find((each) => each.id === `long-${FAILED_INDEX + 1}`)?.text ?? "?");
+    expect(await message.evaluate((box) => box === document.activeElement)).toBe(true);
+    await message.fill("");
+    // Back to the newest message for what follows.
+    await list().evaluate((node) => {
+      node.scrollTop = node.scrollHeight;
+    });
+    await expect.poll(below).toBeLessThan(2);
+  });
+
+  it("a pasted image and a file dropped on the composer are uploaded like a picked one", async () => {
+    const mediaUrl = page.getByRole("textbox", { name: "Media URL" });
+    const message = page.getByRole("textbox", { name: "Message" });
+    // A screenshot pasted into the message box.
+    await message.evaluate((box) => {
+      const data = new DataTransfer();
+      data.items.add(new File([new Uint8Array([137, 80, 78, 71])], "pasted.png", { type: "image/png" }));
+      box.dispatchEvent(new ClipboardEvent("paste", { clipboardData: data, bubbles: true, cancelable: true }));
+    });
+    await expect.poll(() => mediaUrl.inputValue()).toContain("/media/outbound/");
+    expect(await page.getByRole("textbox", { name: "Caption" }).inputValue()).toBe("");
+    await page.getByRole("button", { name: "Remove media" }).click();
+    await expect.poll(() => mediaUrl.count()).toBe(0);
+    // A file dragged from the desktop onto the composer.
+    await panel().getByTestId("composer").evaluate((composer) => {
+      const data = new DataTransfer();
+      data.items.add(new File(["%PDF-1.4"], "invoice.pdf", { type: "application/pdf" }));
+      composer.dispatchEvent(new DragEvent("dragover", { dataTransfer: data, bubbles: true, cancelable: true }));
+      composer.dispatchEvent(new DragEvent("drop", { dataTransfer: data, bubbles: true, cancelable: true }));
+    });
+    await expect.poll(() => page.getByRole("textbox", { name: "Media URL" }).inputValue()).toContain("/media/outbound/");
+    expect(fake.uploads).toEqual(["pasted.png", "invoice.pdf"]);
+    await page.getByRole("button", { name: "Remove media" }).click();
+  });
+
+  it("a refused upload's reason shows in full at the end of the long chat, once, in the agent's words", async () => {
+    fake.uploadRefusal = { status: 415, code: "unsupported_media_type", message: "image/gif is not a type WhatsApp accepts (image/jpeg, image/png, application/pdf)." };
+    await page.locator("input[type=file]").setInputFiles({ name: "animation.gif", mimeType: "image/gif", buffer: Buffer.from("GIF89a") });
+    const bar = panel().locator("[data-problem-code=unsupported_media_type]");
+    await bar.waitFor();
+    const text = (await bar.textContent()) ?? "";
+    expect(text).toContain("WhatsApp can't carry this kind of file.");
+    expect(text).not.toMatch(/image\/|application\//);
+    expect(text.match(/JPEG or PNG/g)).toHaveLength(1);
+    // Nothing of it is cut: the bar is as tall as what it says, and so is the area around it.
+    const cut = await bar.evaluate((node) => {
+      const area = node.closest("[data-notice-area]") as HTMLElement;
+      return { bar: node.scrollHeight - node.clientHeight, area: area.scrollHeight - area.clientHeight, height: node.getBoundingClientRect().height };
+    });
+    expect(cut.bar).toBeLessThanOrEqual(1);
+    expect(cut.area).toBeLessThanOrEqual(1);
+    expect(cut.height).toBeGreaterThan(40);
+    // The list gave way, and its newest message is still in view.
+    await expect.poll(below).toBeLessThan(2);
+    await panel().screenshot({ path: path.join(OUTPUT, "long-chat-upload-refused.png") });
+    fake.uploadRefusal = undefined;
+  });
+
+  it("a failing API: the spinner ends, the error shows with Retry (never 'Checking session…' for ever), and Retry loads the chat", async () => {
+    fake.failing = 503;
+    await page.goto(url(customer));
+    await panel().locator("[data-problem-code]").waitFor();
+    await panel().getByText("The chat isn't loaded.").waitFor();
+    expect(await panel().getByRole("progressbar").count()).toBe(0);
+    expect(await panel().getByText("Checking session…").count()).toBe(0);
+    expect(await panel().locator("[data-window=not-loaded]").count()).toBe(1);
+    await panel().screenshot({ path: path.join(OUTPUT, "chat-panel-load-failed.png") });
+    fake.failing = undefined;
+    await panel().getByRole("button", { name: "Retry" }).click();
+    await panel().locator('[data-message-id="long-new"]').waitFor();
+    expect(await panel().locator("[data-problem-code]").count()).toBe(0);
+  });
+
+  it("the long chat in D365's dark theme: dark wallpaper and bubbles, every text readable", async () => {
+    await page.goto(url(customer, "&theme=dark"));
+    await panel().locator('[data-message-id="long-new"]').waitFor();
+    await photosLoaded();
+    await expect.poll(below).toBeLessThan(2);
+    const poor: string[] = [];
+    for (const [what, locator] of [
+      ["customer's text", panel().locator("[data-direction=inbound]").last()],
+      ["agent's text", panel().locator("[data-direction=outbound]").last()],
+      ["day separator", panel().locator("[role=separator]").last()],
+    ] as const) {
+      const ratio = await contrast(locator);
+      if (ratio < 4.5) poor.push(`${what}: ${ratio.toFixed(2)}`);
+    }
+    expect(poor).toEqual([]);
+    await panel().screenshot({ path: path.join(DOCS_IMAGES, "dark-theme.png") });
+  });
+
+  it("the closed window with the template picker over the long chat; the picker in German; times in the D365 user's time zone and format", async () => {
+    const closed = `1559${String(Date.now()).slice(-7)}`;
+    const old = longChat(closed, new Date(Date.now() - 3 * 86_400_000));
+    const templates = await fakeTemplateApi(page, {
+      customer: closed,
+      origin: harness.origin,
+      session: { active: false, expiresAt: null, lastInboundAt: old.session.lastInboundAt },
+      messages: old.messages,
+    });
+    await page.goto(url(closed));
+    await page.getByTestId("window-closed").getByRole("button", { name: "Send a template" }).click();
+    const picker = page.getByTestId("template-picker");
+    await picker.getByRole("searchbox", { name: "Search templates by name" }).fill("order_update");
+    await picker.locator("[data-template=order_update]").click();
+    await picker.getByText("From this record; you can change it.").waitFor();
+    await picker.getByRole("textbox", { name: "Order id" }).fill("40213");
+    await picker.getByRole("textbox", { name: "Arrival date" }).fill("Friday");
+    expect(await panel().locator("[data-window=closed]").count()).toBe(1);
+    await panel().screenshot({ path: path.join(DOCS_IMAGES, "template-picker.png") });
+
+    // The same for a German-speaking agent: the picker's words from WhatsAppChat.1031.resx.
+    await page.goto(url(closed, "&lang=de"));
+    await page.getByTestId("window-closed").getByRole("button", { name: "Vorlage senden" }).click();
+    await picker.getByRole("searchbox", { name: "Vorlagen nach Namen suchen" }).fill("order_update");
+    await picker.locator("[data-template=order_update]").click();
+    await picker.getByText("Aus diesem Datensatz; Sie können es ändern.").waitFor();
+    await picker.getByText(/^Noch \d+ von \d+ Feldern auszufüllen\.$/).waitFor();
+    expect(await picker.getByText("Send template", { exact: true }).count()).toBe(0);
+    await panel().screenshot({ path: path.join(OUTPUT, "template-picker-de.png") });
+
+    // Times in the D365 user's own time zone and format (userSettings), whatever the browser's.
+    await page.goto(url(customer, "&tzOffset=-300&timeFormat=h:mm%20tt"));
+    const newest = panel().locator(`[data-message-id="${chat.messages[0]?.id}"] time`).first();
+    await newest.waitFor();
+    const iso = (await newest.getAttribute("datetime")) ?? "";
+    const shifted = new Date(Date.parse(iso) - 300 * 60_000);
+    const hour = shifted.getUTCHours() % 12 || 12;
+    const expected = `${String(hour).padStart(2, "0")}:${String(shifted.getUTCMinutes()).padStart(2, "0")}`;
+    expect((await newest.textContent())?.replace(/\s/g, " ")).toMatch(new RegExp(`^${expected} (AM|PM)$`, "i"));
+    await templates.stop();
+  });
+});

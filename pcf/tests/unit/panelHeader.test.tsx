@@ -18,6 +18,14 @@ describe("the panel's header", () => {
     expect(badge.attrs.title).toContain("Replies in the chat are not affected.");
   });
 
+  it("says who the chat is with: the record's name above the number, else WhatsApp", () => {
+    const named = header({ customerName: "Ada Lovelace" });
+    expect(textOf(one(byAttr(named, "data-customer-name"), "name"))).toBe("Ada Lovelace");
+    expect(textOf(named)).toContain("15551234567");
+    expect(byAttr(header({ customerName: "  " }), "data-customer-name")).toHaveLength(0);
+    expect(textOf(header({}))).toContain("WhatsApp");
+  });
+
   it("says nothing about marketing otherwise", () => {
     expect(textOf(header({ marketingOptOut: false }))).not.toContain("marketing");
     expect(textOf(header({}))).not.toContain("marketing");

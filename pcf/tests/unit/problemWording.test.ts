@@ -169,3 +169,12 @@ describe("API errors in words an agent understands", () => {
     });
   });
 });
+
+describe("an upload WhatsApp can't carry", () => {
+  it("is said once, in words an agent understands: no MIME type from the API's message", () => {
+    const notice = describeProblem(apiError(415, "unsupported_media_type", "image/gif is not a type WhatsApp accepts (image/jpeg, image/png)."), "uploading");
+    const words = `${notice.title} ${notice.detail ?? ""}`;
+    expect(words).not.toMatch(/\b(image|application|video|audio|text)\/[a-z0-9.+-]+/i);
+    expect(words.match(/JPEG or PNG/g)).toHaveLength(1);
+  });
+});
