@@ -3,6 +3,7 @@ import type { Theme } from "@fluentui/react-components";
 import type { IInputs, IOutputs } from "./generated/ManifestTypes";
 import { ChatApi } from "./api/chatApi";
 import { MsalTokenSource } from "./auth/msalTokenSource";
+import { defaultRedirectUri } from "./auth/redirect";
 import { noSignIn } from "./auth/tokenSource";
 import { ChatPanel, type ChatPanelProps } from "./components/ChatPanel";
 import { agentLoginHint, regardingRecord } from "./host/recordContext";
@@ -82,7 +83,7 @@ export class WhatsAppChat implements ComponentFramework.ReactControl<IInputs, IO
             clientId: settings.clientId,
             apiAudience: settings.apiAudience,
             tenant: settings.tenant,
-            redirectUri: settings.redirectUri ?? `${window.location.origin}/`,
+            redirectUri: settings.redirectUri ?? defaultRedirectUri(window.location.origin),
             loginHint: () => agentLoginHint(context.webAPI, context.userSettings.userId),
           });
     const client = new ChatApi({ baseUrl: settings.apiBaseUrl, tokens, phoneNumberId: settings.phoneNumberId });

@@ -2,6 +2,7 @@ import * as React from "react";
 import type { Theme } from "@fluentui/react-components";
 import type { IInputs, IOutputs } from "./generated/ManifestTypes";
 import { MsalTokenSource } from "../WhatsAppChat/auth/msalTokenSource";
+import { defaultRedirectUri } from "../WhatsAppChat/auth/redirect";
 import { noSignIn } from "../WhatsAppChat/auth/tokenSource";
 import { agentLoginHint } from "../WhatsAppChat/host/recordContext";
 import { InboxApi } from "./api/inboxApi";
@@ -73,7 +74,7 @@ export class WhatsAppInbox implements ComponentFramework.ReactControl<IInputs, I
             clientId: settings.clientId,
             apiAudience: settings.apiAudience,
             tenant: settings.tenant,
-            redirectUri: settings.redirectUri ?? `${window.location.origin}/`,
+            redirectUri: settings.redirectUri ?? defaultRedirectUri(window.location.origin),
             loginHint: () => agentLoginHint(context.webAPI, context.userSettings.userId),
           });
     const client = new InboxApi({ baseUrl: settings.apiBaseUrl, tokens, phoneNumberId: settings.phoneNumberId });
