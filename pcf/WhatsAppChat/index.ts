@@ -2,11 +2,9 @@ import * as React from "react";
 import type { Theme } from "@fluentui/react-components";
 import type { IInputs, IOutputs } from "./generated/ManifestTypes";
 import { ChatApi } from "./api/chatApi";
-import { MsalTokenSource } from "./auth/msalTokenSource";
-import { defaultRedirectUri } from "./auth/redirect";
-import { noSignIn } from "./auth/tokenSource";
+import { agentTokenSource } from "./auth/agentTokens";
 import { ChatPanel, type ChatPanelProps } from "./components/ChatPanel";
-import { agentLoginHint, regardingRecord } from "./host/recordContext";
+import { regardingRecord } from "./host/recordContext";
 import { type ControlSettings, readSettings, settingsKey } from "./host/settings";
 import { loadStrings } from "./strings/strings";
 import { type Clock, clockFromUserSettings } from "./model/time";
@@ -76,16 +74,7 @@ export class WhatsAppChat implements ComponentFramework.ReactControl<IInputs, IO
   private client(settings: ControlSettings, context: ComponentFramework.Context<IInputs>): ChatApi {
     const key = settingsKey(settings);
     if (this.api?.key === key) return this.api.client;
-    const tokens =
-      settings.mode === "dev"
-        ? noSignIn
-        : new MsalTokenSource({
-            clientId: settings.clientId,
-            apiAudience: settings.apiAudience,
-            tenant: settings.tenant,
-            redirectUri: settings.redirectUri ?? defaultRedirectUri(window.location.origin),
-            loginHint: () => agentLoginHint(context.webAPI, context.userSettings.userId),
-          });
+    const tokens = agentTokenSource(settings, context);
     const client = new ChatApi({ baseUrl: settings.apiBaseUrl, tokens, phoneNumberId: settings.phoneNumberId });
     this.api = { key, client };
     return client;

@@ -1,10 +1,7 @@
 import * as React from "react";
 import type { Theme } from "@fluentui/react-components";
 import type { IInputs, IOutputs } from "./generated/ManifestTypes";
-import { MsalTokenSource } from "../WhatsAppChat/auth/msalTokenSource";
-import { defaultRedirectUri } from "../WhatsAppChat/auth/redirect";
-import { noSignIn } from "../WhatsAppChat/auth/tokenSource";
-import { agentLoginHint } from "../WhatsAppChat/host/recordContext";
+import { agentTokenSource } from "../WhatsAppChat/auth/agentTokens";
 import { InboxApi } from "./api/inboxApi";
 import { Inbox, type InboxProps } from "./components/Inbox";
 import { type InboxSettings, readInboxSettings } from "./host/settings";
@@ -67,16 +64,7 @@ export class WhatsAppInbox implements ComponentFramework.ReactControl<IInputs, I
   private client(settings: InboxSettings, context: ComponentFramework.Context<IInputs>): InboxApi {
     const key = JSON.stringify(settings);
     if (this.api?.key === key) return this.api.client;
-    const tokens =
-      settings.mode === "dev"
-        ? noSignIn
-        : new MsalTokenSource({
-            clientId: settings.clientId,
-            apiAudience: settings.apiAudience,
-            tenant: settings.tenant,
-            redirectUri: settings.redirectUri ?? defaultRedirectUri(window.location.origin),
-            loginHint: () => agentLoginHint(context.webAPI, context.userSettings.userId),
-          });
+    const tokens = agentTokenSource(settings, context);
     const client = new InboxApi({ baseUrl: settings.apiBaseUrl, tokens, phoneNumberId: settings.phoneNumberId });
     this.api = { key, client };
     return client;
