@@ -92,6 +92,7 @@ export function MessageList({ messages, now, loaded, loadFailed, hasOlder, loadi
     setHighlighted(id);
   }, []);
 
+  const resizes = React.useRef<ResizeObserver | undefined>(undefined);
   // A photo that finishes loading makes the list taller: stay at the bottom if the agent was there.
   // (`load` does not bubble, but a listener on the list's capture phase hears every image in it.) A
   // layout effect, so a photo from the cache that loads right after the list mounts is heard too.
@@ -103,13 +104,24 @@ export function MessageList({ messages, now, loaded, loadFailed, hasOlder, loadi
     };
     element.addEventListener("load", keepBottom, true);
     // The list got shorter (a notice above it, a taller composer): the newest message stays in view.
+    // Every row is watched too: a photo that had loaded before the listener was there (from the
+    // cache, on a slow machine) still grows its row, and a row that grows keeps the bottom in view.
     const resized = typeof ResizeObserver === "undefined" ? undefined : new ResizeObserver(keepBottom);
     resized?.observe(element);
+    resizes.current = resized;
     return () => {
       element.removeEventListener("load", keepBottom, true);
       resized?.disconnect();
+      resizes.current = undefined;
     };
   }, []);
+
+  React.useEffect(() => {
+    const element = list.current;
+    const resized = resizes.current;
+    if (!element || !resized) return;
+    for (const row of Array.from(element.children)) resized.observe(row);
+  }, [messages]);
 
   React.useEffect(() => {
     if (highlighted === undefined) return undefined;
