@@ -10,6 +10,9 @@ const useStyles = makeStyles({
     flexGrow: 1,
     minHeight: 0,
     overflowY: "auto",
+    // No browser scroll anchoring: it moves the list when rows above grow, and that scroll would read
+    // as the agent leaving the bottom; the list keeps the bottom itself (keepBottom below).
+    overflowAnchor: "none",
     padding: "8px 10px",
     backgroundColor: chatVar("wallpaper"),
     display: "flex",
