@@ -11,11 +11,12 @@ import { buildHarness } from "./build.mjs";
 const HARNESS = path.dirname(fileURLToPath(import.meta.url));
 const TYPES = { ".html": "text/html", ".js": "text/javascript", ".map": "application/json" };
 
-export async function serveHarness(port = 0) {
+/** Serves `folder` (its index.html at `/`) on localhost; port 0: any free port. Nothing outside it. */
+export async function serveFolder(folder, port = 0) {
   const server = http.createServer((request, response) => {
     const pathname = new URL(request.url ?? "/", "http://localhost").pathname;
-    const file = path.join(HARNESS, pathname === "/" ? "index.html" : pathname);
-    if (!file.startsWith(HARNESS + path.sep)) {
+    const file = path.join(folder, pathname === "/" ? "index.html" : pathname);
+    if (!file.startsWith(folder + path.sep)) {
       response.writeHead(403).end();
       return;
     }
@@ -29,6 +30,10 @@ export async function serveHarness(port = 0) {
     origin: `http://localhost:${server.address().port}`,
     close: () => new Promise((resolve) => server.close(() => resolve())),
   };
+}
+
+export function serveHarness(port = 0) {
+  return serveFolder(HARNESS, port);
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
