@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from collections import Counter
 from collections.abc import Iterator
@@ -25,7 +26,9 @@ SECRET = "bench-secret"
 
 
 class CountingTransport(RequestsTransport):  # type: ignore[misc]
-    """Counts every HTTP request the SDK really sends (retries included)."""
+    """Counts every HTTP request the SDK really sends (retries included), and for Cosmos DB what kind
+    each is (`cosmos.document_requests`, `.point_reads`, `.queries`, `.writes`, `.batches`,
+    `.written_bytes`): the cost model (benchmarks/cost_model.py) prices them differently."""
 
     def __init__(self, counter: Counter[str], name: str, **kwargs: Any):
         super().__init__(**kwargs)
@@ -34,7 +37,43 @@ class CountingTransport(RequestsTransport):  # type: ignore[misc]
 
     def send(self, request: Any, **kwargs: Any) -> Any:
         self.counter[self.name] += 1
+        if self.name == "cosmos":
+            for kind, amount in cosmos_request_kinds(request).items():
+                self.counter[f"cosmos.{kind}"] += amount
         return super().send(request, **kwargs)
+
+
+def cosmos_request_kinds(request: Any) -> dict[str, int]:
+    """What one Cosmos DB REST request does to documents (REST API reference: a query is a POST with
+    `x-ms-documentdb-isquery`, a transactional batch a POST with `x-ms-cosmos-is-batch-request`)."""
+    method = str(request.method).upper()
+    headers = {str(k).lower(): str(v) for k, v in request.headers.items()}
+    path = str(request.url).split("?", 1)[0]
+    if "/docs" not in path:
+        # Account, database, container and partition-range metadata: the SDK reads these at start-up
+        # and refreshes the account every 5 minutes on a thread of its own, whatever the app does.
+        return {}
+    body = request.data if isinstance(request.data, bytes | str) else b""
+    raw = body.encode() if isinstance(body, str) else body
+    kinds = _document_request_kinds(method, headers, raw)
+    return {"document_requests": 1, **kinds} if kinds else {}
+
+
+def _document_request_kinds(method: str, headers: dict[str, str], raw: bytes) -> dict[str, int]:
+    if method == "GET":
+        return {"point_reads": 1}
+    if method == "POST" and headers.get("x-ms-documentdb-isquery", "").lower() == "true":
+        return {"queries": 1}
+    if method == "POST" and headers.get("x-ms-cosmos-is-batch-request", "").lower() == "true":
+        operations = json.loads(raw or b"[]")
+        written = [op.get("resourceBody") for op in operations if op.get("resourceBody") is not None]
+        size = sum(len(json.dumps(doc, separators=(",", ":")).encode()) for doc in written)
+        return {"batches": 1, "writes": len(written), "written_bytes": size}
+    if method in ("POST", "PUT", "PATCH"):
+        return {"writes": 1, "written_bytes": len(raw)}
+    if method == "DELETE":
+        return {"writes": 1}
+    return {}
 
 
 @contextmanager

@@ -5,7 +5,8 @@ same body; and the first request after a cold start.
     .venv/bin/python -m benchmarks.operations
 
 Every message is distinct (its own text, id and timestamp), so no write is skipped as unchanged.
-Requests are counted at the SDK transport; CPU is the process's own time (`time.process_time`),
+Requests are counted at the SDK transport (requests to documents: not the SDK's own metadata reads, which
+it also makes on a background thread); CPU is the process's own time (`time.process_time`),
 median of RUNS runs of CALLS calls; the cold start is a fresh process per run (import, then one
 webhook against the emulators), its first request timed alone. Figures go to results.json.
 """
@@ -64,8 +65,12 @@ def customer_text(number: str, wa_id: str, seconds_ago: int = 0) -> bytes:
     )
 
 
-def status(number: str, wa_id: str, wamid: str, state: str) -> bytes:
+def status(number: str, wa_id: str, wamid: str, state: str, ours: str | None = None) -> bytes:
+    """A status as Meta sends it; `ours`: the message id our send put in `biz_opaque_callback_data`,
+    which Meta echoes in every status of that message."""
     report = {"id": wamid, "status": state, "timestamp": str(int(time.time())), "recipient_id": wa_id}
+    if ours is not None:
+        report["biz_opaque_callback_data"] = ours
     return envelope(number, {"statuses": [report]})
 
 
@@ -74,17 +79,40 @@ def receive(services: Services, body: bytes) -> None:
     assert answer.status == 200, answer.body
 
 
-def counted(counter: Counter[str], action: Callable[[], Any]) -> int:
+OPS_KINDS = ("point_reads", "queries", "writes", "batches", "written_bytes")
+
+
+def counted(counter: Counter[str], action: Callable[[], Any], name: str, into: dict[str, float]) -> int:
+    """Runs `action`, recording under `name` its Cosmos requests and what kind they were."""
     counter.clear()
     action()
-    return counter["cosmos"]
+    into[f"cosmos_requests.{name}"] = counter["cosmos.document_requests"]
+    for kind in OPS_KINDS:
+        into[f"cosmos_ops.{name}.{kind}"] = counter[f"cosmos.{kind}"]
+    into[f"cosmos_ops.{name}.written_kb"] = counter["cosmos.written_bytes"] / 1024
+    return counter["cosmos.document_requests"]
+
+
+def document_kb(services: Services, conversation: str, message_id: str) -> dict[str, float]:
+    """Stored sizes (with Cosmos's own properties) of what an exchange keeps, for the RU estimate."""
+    sizes = {}
+    for name, document_id in (
+        ("message", message_id),
+        ("conversation", "conversation"),
+        ("session", "session"),
+    ):
+        found = services.store.read(conversation, document_id)
+        assert found is not None, f"no {name} document to measure"
+        sizes[f"document_kb.{name}"] = len(json.dumps(found, separators=(",", ":")).encode()) / 1024
+    return sizes
 
 
 def requests_per_operation(services: Services, counter: Counter[str]) -> dict[str, float]:
     number = str(uuid.uuid4().int % 10**15)
     wa_id = "15550000001"
     receive(services, customer_text(number, wa_id, seconds_ago=60))  # a conversation under way
-    inbound = counted(counter, lambda: receive(services, customer_text(number, wa_id)))
+    figures: dict[str, float] = {}
+    counted(counter, lambda: receive(services, customer_text(number, wa_id)), "inbound_text", figures)
 
     def send_one() -> str:
         body = json.dumps({"type": "text", "text": f"Answer {uuid.uuid4().hex[:8]}"}).encode()
@@ -94,23 +122,19 @@ def requests_per_operation(services: Services, counter: Counter[str]) -> dict[st
 
     send_one()  # warm
     sent: list[str] = []
-    send_count = counted(counter, lambda: sent.append(send_one()))
-    status_count = counted(counter, lambda: receive(services, status(number, wa_id, sent[0], "delivered")))
+    counted(counter, lambda: sent.append(send_one()), "send", figures)
+    ours = services.store.find_message_by_wamid(f"{number}:{wa_id}", sent[0])
+    assert ours is not None
+    delivered = status(number, wa_id, sent[0], "delivered", str(ours["id"]))
+    counted(counter, lambda: receive(services, delivered), "status", figures)
     params = {"phoneNumberId": number}
     page = conversations.history(wa_id, params, None, services)
     assert page.status == 200
     cursor = json.loads(page.body)["pollCursor"]
-    history_count = counted(counter, lambda: conversations.history(wa_id, params, None, services))
-    empty = counted(
-        counter, lambda: conversations.history(wa_id, {**params, "changedSince": cursor}, None, services)
-    )
-    return {
-        "cosmos_requests.inbound_text": inbound,
-        "cosmos_requests.send": send_count,
-        "cosmos_requests.status": status_count,
-        "cosmos_requests.history_page": history_count,
-        "cosmos_requests.empty_poll": empty,
-    }
+    counted(counter, lambda: conversations.history(wa_id, params, None, services), "history_page", figures)
+    poll = {**params, "changedSince": cursor}
+    counted(counter, lambda: conversations.history(wa_id, poll, None, services), "empty_poll", figures)
+    return figures | document_kb(services, f"{number}:{wa_id}", str(ours["id"]))
 
 
 def cpu_per_call(action: Callable[[], Any]) -> float:

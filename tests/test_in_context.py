@@ -18,7 +18,7 @@ from shared.conversations.amendments import Amendment, amend, amendment_of
 from shared.conversations.documents import MessageDocument, conversation_id, document_id, iso
 from shared.conversations.in_context import LinksDocument, apply_in_context
 from shared.conversations.inbound import message_document
-from shared.conversations.ports import Change, Doc
+from shared.conversations.ports import UNREAD, Change, Doc, Unread
 from shared.services import Services
 from shared.whatsapp.webhook_models import Message
 from tests.api import deliver, messages, send_message
@@ -352,10 +352,12 @@ def test_a_target_written_while_the_item_looked_for_it_is_still_found(
         def __init__(self, inner: Any):
             self.inner = inner
 
-        def update(self, partition: str, doc_id: str, change: Change) -> Doc | None:
+        def update(
+            self, partition: str, doc_id: str, change: Change, current: Doc | Unread | None = UNREAD
+        ) -> Doc | None:
             if doc_id == LinksDocument.id_for(ours):
                 self.inner.create(target.to_document())  # its own settling read found no links yet
-            result: Doc | None = self.inner.update(partition, doc_id, change)
+            result: Doc | None = self.inner.update(partition, doc_id, change, current)
             return result
 
         def __getattr__(self, name: str) -> Any:
@@ -393,11 +395,13 @@ def test_a_quote_computed_before_an_edit_never_overwrites_the_edited_one(
             self.inner = inner
             self.edited = False
 
-        def update(self, partition: str, doc_id: str, change_: Change) -> Doc | None:
+        def update(
+            self, partition: str, doc_id: str, change_: Change, current: Doc | Unread | None = UNREAD
+        ) -> Doc | None:
             if doc_id == document_id(answer) and not self.edited:
                 self.edited = True
                 apply_in_context(self.inner, change)  # refreshes the reply's quote to v2 first
-            result: Doc | None = self.inner.update(partition, doc_id, change_)
+            result: Doc | None = self.inner.update(partition, doc_id, change_, current)
             return result
 
         def __getattr__(self, name: str) -> Any:

@@ -294,8 +294,10 @@ def test_a_status_that_races_the_send_is_not_lost(client: Client, meta: Meta, ph
     customer_writes(client, phone_number_id)
 
     def meta_answers_after_its_webhook(request: Request) -> Response:
-        # Meta's "delivered" webhook reaches us before its answer to the send does.
-        body, headers = signed(envelope(phone_number_id, statuses=[status("wamid.RACE", "delivered", WA)]))
+        # Meta's "delivered" webhook reaches us before its answer to the send does; it names our
+        # message as every status of a message we sent does (biz_opaque_callback_data).
+        early = {**status("wamid.RACE", "delivered", WA), "biz_opaque_callback_data": "out:race-1"}
+        body, headers = signed(envelope(phone_number_id, statuses=[early]))
         assert client.post("/api/whatsapp/webhook", data=body, headers=headers).status_code == 200
         payload = {
             "messaging_product": "whatsapp",

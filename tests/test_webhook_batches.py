@@ -276,9 +276,12 @@ class FailsOnRejected:
         self.inner = inner
 
     def create(self, document: Doc) -> bool:
+        return self.create_document(document) is not None
+
+    def create_document(self, document: Doc) -> Doc | None:
         if document.get("type") == "rejected":
             raise StoreUnavailable("Cosmos DB create failed: ServiceRequestError")
-        result: bool = self.inner.create(document)
+        result: Doc | None = self.inner.create_document(document)
         return result
 
     def __getattr__(self, name: str) -> Any:

@@ -42,8 +42,8 @@ class TypingResult(ApiModel):
     )
 
 
-def _signals(services: Services) -> AgentSignals:
-    return AgentSignals(services.store, services.sender, services.clock)
+def _signals(request: AgentRequest, services: Services) -> AgentSignals:
+    return AgentSignals(request.store, services.sender, services.clock)
 
 
 def mark_read(
@@ -51,7 +51,7 @@ def mark_read(
 ) -> ApiResponse:
     def answer(agent: Principal) -> ApiResponse:
         request: AgentRequest = conversation_request(agent, customer, params, services)
-        signals = _signals(services)
+        signals = _signals(request, services)
         try:
             outcome = signals.mark_read(request.phone_number_id, request.customer_id)
         except SignalFailed as failed:
@@ -69,7 +69,7 @@ def typing(
 ) -> ApiResponse:
     def answer(agent: Principal) -> ApiResponse:
         request = conversation_request(agent, customer, params, services)
-        signals = _signals(services)
+        signals = _signals(request, services)
         try:
             sent = signals.typing(request.phone_number_id, request.customer_id)
         except WindowClosed:

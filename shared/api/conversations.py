@@ -12,6 +12,7 @@ from shared.api.guard import BadRequest, conversation_request, guarded
 from shared.api.responses import ApiResponse, json_response
 from shared.api.views import MessageView, SessionStatus
 from shared.auth.entra import Principal
+from shared.conversations.aliases import known_customer
 from shared.conversations.documents import (
     CONVERSATION_DOCUMENT_ID,
     SESSION_DOCUMENT_ID,
@@ -19,6 +20,7 @@ from shared.conversations.documents import (
     conversation_id,
 )
 from shared.conversations.poll_cursor import BadPollCursor, PollCursor
+from shared.conversations.read_cache import ReadCache
 from shared.conversations.session_window import is_active
 from shared.services import Services
 
@@ -73,12 +75,12 @@ def session_status(
     def answer(agent: Principal) -> ApiResponse:
         request = conversation_request(agent, customer, params, services)
         conv = conversation_id(request.phone_number_id, request.customer_id)
-        found = services.store.read(conv, SESSION_DOCUMENT_ID)
+        found = request.store.read(conv, SESSION_DOCUMENT_ID)  # read with the conversation: no request
         session = SessionDocument.model_validate(found) if found else None
         active = is_active(session, services.clock())
         # The opt-out lives on the conversation document, not the session: the session is deleted when
         # the window closes, and outside the window (templates only) is when an opt-out matters most.
-        conversation = services.store.read(conv, CONVERSATION_DOCUMENT_ID) or {}
+        conversation = request.store.read(conv, CONVERSATION_DOCUMENT_ID) or {}
         read_at = conversation.get("agentReadAt")  # read receipts (shared/conversations/agent_signals.py)
         return json_response(
             200,
@@ -108,12 +110,32 @@ def history(
     customer: str, params: Mapping[str, str], authorization: str | None, services: Services
 ) -> ApiResponse:
     def answer(agent: Principal) -> ApiResponse:
-        request = conversation_request(agent, customer, params, services)
-        conv = conversation_id(request.phone_number_id, request.customer_id)
         limit = _page_size(params)
         since = _since(params)
+        polled: dict[str, list[dict[str, Any]]] = {}
+
+        def poll_at_home(store: ReadCache, number: str, route_customer: str) -> str:
+            """A poll asks the route's own partition for its changes and its conversation document in
+            one request: when that is the customer's home (nearly always), the poll is answered."""
+            assert since is not None
+            conv = conversation_id(number, route_customer)
+            rows = store.list_changed(conv, since.ts, limit + 1, since.seen, with_conversation=True)
+            found = [row for row in rows if row.get("id") == CONVERSATION_DOCUMENT_ID]
+            messages = [row for row in rows if row.get("id") != CONVERSATION_DOCUMENT_ID][: limit + 1]
+            if found:
+                store.prime(conv, [CONVERSATION_DOCUMENT_ID], {CONVERSATION_DOCUMENT_ID: found[0]})
+            if (found and not found[0].get("aliasOf")) or (not found and messages):
+                polled[conv] = messages  # only a home holds messages
+                return route_customer
+            return known_customer(store, number, route_customer)
+
+        resolve = poll_at_home if since is not None else None
+        request = conversation_request(agent, customer, params, services, resolve=resolve)
+        conv = conversation_id(request.phone_number_id, request.customer_id)
         if since is not None:  # a poll: only what changed, new messages and new ticks alike
-            rows = services.store.list_changed(conv, since.ts, limit + 1, since.seen)
+            rows = polled.get(conv)
+            if rows is None:
+                rows = request.store.list_changed(conv, since.ts, limit + 1, since.seen)
             changed, more = rows[:limit], len(rows) > limit
             cursor = since.after(changed)
             # Newest first like a page; `next`, while more changes wait, is where to poll again at once.
@@ -121,7 +143,7 @@ def history(
             following = cursor.encode() if more else None
         else:
             before = decode_cursor(params["before"]) if params.get("before") else None
-            rows = services.store.list_messages(conv, limit + 1, before)
+            rows = request.store.list_messages(conv, limit + 1, before)
             page, more = rows[:limit], len(rows) > limit
             following = encode_cursor(page[-1]["sortKey"]) if more and page else None
             cursor = PollCursor(0).after(page)

@@ -20,12 +20,15 @@ from shared.conversations.aliases import known_customer
 from shared.conversations.customer_id import InvalidCustomerId, normalise_customer_id, whatsapp_variants
 from shared.conversations.documents import Regarding, conversation_id
 from shared.conversations.ports import StoreUnavailable
+from shared.conversations.read_cache import ReadCache
 from shared.dataverse.backfill import request_backfill
 from shared.services import Services
 
 log = logging.getLogger(__name__)
 
 REGARDING_PARAM = "regarding"
+# (store, business number, the customer id a route names) -> the id their conversation is kept under
+Resolver = Callable[[ReadCache, str, str], str]
 # Meta's phone number ids are 15-16 ASCII digits; 20 leaves room and keeps them out of anything odd.
 _PHONE_NUMBER_ID = re.compile(r"[0-9]{1,20}")
 ACCESS_RETRY_SECONDS = "5"
@@ -48,6 +51,8 @@ class AgentRequest:
     phone_number_id: str
     customer_id: str  # as the conversation is kept (aliases followed)
     regarding: Regarding | None
+    # The store as this request has seen it: the conversation and session documents already read.
+    store: ReadCache
 
 
 def not_configured(settings: Settings) -> ApiResponse | None:
@@ -158,8 +163,10 @@ def conversation_request(
     params: Mapping[str, str],
     services: Services,
     body_regarding: Regarding | None = None,
+    resolve: Resolver | None = None,
 ) -> AgentRequest:
-    """The checked request of a conversation route (session, history, send)."""
+    """The checked request of a conversation route (session, history, send). `resolve` finds the
+    customer id the conversation is kept under (default: `known_customer`); a poll brings its own."""
     try:
         route_customer = normalise_customer_id(customer)
     except InvalidCustomerId as error:
@@ -169,20 +176,23 @@ def conversation_request(
     if regarding is not None and body_regarding is not None and regarding != body_regarding:
         raise BadRequest("the body's regarding differs from the regarding parameter")
     regarding = regarding or body_regarding
-    known = known_customer(services.store, number, route_customer)
+    store = ReadCache(services.store)
+    known = (resolve or known_customer)(store, number, route_customer)
     check_record(agent, regarding, _customer_ids(route_customer, known), services)
     if services.access is not None and regarding is not None:
-        _link_checked_record(services, conversation_id(number, known), regarding)
-    return AgentRequest(agent, number, known, regarding)
+        _link_checked_record(services, store, conversation_id(number, known), regarding)
+    return AgentRequest(agent, number, known, regarding, store)
 
 
-def _link_checked_record(services: Services, conversation: str, regarding: Regarding) -> None:
+def _link_checked_record(
+    services: Services, store: ReadCache, conversation: str, regarding: Regarding
+) -> None:
     """Dataverse has just confirmed the record holds the customer's number: an unlinked conversation
     takes it as its link (never replacing one) and its rows written unlinked are backfilled by the
     mirror function (`shared.dataverse.backfill`). Only a write and a queue message here; a failure
     costs the backfill, not the agent's request."""
     try:
-        request_backfill(services.store, services.queue, conversation, regarding)
+        request_backfill(store, services.queue, conversation, regarding)
     except StoreUnavailable as error:
         log.warning(
             "could not link or enqueue the backfill of %s (%s); run "

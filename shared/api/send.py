@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from pydantic import ValidationError
 
 from shared.api.conversations import media_urls, message_view
-from shared.api.guard import BadRequest, conversation_request, guarded
+from shared.api.guard import AgentRequest, BadRequest, conversation_request, guarded
 from shared.api.meta_errors import credentials_refused, rate_limited
 from shared.api.responses import ApiResponse, error_response, json_response
 from shared.auth.entra import Principal
@@ -108,20 +108,14 @@ def send_message(
         request = conversation_request(agent, customer, params, services, command.regarding)
         if command.regarding is None and request.regarding is not None:
             command = command.model_copy(update={"regarding": request.regarding})
-        return _send(request.phone_number_id, request.customer_id, command, agent, services)
+        return _send(request, command, services)
 
     return guarded(authorization, services, answer)
 
 
-def _send(
-    phone_number_id: str,
-    customer_id: str,
-    command: AnySendCommand,
-    agent: Principal,
-    services: Services,
-) -> ApiResponse:
+def _send(request: AgentRequest, command: AnySendCommand, services: Services) -> ApiResponse:
     use_case = SendMessage(
-        services.store,
+        request.store,  # the session and conversation, read while checking the request
         services.queue,
         services.sender,
         services.media,
@@ -130,7 +124,7 @@ def _send(
         services.settings.waba_for,
     )
     try:
-        stored, _ = use_case(phone_number_id, customer_id, command, agent.object_id)
+        stored, _ = use_case(request.phone_number_id, request.customer_id, command, request.agent.object_id)
     except SessionInactive:
         return error_response(409, "session_inactive", WINDOW_CLOSED_MESSAGE)
     except ClientMessageIdReused:

@@ -30,6 +30,7 @@ from shared.conversations.documents import (
 from shared.conversations.ports import ConversationStore, Doc
 
 log = logging.getLogger(__name__)
+HOME_DOCUMENTS = (CONVERSATION_DOCUMENT_ID, SESSION_DOCUMENT_ID)
 MAX_ALIAS_HOPS = 4  # aliases point at a home directly; a short chain can form only from merges
 _MERGE_PAGE = 200
 
@@ -56,7 +57,10 @@ class IdentityResolver:
         """The home customer id of the conversation that `customer_id` names; None when it has none."""
         current = customer_id
         for _ in range(MAX_ALIAS_HOPS):
-            found = self.store.read(conversation_id(phone_number_id, current), CONVERSATION_DOCUMENT_ID)
+            # The session comes in the same request: the home's writes that follow need both.
+            found = self.store.read_many(conversation_id(phone_number_id, current), HOME_DOCUMENTS).get(
+                CONVERSATION_DOCUMENT_ID
+            )
             if found is None:
                 return None if current == customer_id else current
             alias = found.get("aliasOf")

@@ -28,16 +28,24 @@ that comes late costs one more upsert, lookup and replace.
 from __future__ import annotations
 
 import logging
+from collections.abc import Collection
 from typing import Literal
 
 from shared.conversations.amendments import Amendment, amend, amendment_of, is_removal, quote_of, refusal
-from shared.conversations.documents import Document, MessageDocument, Quote, document_id
+from shared.conversations.documents import (
+    CONVERSATION_DOCUMENT_ID,
+    Document,
+    MessageDocument,
+    Quote,
+    document_id,
+)
 from shared.conversations.ports import ConversationStore, Doc
 
 log = logging.getLogger(__name__)
 # Like receipts: Meta stops retrying after 7 days, and a message is edited or deleted soon after it
 # is sent. Every write restarts the clock.
 LINKS_TTL_SECONDS = 30 * 24 * 3600
+MAX_AWAITED = 50  # the newest awaited wamids a conversation names; older ones are read for as before
 
 
 class LinksDocument(Document):
@@ -56,14 +64,17 @@ class LinksDocument(Document):
         return document_id(f"links:{wamid}")
 
 
-def apply_in_context(store: ConversationStore, doc: MessageDocument) -> list[str]:
-    """Applies `doc` to the message it refers to, and anything that was waiting for `doc` to it."""
+def apply_in_context(
+    store: ConversationStore, doc: MessageDocument, awaited: Collection[str] | None = None
+) -> list[str]:
+    """Applies `doc` to the message it refers to, and anything that was waiting for `doc` to it.
+    `awaited`: the conversation's `awaited` as read when `doc` was written in the same batch."""
     amendment = amendment_of(doc)
     if amendment is not None:
         return _amend(store, doc, amendment)
     if doc.context:
         _quote(store, doc, doc.context)
-    return _settle(store, doc) if doc.wamid else []
+    return _settle(store, doc, awaited) if doc.wamid else []
 
 
 def find_message(store: ConversationStore, conv: str, wamid: str) -> MessageDocument | None:
@@ -80,6 +91,7 @@ def _amend(store: ConversationStore, item: MessageDocument, amendment: Amendment
     target = find_message(store, conv, amendment.target)
     if target is None:
         _link(store, conv, amendment.target, waiting=item.id)
+        _await(store, conv, amendment.target)
         target = find_message(store, conv, amendment.target)  # written meanwhile? then _settle missed us
     if target is None:
         log.info("%s for a message not stored yet; kept for later", amendment.action, extra=extra)
@@ -139,6 +151,9 @@ def _quote(store: ConversationStore, reply: MessageDocument, wamid: str) -> None
     conv = reply.conversation_id
     _link(store, conv, wamid, reply=reply.id)  # first, so an edit of the target from now on finds it
     target = find_message(store, conv, wamid)
+    if target is None:  # not stored yet: it will quote itself here when it comes
+        _await(store, conv, wamid)
+        target = find_message(store, conv, wamid)  # written meanwhile? then its _settle missed us
     if target is not None and amendment_of(target) is None:
         _write_quote(store, conv, reply.id, quote_of(target))
 
@@ -186,10 +201,27 @@ def _link(
     store.update(conv, LinksDocument.id_for(wamid), change)
 
 
-def _settle(store: ConversationStore, doc: MessageDocument) -> list[str]:
-    """`doc` has just been written: apply what was waiting for it, and quote it in its replies."""
+def _await(store: ConversationStore, conv: str, wamid: str) -> None:
+    """Names `wamid` on the conversation as awaited. A message written in a batch over the conversation
+    it read before (ingest.py) is then refused if this came first, or is written first and found by
+    the caller's second look; either way what waits for it is applied."""
+
+    def change(current: Doc | None) -> Doc | None:
+        if current is None or wamid in (awaited := list(current.get("awaited") or [])):
+            return None
+        return {**current, "awaited": [*awaited, wamid][-MAX_AWAITED:]}
+
+    store.update(conv, CONVERSATION_DOCUMENT_ID, change)
+
+
+def _settle(store: ConversationStore, doc: MessageDocument, awaited: Collection[str] | None) -> list[str]:
+    """`doc` has just been written: apply what was waiting for it, and quote it in its replies.
+    `awaited`: what the conversation named as awaited when `doc` was written with it (None: unknown,
+    so its links are looked for)."""
     assert doc.wamid is not None
     conv = doc.conversation_id
+    if awaited is not None and doc.wamid not in awaited:
+        return []
     found = store.read(conv, LinksDocument.id_for(doc.wamid))
     if found is None:
         return []

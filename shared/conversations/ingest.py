@@ -17,6 +17,8 @@ from pydantic import ValidationError
 
 from shared.conversations.agent_signals import inbound_ref, newer_inbound
 from shared.conversations.documents import (
+    CONVERSATION_DOCUMENT_ID,
+    SESSION_DOCUMENT_ID,
     ConversationDocument,
     Direction,
     MessageDocument,
@@ -34,10 +36,11 @@ from shared.conversations.identity import Identity, IdentityResolver, identity_c
 from shared.conversations.in_context import apply_in_context
 from shared.conversations.inbound import customer_of, message_document, preview
 from shared.conversations.mirror_timing import AT_ONCE, MirrorTiming, status_matters
-from shared.conversations.ports import ConversationStore, Doc, QueuePublisher
+from shared.conversations.ports import BatchConflict, Change, ConversationStore, Doc, QueuePublisher, Write
 from shared.conversations.preferences import PreferenceItem, with_preference
 from shared.conversations.pricing import filled, meta_conversation_of, pricing_of
 from shared.conversations.queue_messages import MediaCopyRequest, MirrorRequest, NotifyRequest
+from shared.conversations.read_cache import ReadCache
 from shared.conversations.rejections import rejected_document
 from shared.conversations.session_window import closed_by_meta, opens_window, refreshed_session, window_start
 from shared.conversations.status import StatusState, advance, merge
@@ -59,6 +62,10 @@ from shared.whatsapp.webhook_models import (
 
 log = logging.getLogger(__name__)
 Clock = Callable[[], datetime]
+# Outbound messages live under `out:<clientMessageId>`: no id a control sends can then collide with a
+# wamid, the `session` and `conversation` documents, or a `receipt:`. A send names its message in
+# `biz_opaque_callback_data`, which Meta echoes in the message's statuses.
+OUTBOUND_ID_PREFIX = "out:"
 
 
 def utc_now() -> datetime:
@@ -79,6 +86,7 @@ class StatusItem:
     pricing: Pricing | None = None
     meta_conversation: MetaConversation | None = None
     identity: Identity = field(default_factory=Identity)
+    message: Doc | None = None  # our message, found by the id the status echoes (`_ours`)
 
 
 # System messages that change who the customer is (WHATSAPP-NOTES §3.3): the new id's field.
@@ -276,9 +284,11 @@ def apply_receipt(
     receipt: Doc,
     timing: MirrorTiming | None = None,
     now: datetime | None = None,
+    wamid: str | None = None,
 ) -> ReceiptApplied:
-    """Brings an outbound message up to what its receipt says (status, pricing). With `timing`, the
-    same write schedules the message's mirror when the change matters to its Timeline row."""
+    """Brings an outbound message, as just read, up to what its receipt says (status, pricing), and
+    records `wamid` if it has none (a send that never got to). With `timing`, the same write
+    schedules the message's mirror when the change matters to its Timeline row."""
     state = ReceiptDocument.model_validate(receipt)
     mirror_after: timedelta | None = None
 
@@ -288,18 +298,27 @@ def apply_receipt(
         if current is None:
             return None
         doc = MessageDocument.model_validate(current)
+        if wamid and not doc.wamid:
+            doc = doc.model_copy(update={"wamid": wamid})
         before = StatusState(doc.status, doc.status_times, doc.error)
         after = merge(before, StatusState(state.status, state.status_times, state.error))
         updated = _delivered(doc, after, state.pricing, state.meta_conversation)
+        if updated is None and doc.wamid != current.get("wamid"):
+            updated = doc.to_document()
         if updated is None or timing is None or not status_matters(current, updated):
             return updated
         updated, mirror_after = timing.schedule(updated, now or utc_now())
         return updated
 
     before_etag = message.get("_etag")
-    stored = store.update(message["conversationId"], message["id"], change)
+    stored = store.update(message["conversationId"], message["id"], change, message)
     changed = stored is not None and stored.get("_etag") != before_etag
     return ReceiptApplied(changed, mirror_after if changed else None)
+
+
+def _identity_change_kind(doc: MessageDocument) -> str | None:
+    kind = str((doc.details or {}).get("type") or "")
+    return kind if doc.kind == "system" and kind in IDENTITY_CHANGES else None
 
 
 class WebhookIngest:
@@ -311,12 +330,14 @@ class WebhookIngest:
         mirror_timing: MirrorTiming = AT_ONCE,
         notify_after: timedelta | None = None,
     ):
-        self.store = store
+        # One webhook call's view of the store: the conversation and session read to find the
+        # customer's home are the ones its writes replace (read_cache.py). A WebhookIngest serves one call.
+        self.store = ReadCache(store)
         self.queue = queue
         self.clock = clock
         self.mirror_timing = mirror_timing
         self.notify_after = notify_after  # None: no D365 notification of unread messages
-        self.identities = IdentityResolver(store)
+        self.identities = IdentityResolver(self.store)
 
     def ingest(self, work: IngestPlan) -> IngestReport:
         report = IngestReport()
@@ -363,6 +384,9 @@ class WebhookIngest:
             messages.append(InboundItem(doc, item.contact, item.identity))
         statuses = []
         for status in work.statuses:
+            if (ours := self._ours(status)) is not None:  # one point read, no home to look up
+                statuses.append(replace(status, message=ours))
+                continue
             number = status.conversation_id.split(":", 1)[0]
             customer = home(number, status.identity, status.conversation_id.split(":", 1)[1])
             statuses.append(
@@ -389,12 +413,24 @@ class WebhookIngest:
             )
         return IngestPlan(messages, statuses, preferences, work.rejected, work.template_accounts)
 
+    def _ours(self, item: StatusItem) -> Doc | None:
+        """The message an agent sent from here, which the status names in `biz_opaque_callback_data`
+        (our id): read under the conversation of the id the status was delivered to, which is its
+        home unless the customer has several ids. None sends the status the long way (the home, the
+        wamid, a receipt kept for a message not stored yet)."""
+        ours = item.status.biz_opaque_callback_data or ""
+        if not ours.startswith(OUTBOUND_ID_PREFIX) or document_id(ours) != ours or len(ours) > 255:
+            return None
+        found = self.store.read(item.conversation_id, ours)
+        if found is None or found.get("type") != "message" or found.get("direction") != "outbound":
+            return None
+        return found if found.get("wamid") in (None, item.status.id) else None
+
     def _identity_change(self, doc: MessageDocument) -> None:
         """A number, user id or identity change: recorded on the home, the new id made an alias."""
-        details = doc.details or {}
-        kind = str(details.get("type") or "")
-        if doc.kind != "system" or kind not in IDENTITY_CHANGES:
+        if not (kind := _identity_change_kind(doc)):
             return
+        details = doc.details or {}
         new_field = IDENTITY_CHANGES[kind]
         new_id = (str(details.get(new_field) or "") or None) if new_field else None
         change = identity_change(kind, doc.customer_id, new_id, parse_iso(doc.timestamp))
@@ -449,7 +485,10 @@ class WebhookIngest:
         if copies_media or doc.direction == "outbound":
             # Still settling: its file is being copied, or Meta's statuses follow (an echo).
             fresh, mirror_after = self.mirror_timing.schedule(fresh, self.clock())
-        created = self.store.create(fresh)
+        # What the conversation awaited when the message was written with it (None: not known).
+        awaited = self._store_together(fresh, doc, item.contact)
+        together = awaited is not None
+        created = together or self.store.create(fresh)
         if created:
             report.stored += 1
             record_message(doc.direction, doc.kind)
@@ -457,21 +496,26 @@ class WebhookIngest:
         else:
             report.duplicates += 1
             log.info("duplicate delivery of %s; completing its follow-up work", doc.wamid, extra=extra)
-        if doc.direction == "outbound":
-            receipt = self.store.read(doc.conversation_id, ReceiptDocument.id_for(doc.wamid or doc.id))
-            stored = self.store.read(doc.conversation_id, doc.id) if receipt else None
-            if receipt and stored:
-                apply_receipt(self.store, stored, receipt)
-        elif opens_window(doc):
-            self._refresh_session(doc)
-        self._identity_change(doc)
-        self._touch_conversation(doc, item.contact, created)
+        if not together:  # one write at a time, each idempotent: what a retry needs to complete
+            if doc.direction == "outbound":
+                receipt = self.store.read(doc.conversation_id, ReceiptDocument.id_for(doc.wamid or doc.id))
+                stored = self.store.read(doc.conversation_id, doc.id) if receipt else None
+                if receipt and stored:
+                    apply_receipt(self.store, stored, receipt)
+            elif opens_window(doc):
+                self.store.update(doc.conversation_id, SESSION_DOCUMENT_ID, self._session_change(doc))
+            self._identity_change(doc)
+            self.store.update(
+                doc.conversation_id,
+                CONVERSATION_DOCUMENT_ID,
+                self._conversation_change(doc, item.contact, created),
+            )
         self.queue.send(
             DATAVERSE_MIRROR_QUEUE,
             MirrorRequest(conversation_id=doc.conversation_id, id=doc.id),
             mirror_after if created else timedelta(0),  # a retry completes a mirror its first try missed
         )
-        for changed in apply_in_context(self.store, doc):  # edits, revokes, reactions: their target
+        for changed in apply_in_context(self.store, doc, awaited):  # edits, revokes, reactions: their target
             self.queue.send(
                 DATAVERSE_MIRROR_QUEUE, MirrorRequest(conversation_id=doc.conversation_id, id=changed)
             )
@@ -492,7 +536,39 @@ class WebhookIngest:
                 ),
             )
 
-    def _refresh_session(self, doc: MessageDocument) -> None:
+    def _store_together(self, fresh: Doc, doc: MessageDocument, contact: Contact | None) -> list[str] | None:
+        """A customer's new message, the window it opens and its conversation's preview and unread
+        count, written in one transactional batch (one request, all or nothing) over the documents
+        read to find the home; returns the wamids the conversation awaited then (in_context.py).
+        None when that cannot be: an echo (its receipt to look for), an identity change, or a batch
+        refused because the message exists (a retry) or a document changed meanwhile (an edit
+        started awaiting it, say); nothing is then written, and the caller goes one write at a time."""
+        if doc.direction != "inbound" or _identity_change_kind(doc):
+            return None
+        conv = doc.conversation_id
+        documents = self.store.read_many(conv, (CONVERSATION_DOCUMENT_ID, SESSION_DOCUMENT_ID))
+        writes = [Write(fresh)]
+        changes = [(CONVERSATION_DOCUMENT_ID, self._conversation_change(doc, contact, True))]
+        if opens_window(doc):
+            changes.append((SESSION_DOCUMENT_ID, self._session_change(doc)))
+        for document_id_, change in changes:
+            current = documents.get(document_id_)
+            if (new := change(current)) is not None:
+                writes.append(Write(new, current["_etag"] if current else None))
+        try:
+            self.store.write_batch(conv, writes)
+        except BatchConflict as conflict:
+            log.info(
+                "batch write refused (%s at %s); writing one document at a time",
+                conflict.status,
+                conflict.index,
+                extra={"conversationId": conv, "wamid": doc.wamid},
+            )
+            return None
+        return list((documents.get(CONVERSATION_DOCUMENT_ID) or {}).get("awaited") or [])
+
+    def _session_change(self, doc: MessageDocument) -> Change:
+        """The window this customer message opens or extends."""
         sent_at = parse_iso(doc.timestamp)
         now = self.clock()
         inbound_at = window_start(sent_at, now)
@@ -511,11 +587,9 @@ class WebhookIngest:
             new = refreshed_session(session, doc.conversation_id, inbound_at, now)
             return new.to_document() if new else None
 
-        self.store.update(doc.conversation_id, "session", change)
+        return change
 
-    def _touch_conversation(
-        self, doc: MessageDocument, contact: Contact | None, created: bool = True
-    ) -> None:
+    def _conversation_change(self, doc: MessageDocument, contact: Contact | None, created: bool) -> Change:
         """The conversation's profile, preview, newest customer message and unread count (a retry of
         a stored message counts nothing twice)."""
 
@@ -559,7 +633,7 @@ class WebhookIngest:
                 return None
             return conv.model_copy(update=updates).to_document()
 
-        self.store.update(doc.conversation_id, "conversation", change)
+        return change
 
     def _adopt(self, conv: str, message_id: str, wamid: str) -> Doc | None:
         """Our send puts its message id in `biz_opaque_callback_data`: a status naming it finds the
@@ -597,6 +671,13 @@ class WebhookIngest:
     def _status(self, item: StatusItem) -> None:
         status, conv = item.status, item.conversation_id
         extra = {"wamid": status.id, "conversationId": conv, "status": status.status}
+        if item.message is not None:  # ours, found at once: the status goes straight onto it
+            if status.status == "failed" and any(e.code == WINDOW_CLOSED for e in status.errors):
+                self._close_window(conv, status.at, extra)
+            as_receipt = _receipt_change(item, status.id)(None)
+            assert as_receipt is not None
+            self._applied(item, item.message, as_receipt, extra)
+            return
         # The receipt is written first, then the message looked up: a sender that records the wamid
         # after this lookup finds the receipt, so a status that races the send is never lost.
         receipt = self.store.update(conv, ReceiptDocument.id_for(status.id), _receipt_change(item, status.id))
@@ -608,9 +689,14 @@ class WebhookIngest:
         if message is None or receipt is None:
             log.info("status %s for a message not stored yet; kept for later", status.status, extra=extra)
             return
-        applied = apply_receipt(self.store, message, receipt, self.mirror_timing, self.clock())
+        self._applied(item, message, receipt, extra)
+
+    def _applied(self, item: StatusItem, message: Doc, receipt: Doc, extra: dict[str, str]) -> None:
+        applied = apply_receipt(
+            self.store, message, receipt, self.mirror_timing, self.clock(), wamid=item.status.id
+        )
         if applied.changed:
-            log.info("message is now %s", status.status, extra=extra)
+            log.info("message is now %s", item.status.status, extra=extra)
         if applied.mirror_after is not None:
-            mirror = MirrorRequest(conversation_id=conv, id=message["id"])
+            mirror = MirrorRequest(conversation_id=message["conversationId"], id=message["id"])
             self.queue.send(DATAVERSE_MIRROR_QUEUE, mirror, applied.mirror_after)

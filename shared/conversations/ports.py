@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, Protocol
@@ -17,6 +17,34 @@ class StoreUnavailable(Exception):
     """A store or queue could not be reached or refused the write: the caller should answer 5xx and retry."""
 
 
+class BatchConflict(Exception):
+    """A transactional batch was refused and nothing in it was written: `index` names the write that
+    failed, `status` why (409: a document to create exists; 412: one to replace changed since it was
+    read; 404: it is gone)."""
+
+    def __init__(self, index: int, status: int):
+        super().__init__(f"batch write {index} refused with {status}")
+        self.index = index
+        self.status = status
+
+
+@dataclass(frozen=True)
+class Write:
+    """One document of a transactional batch: created when `etag` is None, else replaced only if it
+    still has that `_etag` (it has not changed since it was read)."""
+
+    document: Doc
+    etag: str | None = None
+
+
+# What `update` is told when the caller has just read the document: no need to read it again.
+class Unread:
+    pass
+
+
+UNREAD = Unread()
+
+
 class UnsafeBlobName(ValueError):
     """A URL into our media container names something other than an agent's upload (`..`, encoded
     slashes, another folder): refused, so a send can never make the app read any other blob."""
@@ -27,14 +55,30 @@ class ConversationStore(Protocol):
         """Writes a new document; False (and no change) when one with that id exists."""
         ...
 
+    def create_document(self, document: Doc) -> Doc | None:
+        """Writes a new document and returns it as stored (with its `_etag`); None when one exists."""
+        ...
+
     def read(self, partition: str, document_id: str) -> Doc | None: ...
 
-    def update(self, partition: str, document_id: str, change: Change) -> Doc | None:
+    def read_many(self, partition: str, document_ids: Sequence[str]) -> dict[str, Doc]:
+        """The documents of one partition with those ids, in one request; missing ones are absent."""
+        ...
+
+    def update(
+        self, partition: str, document_id: str, change: Change, current: Doc | Unread | None = UNREAD
+    ) -> Doc | None:
         """Applies `change` to the current document (None if missing) under optimistic concurrency.
 
         `change` returns the new document, or None to leave it as it is; it may run more than once.
-        Returns the document as stored afterwards.
+        `current`: the document as the caller just read it (None: known missing), saving a read; a
+        stale one costs a conflict and a re-read. Returns the document as stored afterwards.
         """
+        ...
+
+    def write_batch(self, partition: str, writes: Sequence[Write]) -> list[Doc]:
+        """Writes all of `writes` in one request, or none of them (raises BatchConflict); returns the
+        documents as stored, in order."""
         ...
 
     def delete(self, partition: str, document_id: str) -> None:
@@ -65,10 +109,20 @@ class ConversationStore(Protocol):
         whose customer wrote at or after `inbound_since`, when asked."""
         ...
 
-    def list_changed(self, partition: str, since: int, limit: int, seen: tuple[str, ...] = ()) -> list[Doc]:
+    def list_changed(
+        self,
+        partition: str,
+        since: int,
+        limit: int,
+        seen: tuple[str, ...] = (),
+        *,
+        with_conversation: bool = False,
+    ) -> list[Doc]:
         """Messages written or changed at or after `since` (the store's own clock, Unix seconds),
         oldest change first, leaving out the versions whose `_etag` is in `seen` (already read in
-        second `since`); each carries that time as `_ts`."""
+        second `since`); each carries that time as `_ts`. `with_conversation`: the partition's
+        conversation document comes too (in the same request, whether or not it changed), unless
+        `limit` changed messages newer than it fill the answer."""
         ...
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from shared.conversations.commands import AnySendCommand, SendReactionCommand, SendTemplateCommand
-from shared.conversations.ingest import Clock, utc_now
+from shared.conversations.ingest import OUTBOUND_ID_PREFIX, Clock, utc_now
 from shared.conversations.mirror_timing import AT_ONCE, MirrorTiming
 from shared.conversations.outbound_media import InvalidMedia, OutboundMedia
 from shared.conversations.outbound_reaction import InvalidTarget, SendReaction
@@ -24,7 +24,6 @@ from shared.conversations.outbound_template import (
 )
 from shared.conversations.ports import ConversationStore, Doc, MediaStore, QueuePublisher
 from shared.conversations.send_pipeline import (
-    OUTBOUND_ID_PREFIX,
     ClientMessageIdReused,
     MessageSender,
     OutboundPipeline,

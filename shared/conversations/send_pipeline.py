@@ -37,7 +37,7 @@ from shared.conversations.documents import (
 )
 from shared.conversations.in_context import apply_in_context
 from shared.conversations.inbound import preview, sort_key
-from shared.conversations.ingest import Clock, apply_receipt, utc_now
+from shared.conversations.ingest import OUTBOUND_ID_PREFIX, Clock, apply_receipt, utc_now
 from shared.conversations.mirror_timing import AT_ONCE, MirrorTiming
 from shared.conversations.outbound_media import OutboundMedia
 from shared.conversations.ports import ConversationStore, Doc, QueuePublisher
@@ -58,11 +58,6 @@ class MessageSender(TemplateSource, Protocol):
     def send_message(self, phone_number_id: str, request: SendMessageRequest) -> SendMessageResponse: ...
 
     def upload_media(self, phone_number_id: str, content: bytes, mime_type: str, filename: str) -> str: ...
-
-
-# Outbound messages live under `out:<clientMessageId>`: no id a control sends can then collide with a
-# wamid, the `session` and `conversation` documents, or a `receipt:`.
-OUTBOUND_ID_PREFIX = "out:"
 
 
 def outbound_message_id(client_message_id: str | None) -> str:
@@ -340,13 +335,15 @@ class OutboundPipeline:
         if sent_to_customer and response.wa_id and response.wa_id != customer and response.wa_id.isdigit():
             stored = self._rehome(stored, response.wa_id)
             conv = stored["conversationId"]
+            # A status that raced the move found no message under the new id and left a receipt.
+            # (Elsewhere a racing status finds the message itself: it names it in
+            # `biz_opaque_callback_data`, and the message was written before Meta was called.)
+            receipt = self.store.read(conv, ReceiptDocument.id_for(response.wamid))
+            if receipt is not None and apply_receipt(self.store, stored, receipt).changed:
+                stored = self.store.read(conv, message_id) or stored
         extra = {"conversationId": conv, "wamid": response.wamid}
         log.info("Meta accepted message %s", message_id, extra=extra)
         record_message("outbound", str(stored["kind"]))
-        # A status webhook may have raced this write: it left a receipt, which is applied now.
-        receipt = self.store.read(conv, ReceiptDocument.id_for(response.wamid))
-        if receipt is not None and apply_receipt(self.store, stored, receipt).changed:
-            stored = self.store.read(conv, message_id) or stored
         document = MessageDocument.model_validate(stored)
         # A reply shows a quote of what it answers, as a customer's does; a reaction joins its target.
         if document.context or amendment_of(document) is not None:
