@@ -96,6 +96,7 @@ class Customer:
         self.wa_id = f"4477009{index:05d}"
         self.index = index
         self.contact = contact
+        self.ours: dict[str, str] = {}  # wamid -> our message id
 
     def writes(self, services: Services, turn: int) -> None:
         customer = {
@@ -119,7 +120,9 @@ class Customer:
             self.wa_id, {"phoneNumberId": self.number}, json.dumps(reply).encode(), None, services
         )
         assert answer.status == 202, answer.body
-        return str(json.loads(answer.body)["wamid"])
+        sent = json.loads(answer.body)
+        self.ours[str(sent["wamid"])] = str(sent["id"])
+        return str(sent["wamid"])
 
     def meta_reports(self, services: Services, wamid: str, state: str) -> None:
         report = {
@@ -127,6 +130,7 @@ class Customer:
             "status": state,
             "timestamp": str(int(time.time())),
             "recipient_id": self.wa_id,
+            "biz_opaque_callback_data": self.ours[wamid],  # Meta echoes what the send gave
         }
         receive(services, webhook_body(self.number, {"statuses": [report]}))
 

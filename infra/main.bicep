@@ -162,6 +162,17 @@ param dataverseNotifyAfterSeconds int = 300
 @maxValue(1000)
 param maximumInstanceCount int = 40
 
+@description('Cosmos DB capacity: serverless (pay per request, the default) or autoscale (provisioned, for Meta\'s top throughput tier; docs/capacity.md). An existing serverless account must change its capacity mode before this is set to autoscale.')
+@allowed([
+  'serverless'
+  'autoscale'
+])
+param cosmosThroughputMode string = 'serverless'
+
+@description('Autoscale only: the container\'s maximum RU/s, a multiple of 1,000 (docs/capacity.md works it out).')
+@minValue(1000)
+param cosmosAutoscaleMaxThroughput int = 1000
+
 @description('E-mail address that receives the alerts; empty = alerts show in the portal only.')
 param alertEmail string = ''
 
@@ -216,6 +227,8 @@ module cosmos 'app/cosmos.bicep' = {
     name: 'cosmos-${resourceToken}'
     location: location
     tags: tags
+    cosmosThroughputMode: cosmosThroughputMode
+    cosmosAutoscaleMaxThroughput: cosmosAutoscaleMaxThroughput
   }
 }
 

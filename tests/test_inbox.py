@@ -9,16 +9,19 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from pytest_httpserver import HTTPServer
 from werkzeug.test import Client, TestResponse
 
+from devhost.dataverse_standin import DataverseStandIn, mirror_for
 from shared.conversations.documents import conversation_id, document_id
 from shared.conversations.inbox import InboxCursor
 from shared.services import Services
 from shared.storage.indexing import INDEXING_POLICY
 from tests.api import deliver
+from tests.conftest import Queues
 from tests.payloads import inbound, message, new_wamid, now_ts
 from tests.test_access import Office, agent_a, agent_b, key_endpoint, office, signing_key
-from tests.test_dataverse_mirror import business_app_sends
+from tests.test_dataverse_mirror import business_app_sends, mirror_all
 
 __all__ = ["agent_a", "agent_b", "key_endpoint", "office", "signing_key"]  # fixtures, for pytest
 
@@ -192,7 +195,7 @@ def test_an_agent_sees_only_conversations_whose_record_d365_lets_them_read(
     assert customers(as_a) == ["447700900503", "447700900501"]
     assert [c["record"] for c in as_a.json["conversations"]] == [
         None,
-        {"entity": "contact", "id": office.contact_a},
+        {"entity": "contact", "id": office.contact_a, "name": None},  # linked by hand: no name
     ]
     assert customers(inbox(client, phone_number_id, agent_b)) == ["447700900503", "447700900502"]
     other: dict[str, Any] = {"phoneNumberId": "999999999"}
@@ -204,12 +207,29 @@ def test_without_a_token_the_inbox_is_401(client: Client, office: Office, phone_
     assert inbox(client, phone_number_id).status_code == 401
 
 
-def test_azure_gets_the_same_composite_indexes_as_the_local_container() -> None:
-    bicep = (Path(__file__).parents[1] / "infra" / "app" / "cosmos.bicep").read_text()
-    block = bicep[bicep.index("compositeIndexes: [") :]
-    pairs = re.findall(r"path: '([^']+)'\s+order: '(\w+)'", block)
-    declared = [(i["path"], i["order"]) for index in INDEXING_POLICY["compositeIndexes"] for i in index]
-    assert pairs == declared
+def azure_indexing_policy() -> Any:
+    """The container's indexing policy as infra/app/cosmos.bicep declares it (pycep's reading)."""
+    from pycep import BicepParser
+
+    bicep = BicepParser().parse(file_path=Path(__file__).parents[1] / "infra" / "app" / "cosmos.bicep")
+    return bicep["resources"]["container"]["config"]["properties"]["resource"]["indexingPolicy"]
+
+
+def test_azure_and_the_local_container_index_the_same_paths_every_query_uses() -> None:
+    """The whole policy is the same in both (the paths as much as the composite indexes), and every
+    `c.<path>` the store's and the backfill's queries use is indexed: an included path, a system
+    property (`id` and `_ts` always are), `_etag` (compared among one second's versions only) or
+    `regarding` (the backfill command's, after the indexed `type` and `phoneNumberId` filters)."""
+    assert azure_indexing_policy() == INDEXING_POLICY
+    root = Path(__file__).parents[1] / "shared"
+    sources = [root / "storage" / "cosmos_store.py", root / "dataverse" / "backfill.py"]
+    used = {m for source in sources for m in re.findall(r"\bc\.([a-zA-Z_][a-zA-Z_.]*)", source.read_text())}
+    included = {
+        i["path"].removesuffix("/?").lstrip("/").replace("/", ".") for i in INDEXING_POLICY["includedPaths"]
+    }
+    assert {"conversationId", "sortKey", "lastMessageAt"} <= used  # the regex still finds the queries
+    assert used - included <= {"id", "_ts", "_etag", "regarding"}
+    assert {"/*"} <= {e["path"] for e in INDEXING_POLICY["excludedPaths"]}
 
 
 def test_a_container_made_by_an_older_version_gets_the_indexes_at_the_next_make_run(
@@ -236,3 +256,26 @@ def test_a_page_never_repeats_a_newer_conversation_whose_id_sorts_lower(
         writes(client, phone_number_id, wa, "hello", seconds_ago=seconds_ago)
     seen = every_page(client, phone_number_id)
     assert seen == ["447700900601", "447700900609", "447700900605"]
+
+
+@pytest.mark.mirror_on
+def test_a_conversation_linked_by_the_phone_lookup_shows_the_records_name(
+    client: Client, services: Services, queues: Queues, httpserver: HTTPServer, phone_number_id: str
+) -> None:
+    """The mirror's lookup selects the record's `fullname` with its id: the inbox names the record.
+    A record linked from an agent's send is named by no one yet, so its name is left out."""
+    dataverse = DataverseStandIn(httpserver)
+    dataverse.provision()
+    dataverse.add_contact(mobilephone="+447700900123", fullname="Ada Lovelace")
+    writes(client, phone_number_id, "447700900123", "Where is my order?")
+    writes(client, phone_number_id, "447700900124", "Hello?")
+    mirror_all(mirror_for(dataverse, services.store), queues)
+
+    listed = inbox(client, phone_number_id).json["conversations"]
+
+    records = {c["customerId"]: c.get("record") for c in listed}
+    contact = next(iter(dataverse.rows["contacts"]))
+    assert records == {
+        "447700900123": {"entity": "contact", "id": contact, "name": "Ada Lovelace"},
+        "447700900124": None,
+    }

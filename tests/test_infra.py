@@ -136,11 +136,16 @@ def expect(violations: list[str], what: str, actual: Any, wanted: Any) -> None:
 # ---- the rules: each returns what breaks it ----------------------------------------------------------
 def cosmos_violations(infra: Infra) -> list[str]:
     found: list[str] = []
-    _, account = infra.one("Microsoft.DocumentDB/databaseAccounts")
+    bicep, account = infra.one("Microsoft.DocumentDB/databaseAccounts")
     expect(found, "Cosmos DB disableLocalAuth", dig(account, "properties.disableLocalAuth"), True)
     expect(found, "Cosmos DB minimalTlsVersion", dig(account, "properties.minimalTlsVersion"), "Tls12")
-    capabilities = [c.get("name") for c in dig(account, "properties.capabilities") or []]
-    expect(found, "Cosmos DB serverless", "EnableServerless" in capabilities, True)
+    capabilities = dig(account, "properties.capabilities")
+    if isinstance(capabilities, dict):  # `serverless ? serverlessCapabilities : []`
+        mode = dig(bicep.doc, "parameters.cosmosThroughputMode.default")
+        expect(found, "Cosmos DB cosmosThroughputMode default", mode, "serverless")
+        capabilities = bicep.resolve(dig(capabilities, "operator.operands.true_value"))
+    names = [c.get("name") for c in capabilities or []]
+    expect(found, "Cosmos DB serverless", "EnableServerless" in names, True)
     bicep, database = infra.one("Microsoft.DocumentDB/databaseAccounts/sqlDatabases")
     expect(found, "database name", bicep.resolve(database["name"]), Settings().COSMOS_DATABASE)
     bicep, container = infra.one("Microsoft.DocumentDB/databaseAccounts/sqlDatabases/containers")

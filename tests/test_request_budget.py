@@ -27,7 +27,7 @@ from shared.services import Services
 from shared.storage.clients import cosmos_container
 from shared.storage.cosmos_store import CosmosConversationStore
 from tests.api import deliver, messages, send_message
-from tests.payloads import inbound, message, status
+from tests.payloads import contact, envelope, inbound, message, status
 from tests.test_send import WA, Meta
 
 
@@ -68,6 +68,23 @@ def test_a_customers_text_costs_two_requests_the_home_and_one_batch(
     assert (counter["cosmos.queries"], counter["cosmos.batches"], counter["cosmos.writes"]) == (1, 1, 3)
     shown = messages(client, phone_number_id, WA)
     assert [m["text"] for m in shown] == ["are you there?", "hello"]
+
+
+def test_a_text_naming_both_the_number_and_the_user_id_costs_two_requests_once_they_are_linked(
+    client: Client, counter: Counter[str], phone_number_id: str
+) -> None:
+    """Since usernames, Meta names most customers by both ids (WHATSAPP-NOTES §0, BSUID): the home
+    remembers the ids it has linked, so the user id's own conversation need not be read each time."""
+    user_id = "US.13491208655302741918"
+
+    def text(body: str) -> dict[str, Any]:
+        found = message("text", {"body": body}, wa_id=WA, from_user_id=user_id)
+        return envelope(phone_number_id, contacts=[contact(WA, user_id=user_id)], messages=[found])
+
+    deliver(client, text("first"))  # links the two ids
+    assert requests(counter, lambda: deliver(client, text("second"))) == 2
+    assert [m["text"] for m in messages(client, phone_number_id, WA)] == ["second", "first"]
+    assert [m["text"] for m in messages(client, phone_number_id, user_id)] == ["second", "first"]
 
 
 def test_a_status_costs_two_requests_a_point_read_by_our_id_and_the_write(
@@ -155,8 +172,6 @@ def test_a_poll_under_an_alias_finds_the_home_and_its_changes(
 
 
 def inbound_statuses(phone_number_id: str, *reports: dict[str, Any]) -> dict[str, Any]:
-    from tests.payloads import envelope
-
     return envelope(phone_number_id, statuses=list(reports))
 
 

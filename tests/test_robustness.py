@@ -43,7 +43,7 @@ class RecordingStore:
         return result
 
     def update(
-        self, partition: str, document_id: str, change: Change, current: Doc | None | Unread = UNREAD
+        self, partition: str, document_id: str, change: Change, current: Doc | Unread | None = UNREAD
     ) -> Doc | None:
         self.writes += 1
         result: Doc | None = self.inner.update(partition, document_id, change, current)

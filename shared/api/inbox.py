@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
 from shared.access.records import RecordRefused
@@ -46,6 +46,9 @@ class InboxModel(BaseModel):
 class InboxRecord(InboxModel):
     entity: Literal["contact", "lead"]
     id: str
+    name: str | None = Field(
+        default=None, description="The record's full name, when Dataverse's phone lookup found it"
+    )
 
 
 class InboxLastMessage(InboxModel):
@@ -108,7 +111,11 @@ def _row(conversation: ConversationDocument, now: datetime) -> InboxConversation
     return InboxConversation(
         customer_id=conversation.customer_id,
         profile_name=conversation.profile_name,
-        record=InboxRecord(entity=regarding.entity, id=regarding.id) if regarding else None,
+        record=(
+            InboxRecord(entity=regarding.entity, id=regarding.id, name=conversation.regarding_name)
+            if regarding
+            else None
+        ),
         last_message=InboxLastMessage(
             preview=conversation.last_message_preview,
             at=conversation.last_message_at or "",

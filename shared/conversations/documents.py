@@ -263,6 +263,12 @@ class ConversationDocument(Document):
     # Wamids an edit, a reaction or a reply waits for (their `links:` documents; in_context.py): a new
     # message looks for its links only when named here, so the common one costs no read.
     awaited: list[str] | None = None
+    # The person's other ids, already aliases of this home (identity.py): a message naming both ids
+    # then needs no read of the other's conversation.
+    linked_ids: list[str] | None = None
+    # The linked record's name (`fullname`) as the phone lookup found it, for the inbox: only
+    # Dataverse sets it, never a client; it goes when the link changes.
+    regarding_name: str | None = None
 
 
 class ReceiptDocument(Document):

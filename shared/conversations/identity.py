@@ -73,6 +73,8 @@ class IdentityResolver:
     def home(self, phone_number_id: str, identity: Identity) -> str:
         """The customer id to file this item under; links the item's other id to it."""
         ids = identity.ids
+        if len(ids) > 1 and (linked := self._linked_home(phone_number_id, ids)) is not None:
+            return linked
         homes = {i: self.home_of(phone_number_id, i) for i in ids}
         found = list(dict.fromkeys(h for h in homes.values() if h))
         if not found:
@@ -85,7 +87,35 @@ class IdentityResolver:
         for other in ids:
             if other != home and homes[other] != home:
                 self.alias(phone_number_id, other, home)
+        if len(ids) > 1:
+            self._remember_linked(phone_number_id, home, [i for i in ids if i != home])
         return home
+
+    def _linked_home(self, phone_number_id: str, ids: list[str]) -> str | None:
+        """The first id's conversation, when it is a home that has already linked the others: with
+        both a number and a user id on most messages, this saves the second id's read."""
+        first = self.store.read_many(conversation_id(phone_number_id, ids[0]), HOME_DOCUMENTS)
+        found = first.get(CONVERSATION_DOCUMENT_ID)
+        if found is None or found.get("aliasOf") or not set(ids[1:]) <= set(found.get("linkedIds") or []):
+            return None
+        return ids[0]
+
+    def _remember_linked(self, phone_number_id: str, home: str, others: list[str]) -> None:
+        """Names on the home the ids that are now its aliases (or merged into it), once."""
+        conv = conversation_id(phone_number_id, home)
+
+        def change(current: Doc | None) -> Doc | None:
+            base = (
+                current
+                or ConversationDocument(
+                    conversation_id=conv, phone_number_id=phone_number_id, customer_id=home
+                ).to_document()
+            )
+            linked = list(base.get("linkedIds") or [])
+            missing = [i for i in others if i not in linked]
+            return {**base, "linkedIds": [*linked, *missing]} if missing else None
+
+        self.store.update(conv, CONVERSATION_DOCUMENT_ID, change)
 
     def alias(self, phone_number_id: str, customer_id: str, home: str) -> None:
         """`customer_id` names the same person as `home`: its conversation document points there."""
@@ -149,6 +179,8 @@ class IdentityResolver:
             if current is None:
                 return None
             missing = {k: absorbed[k] for k in keys if absorbed.get(k) and not current.get(k)}
+            if "regarding" in missing:  # the record's name goes with it
+                missing["regardingName"] = absorbed.get("regardingName")
             return {**current, **missing} if missing else None
 
         self.store.update(target, CONVERSATION_DOCUMENT_ID, change)

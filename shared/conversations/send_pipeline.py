@@ -423,8 +423,9 @@ class OutboundPipeline:
                 and regarding is not None
                 and ((linked.entity, linked.id) == (regarding.entity, regarding.id))
             )
-            if regarding is not None and not same_record:  # the same record keeps its owner
+            if regarding is not None and not same_record:  # the same record keeps its owner, name
                 updates["regarding"] = regarding
+                updates["regarding_name"] = None
             if response.wa_id:
                 updates["wa_id"] = response.wa_id
             if response.user_id:

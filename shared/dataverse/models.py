@@ -49,6 +49,7 @@ class PhoneRecord(BaseModel):
     id: str = Field(validation_alias=AliasChoices("contactid", "leadid"))
     mobilephone: str | None = None
     telephone1: str | None = None
+    fullname: str | None = Field(default=None, max_length=500)  # shown in the inbox
     owning_user: str | None = Field(default=None, validation_alias="_owninguser_value")
     owning_team: str | None = Field(default=None, validation_alias="_owningteam_value")
 

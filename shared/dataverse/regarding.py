@@ -39,6 +39,7 @@ class Lookup:
     outcome: Outcome
     regarding: Regarding | None = None
     candidates: tuple[str, ...] = ()
+    name: str | None = None  # the record's full name, for the inbox
 
 
 def customer_number(conversation: ConversationDocument | None, message: MessageDocument) -> str | None:
@@ -75,7 +76,8 @@ class PhoneDirectory:
         clauses = " or ".join(f"{field} eq {odata_string(f)}" for field in _PHONE_FIELDS for f in formats)
         params = {
             # The owner comes in the same request: the customer's messages are owned by it.
-            "$select": f"{entity}id,{','.join(_PHONE_FIELDS)},{','.join(_OWNER_FIELDS)}",
+            # And its name, which the inbox shows.
+            "$select": f"{entity}id,fullname,{','.join(_PHONE_FIELDS)},{','.join(_OWNER_FIELDS)}",
             # statecode 0: active contacts, open leads (a qualified lead's contact is found first).
             "$filter": f"statecode eq 0 and ({clauses})",
             "$top": str(_TOP),
@@ -93,7 +95,8 @@ class PhoneDirectory:
             matches: list[PhoneRecord] = [r for r in page.value if getattr(r, field) in wanted]
             if len(matches) == 1:
                 found = matches[0]
-                return Lookup("found", Regarding(entity=entity, id=found.id, owner=found.owner()))
+                regarding = Regarding(entity=entity, id=found.id, owner=found.owner())
+                return Lookup("found", regarding, name=found.fullname or None)
             if len(matches) > 1:
                 return Lookup("ambiguous", candidates=tuple(f"{entity}:{r.id}" for r in matches))
         return Lookup("none")
@@ -111,7 +114,7 @@ class PhoneDirectory:
         created = self.client.upsert(ENTITY_SETS["lead"], new_id, body, create_only=True)
         if created:
             log.info("created lead %s for an unknown WhatsApp number", new_id)
-        return Lookup("created", Regarding(entity="lead", id=str(new_id)))
+        return Lookup("created", Regarding(entity="lead", id=str(new_id)), name=body["lastname"])
 
 
 class LinkedRecord(BaseModel):
@@ -207,7 +210,7 @@ class RegardingResolver:
             else:
                 log.info("number matches no contact or lead; activity left unlinked", extra=extra)
             return None
-        self._keep(conv_id, found.regarding)
+        self._keep(conv_id, found.regarding, found.name)
         log.info("conversation linked to %s %s", found.regarding.entity, found.regarding.id, extra=extra)
         return found.regarding
 
@@ -299,7 +302,7 @@ class RegardingResolver:
         def change(current: Doc | None) -> Doc | None:
             if current is None or current.get("regarding") != stale.to_document():
                 return None
-            rest = {k: v for k, v in current.items() if k != "regarding"}
+            rest = {k: v for k, v in current.items() if k not in ("regarding", "regardingName")}
             return {**rest, "regarding": found.to_document()} if found else rest
 
         self.store.update(conversation_id, "conversation", change)
@@ -316,13 +319,13 @@ class RegardingResolver:
 
         self.store.update(conversation_id, "conversation", change)
 
-    def _keep(self, conversation_id: str, regarding: Regarding) -> None:
+    def _keep(self, conversation_id: str, regarding: Regarding, name: str | None) -> None:
         """On the conversation document, unless the agent's Send put a record there meanwhile."""
 
         def change(current: Doc | None) -> Doc | None:
             if current is None or current.get("regarding"):
                 return None
-            return {**current, "regarding": regarding.to_document()}
+            return {**current, "regarding": regarding.to_document(), "regardingName": name}
 
         self.store.update(conversation_id, "conversation", change)
 
