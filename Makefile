@@ -52,6 +52,9 @@ bench: install
 	$(BIN)/python -m benchmarks.dataverse_mirror
 	$(BIN)/python -m benchmarks.inbox
 	$(BIN)/python -m benchmarks.operations
+	$(BIN)/python -m benchmarks.cpu
+	$(BIN)/python -m benchmarks.cost_model
+	$(BIN)/python -m benchmarks.readme_table
 
 # make customer-says WA=15551234567 TEXT="Hi"  or  FILE=photo.jpg (needs `make run` in another terminal);
 # NEW_NUMBER=<digits> (or NEW_USER_ID=US.…) changes the customer's number first, MARKETING=stop|resume

@@ -115,11 +115,11 @@ def test_a_status_for_a_message_sent_elsewhere_still_finds_it_the_long_way(
     assert reply["status"] == "read"
 
 
-def test_an_agents_send_costs_four_requests(
+def test_an_agents_send_costs_three_requests(
     client: Client, counter: Counter[str], meta: Meta, phone_number_id: str
 ) -> None:
-    """The conversation and window read together, the message written before Meta is called, Meta's
-    id recorded on it, and the conversation's preview."""
+    """The conversation and window read together, the message written before Meta is called, then
+    Meta's id on it and the conversation's preview in one batch."""
     deliver(client, inbound(phone_number_id, WA, message("text", {"body": "hi"}, wa_id=WA)))
     meta.accepts(phone_number_id, wamid="wamid.SEND")
 
@@ -129,8 +129,8 @@ def test_an_agents_send_costs_four_requests(
         )
         assert sent.status_code == 202, sent.text
 
-    assert requests(counter, send) <= 4
-    assert counter["cosmos.queries"] == 1
+    assert requests(counter, send) == 3
+    assert (counter["cosmos.queries"], counter["cosmos.batches"], counter["cosmos.writes"]) == (1, 1, 3)
 
 
 def test_a_poll_that_finds_nothing_costs_one_request(

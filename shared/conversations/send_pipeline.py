@@ -25,6 +25,7 @@ from pydantic import BaseModel
 from shared.conversations.amendments import amendment_of
 from shared.conversations.commands import AnySendCommand
 from shared.conversations.documents import (
+    CONVERSATION_DOCUMENT_ID,
     ConversationDocument,
     MessageDocument,
     MessageError,
@@ -40,7 +41,7 @@ from shared.conversations.inbound import preview, sort_key
 from shared.conversations.ingest import OUTBOUND_ID_PREFIX, Clock, apply_receipt, utc_now
 from shared.conversations.mirror_timing import AT_ONCE, MirrorTiming
 from shared.conversations.outbound_media import OutboundMedia
-from shared.conversations.ports import ConversationStore, Doc, QueuePublisher
+from shared.conversations.ports import BatchConflict, Change, ConversationStore, Doc, QueuePublisher, Write
 from shared.conversations.queue_messages import MirrorRequest
 from shared.conversations.session_window import is_active
 from shared.storage.names import DATAVERSE_MIRROR_QUEUE
@@ -161,6 +162,17 @@ def outbound_draft(
         request_hash=request_hash(phone_number_id, customer_id, command),
         **content,
     )
+
+
+def _moved_to(message: Doc, request: SendMessageRequest, response: SendMessageResponse) -> str | None:
+    """Meta rewrote the number the conversation is keyed by (Brazil, Mexico): the id it delivered to.
+    A send to a user id, or to the customer's newer number, leaves the conversation where it is; and
+    so does a reaction, whose target stays where it is."""
+    customer = str(message["customerId"])
+    if request.to != e164(customer) or message.get("hidden"):
+        return None
+    wa_id = response.wa_id
+    return wa_id if wa_id and wa_id != customer and wa_id.isdigit() else None
 
 
 def _error_of(error: GraphError) -> MessageError:
@@ -326,14 +338,21 @@ class OutboundPipeline:
         request: SendMessageRequest,
         regarding: Regarding | None,
     ) -> Doc:
+        together = self._recorded_together(conv, message_id, response, request, regarding)
+        if together is not None:  # a plain send: its wamid and the preview in one request
+            stored, mirror_after = together
+            log.info(
+                "Meta accepted message %s",
+                message_id,
+                extra={"conversationId": conv, "wamid": response.wamid},
+            )
+            record_message("outbound", str(stored["kind"]))
+            if mirror_after is not None:
+                self._mirror(conv, stored, mirror_after)
+            return stored
         stored, mirror_after = self._record_wamid(conv, message_id, response.wamid)
-        customer = str(stored["customerId"])
-        # Meta rewrote the number the conversation is keyed by (Brazil, Mexico). A send to a user id,
-        # or to the customer's newer number, leaves the conversation where it is; and so does a reaction,
-        # whose target stays where it is.
-        sent_to_customer = request.to == e164(customer) and not stored.get("hidden")
-        if sent_to_customer and response.wa_id and response.wa_id != customer and response.wa_id.isdigit():
-            stored = self._rehome(stored, response.wa_id)
+        if (moved_to := _moved_to(stored, request, response)) is not None:
+            stored = self._rehome(stored, moved_to)
             conv = stored["conversationId"]
             # A status that raced the move found no message under the new id and left a receipt.
             # (Elsewhere a racing status finds the message itself: it names it in
@@ -354,9 +373,51 @@ class OutboundPipeline:
             self._mirror(conv, stored, mirror_after)
         return stored
 
+    def _recorded_together(
+        self,
+        conv: str,
+        message_id: str,
+        response: SendMessageResponse,
+        request: SendMessageRequest,
+        regarding: Regarding | None,
+    ) -> tuple[Doc, timedelta | None] | None:
+        """Meta's id on the message and the conversation's preview in one transactional batch, over
+        the two documents this request has already read or written (read_cache.py): for a plain send.
+        None, with nothing written, for a reply or a reaction (their target is written too), a send
+        Meta delivered under another id, or a document changed meanwhile: they go one write at a time."""
+        found = self.store.read_many(conv, (message_id, CONVERSATION_DOCUMENT_ID))
+        message = found.get(message_id)
+        if message is None or message.get("context") or message.get("hidden"):
+            return None
+        if _moved_to(message, request, response) is not None:
+            return None
+        change, mirror_after = self._wamid_change(response.wamid)
+        recorded = change(message)
+        assert recorded is not None
+        document = MessageDocument.model_validate(recorded)
+        if amendment_of(document) is not None:
+            return None
+        conversation = found.get(CONVERSATION_DOCUMENT_ID)
+        touched = self._conversation_change(conv, document, response, regarding)(conversation)
+        writes = [Write(recorded, message["_etag"])]
+        if touched is not None:
+            writes.append(Write(touched, conversation["_etag"] if conversation else None))
+        try:
+            stored = self.store.write_batch(conv, writes)
+        except BatchConflict:
+            return None
+        return stored[0], mirror_after()
+
     def _record_wamid(self, conv: str, message_id: str, wamid: str) -> tuple[Doc, timedelta | None]:
+        change, mirror_after = self._wamid_change(wamid)
+        stored = self.store.update(conv, message_id, change)
+        assert stored is not None
+        return stored, mirror_after()
+
+    def _wamid_change(self, wamid: str) -> tuple[Change, Callable[[], timedelta | None]]:
         """Meta's id for the message; the same write schedules its mirror, late enough for the statuses
-        that follow within seconds to ride along (shared/conversations/mirror_timing.py)."""
+        that follow within seconds to ride along (shared/conversations/mirror_timing.py). The second
+        part tells the delay the change's last run chose."""
         mirror_after: timedelta | None = None
 
         def change(current: Doc | None) -> Doc | None:
@@ -370,9 +431,7 @@ class OutboundPipeline:
             updated, mirror_after = self.mirror_timing.schedule(updated, self.clock())
             return updated
 
-        stored = self.store.update(conv, message_id, change)
-        assert stored is not None
-        return stored, mirror_after
+        return change, lambda: mirror_after
 
     def _rehome(self, message: Doc, wa_id: str) -> Doc:
         """Meta delivered to another id than the number given (Brazil, Mexico): replies and statuses
@@ -402,6 +461,16 @@ class OutboundPipeline:
     def _touch_conversation(
         self, conv: str, doc: MessageDocument, response: SendMessageResponse, regarding: Regarding | None
     ) -> None:
+        self.store.update(
+            conv, CONVERSATION_DOCUMENT_ID, self._conversation_change(conv, doc, response, regarding)
+        )
+
+    @staticmethod
+    def _conversation_change(
+        conv: str, doc: MessageDocument, response: SendMessageResponse, regarding: Regarding | None
+    ) -> Change:
+        """The preview, the record the agent sent from, and the ids Meta answered with."""
+
         def change(current: Doc | None) -> Doc | None:
             existing = (
                 ConversationDocument.model_validate(current)
@@ -432,4 +501,4 @@ class OutboundPipeline:
                 updates["user_id"] = response.user_id
             return existing.model_copy(update=updates).to_document()
 
-        self.store.update(conv, "conversation", change)
+        return change
