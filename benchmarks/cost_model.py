@@ -79,7 +79,7 @@ TARGET_UTILIZATION: Final = 0.5  # an instance of concurrency 1 must be free whe
 REQUEST_RECORD_KB: Final = 0.9  # one per execution (AppRequests)
 TRACE_RECORD_KB: Final = 0.5  # the host's "Executing"/"Executed" per execution, and the app's log lines
 DEPENDENCY_RECORD_KB: Final = 0.7  # one per outgoing call (Cosmos DB, queue, Graph, Dataverse, blob)
-HOST_TRACES_PER_EXECUTION: Final = 2
+HOST_TRACES_PER_EXECUTION: Final = 2  # "Executing", "Executed": unless host.json sets `Function` above it
 # The app's info lines per exchange: "stored inbound text message", "Meta accepted message", three
 # "message is now ...", two "mirrored ... message".
 APP_LOG_LINES_PER_EXCHANGE: Final = 7
@@ -110,7 +110,7 @@ WRITTEN_BY: Final = {
     "cosmos_ops": "benchmarks.operations",
     "cosmos_requests": "benchmarks.operations",
     "document_kb": "benchmarks.operations",
-    "webhook_cpu_us": "benchmarks.operations",
+    "webhook_sdk_cpu_us": "benchmarks.cpu",
     "executions_per_exchange": "benchmarks.dataverse_mirror",
     "dataverse_requests_per_stored_message": "benchmarks.dataverse_mirror",
     "peak_rss_mb": "benchmarks.media_upload",
@@ -205,6 +205,7 @@ class Infra:
     http_concurrency: int  # HTTP executions an instance runs at once
     queue_concurrency: int  # queue messages an instance works on at once
     maximum_instances: int
+    host_traces_per_execution: int = HOST_TRACES_PER_EXECUTION  # host.json's `Function` log level
 
     @classmethod
     def read(cls, bicep: str, host: Mapping[str, Any]) -> Infra:
@@ -217,7 +218,16 @@ class Infra:
             http_concurrency=bicep_int(bicep, "perInstanceConcurrency") or PYTHON_HTTP_CONCURRENCY,
             queue_concurrency=int(queues.get("batchSize", 16)) + int(queues.get("newBatchThreshold", 8)),
             maximum_instances=bicep_int(bicep, "maximumInstanceCount") or FLEX_MAX_INSTANCES,
+            host_traces_per_execution=host_traces(host),
         )
+
+
+def host_traces(host: Mapping[str, Any]) -> int:
+    """The host's "Executing"/"Executed" pair is logged at Information under `Function.<name>`: kept
+    unless host.json sets `Function` (or the default) above that."""
+    levels = host.get("logging", {}).get("logLevel", {})
+    level = str(levels.get("Function", levels.get("default", "Information")))
+    return HOST_TRACES_PER_EXECUTION if level in ("Trace", "Debug", "Information") else 0
 
 
 # ---- indexed terms ----------------------------------------------------------------------------------
@@ -465,7 +475,8 @@ class Measured:
             executions_per_exchange=figure(results, "executions_per_exchange"),
             dataverse_per_message=figure(results, "dataverse_requests_per_stored_message"),
             peak_rss_mb=figure(results, "peak_rss_mb"),
-            cpu_s=figure(results, "webhook_cpu_us") / 1e6,
+            # The app's CPU with the SDKs' own (serialising, signing), as an execution spends it.
+            cpu_s=figure(results, "webhook_sdk_cpu_us") / 1e6,
         )
 
     @property
@@ -594,7 +605,7 @@ def profile_ru(m: Measured, p: Profile, terms: Terms) -> float:
     )
 
 
-def telemetry_kb(m: Measured, p: Profile, g: Mapping[str, Group]) -> float:
+def telemetry_kb(m: Measured, p: Profile, g: Mapping[str, Group], infra: Infra) -> float:
     """Application Insights KB per exchange: a request per execution, the host's traces and the
     app's log lines, a dependency per outgoing call."""
     executions = sum(group.executions for group in g.values())
@@ -615,7 +626,7 @@ def telemetry_kb(m: Measured, p: Profile, g: Mapping[str, Group]) -> float:
     graph = 1 + signals + 2 * p.media_share  # the send, read receipt, typing; a file's URL and bytes
     dataverse = MESSAGES_PER_EXCHANGE * m.dataverse_per_message
     outgoing = cosmos + queue_puts + graph + dataverse + p.media_share  # the last: the blob upload
-    traces = HOST_TRACES_PER_EXECUTION * executions + APP_LOG_LINES_PER_EXCHANGE
+    traces = infra.host_traces_per_execution * executions + APP_LOG_LINES_PER_EXCHANGE
     return executions * REQUEST_RECORD_KB + traces * TRACE_RECORD_KB + outgoing * DEPENDENCY_RECORD_KB
 
 
@@ -640,7 +651,11 @@ def cost_parts(
         * (profile_ru(m, p, terms) * COSMOS_SERVERLESS_RU + stored_kb * GB_PER_KB * COSMOS_STORAGE_GB_MONTH),
         "queues": exchanges * queue_messages * QUEUE_OPERATIONS_PER_MESSAGE * QUEUE_OPERATION,
         "blob": exchanges * p.media_share * (BLOB_WRITE + BLOB_READ + p.media_kb * GB_PER_KB * BLOB_GB_MONTH),
-        "app_insights": exchanges * telemetry_kb(m, p, g) * telemetry_kept * GB_PER_KB * LOG_INGESTION_GB,
+        "app_insights": exchanges
+        * telemetry_kb(m, p, g, infra)
+        * telemetry_kept
+        * GB_PER_KB
+        * LOG_INGESTION_GB,
     }
 
 
@@ -755,7 +770,7 @@ def figures(results: Mapping[str, Any], bicep: str, host: Mapping[str, Any]) -> 
         out[f"executions_per_exchange_with_panel.{p.name}"] = sum(group.executions for group in g.values())
         out[f"panel_polls_per_exchange.{p.name}"] = panel_polls(p)
         out[f"ru_per_exchange_with_panel.{p.name}"] = profile_ru(m, p, narrow)
-        out[f"app_insights_kb_per_exchange.{p.name}"] = telemetry_kb(m, p, g)
+        out[f"app_insights_kb_per_exchange.{p.name}"] = telemetry_kb(m, p, g, infra)
     return out | levers(m, infra, narrow) | capacity(m, infra, narrow)
 
 

@@ -1,23 +1,17 @@
-"""What one operation costs: Cosmos DB requests for an inbound text, a status, a send, an empty poll and a
-history page; the app's CPU per one-message webhook against the floor of checking and parsing the
-same body; and the first request after a cold start.
+"""What one operation costs in Cosmos DB: the requests (and their kinds, and the KB written) for an
+inbound text, a status, a send, an empty poll and a history page, and the sizes of the documents an
+exchange keeps. CPU and the cold start: benchmarks/cpu.py.
 
     .venv/bin/python -m benchmarks.operations
 
 Every message is distinct (its own text, id and timestamp), so no write is skipped as unchanged.
-Requests are counted at the SDK transport (requests to documents: not the SDK's own metadata reads, which
-it also makes on a background thread); CPU is the process's own time (`time.process_time`),
-median of RUNS runs of CALLS calls; the cold start is a fresh process per run (import, then one
-webhook against the emulators), its first request timed alone. Figures go to results.json.
+Requests are counted at the SDK transport: requests to documents, not the SDK's own metadata reads,
+which it also makes on a background thread. Figures go to results.json.
 """
 
 from __future__ import annotations
 
 import json
-import os
-import statistics
-import subprocess
-import sys
 import time
 import uuid
 from collections import Counter
@@ -28,14 +22,9 @@ from benchmarks.common import SECRET, counting_services, local_settings
 from benchmarks.results import record
 from benchmarks.send_path import instant_meta
 from shared.api import conversations, send, webhook
-from shared.config import Settings
 from shared.services import Services
 from shared.whatsapp.graph_client import GraphClient
-from shared.whatsapp.signature import sign, signature_is_valid
-from shared.whatsapp.webhook_models import WebhookPayload
-
-RUNS = 5
-CALLS = 50
+from shared.whatsapp.signature import sign
 
 
 def envelope(number: str, value: dict[str, Any]) -> bytes:
@@ -137,67 +126,6 @@ def requests_per_operation(services: Services, counter: Counter[str]) -> dict[st
     return figures | document_kb(services, f"{number}:{wa_id}", str(ours["id"]))
 
 
-def cpu_per_call(action: Callable[[], Any]) -> float:
-    """Microseconds of this process's CPU per call, median of RUNS runs of CALLS calls."""
-    runs = []
-    for _ in range(RUNS):
-        start = time.process_time()
-        for _ in range(CALLS):
-            action()
-        runs.append((time.process_time() - start) / CALLS * 1e6)
-    return statistics.median(runs)
-
-
-def webhook_cpu(services: Services, settings: Settings) -> tuple[float, float]:
-    number = str(uuid.uuid4().int % 10**15)
-    bodies = iter([customer_text(number, f"1555{i:07d}") for i in range(RUNS * CALLS * 2 + 10)])
-    secret = settings.WHATSAPP_APP_SECRET.get_secret_value()
-
-    def app() -> None:
-        body = next(bodies)
-        receive(services, body)
-
-    one = customer_text(number, "15559999999")
-    signature = sign(one, secret)
-
-    def floor() -> None:  # what any webhook must do: the HMAC, then JSON and the models
-        assert signature_is_valid(one, signature, secret)
-        WebhookPayload.model_validate_json(one)
-
-    app()  # warm
-    return cpu_per_call(app), cpu_per_call(floor)
-
-
-FIRST_REQUEST = """
-import json, time
-t0 = time.perf_counter()
-import function_app  # noqa: F401
-from shared.api import webhook
-from shared.services import get_services
-from shared.whatsapp.signature import sign
-t1 = time.perf_counter()
-body = {body!r}
-answer = webhook.receive(body, sign(body, {secret!r}), get_services())
-t2 = time.perf_counter()
-assert answer.status == 200, answer.body
-print(json.dumps({{"import_ms": (t1 - t0) * 1000, "first_request_ms": (t2 - t1) * 1000}}))
-"""
-
-
-def cold_start() -> tuple[float, float]:
-    """A fresh process: `import function_app`, then its first webhook (clients built on first use)."""
-    imports, firsts = [], []
-    for _ in range(RUNS):
-        number = str(uuid.uuid4().int % 10**15)
-        code = FIRST_REQUEST.format(body=customer_text(number, "15550000002"), secret=SECRET)
-        found = json.loads(
-            subprocess.check_output([sys.executable, "-c", code], text=True, env=dict(os.environ))
-        )
-        imports.append(found["import_ms"])
-        firsts.append(found["first_request_ms"])
-    return statistics.median(imports), statistics.median(firsts)
-
-
 def main() -> None:
     from threading import Thread
 
@@ -211,23 +139,13 @@ def main() -> None:
             counter: Counter[str] = Counter()
             services = counting_services(settings, counter, GraphClient(base, "v23.0", "bench-token"))
             figures = requests_per_operation(services, counter)
-            app_us, floor_us = webhook_cpu(services, settings)
-            import_ms, first_ms = cold_start()
     finally:
         meta.shutdown()
-    figures |= {
-        "webhook_cpu_us": app_us,
-        "webhook_floor_us": floor_us,
-        "import_ms": import_ms,
-        "first_request_ms": first_ms,
-    }
     record(figures, "benchmarks.operations")
     print("| measure | figure |")
     print("|---|---|")
     for key, value in figures.items():
         print(f"| {key} | {value:.1f} |")
-    print(f"| app CPU / floor | {app_us / floor_us:.1f}x |")
-    print(f"CPU: medians of {RUNS} runs of {CALLS} calls; cold start: median of {RUNS} fresh processes")
 
 
 if __name__ == "__main__":

@@ -12,7 +12,6 @@ from shared.storage.clients import blob_service, cosmos_client, queue_service
 from shared.storage.indexing import INDEXING_POLICY
 from shared.storage.names import ALL_QUEUES
 
-
 _POLICY_PARTS = ("compositeIndexes", "includedPaths", "excludedPaths")
 
 

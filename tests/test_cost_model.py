@@ -32,7 +32,7 @@ FIXTURE: dict[str, Any] = {
     "executions_per_exchange": 7.0,
     "dataverse_requests_per_stored_message": 1.2,
     "peak_rss_mb": 180.0,
-    "webhook_cpu_us": 15725.0,
+    "webhook_sdk_cpu_us": 15725.0,
 }
 HOST = json.loads(cm.HOST_JSON.read_text())
 BICEP = cm.FUNCTION_APP_BICEP.read_text()

@@ -1028,3 +1028,19 @@ def test_a_log_lines_extra_fields_become_custom_dimensions() -> None:
     assert dimensions[0]["conversationId"] == "1:2"
     assert dimensions[1]["metaErrorCode"] == "190"  # a string: KQL needs toint()
     assert "metaErrorCode" not in dimensions[2]  # None is dropped, not sent as "None"
+
+
+def test_host_logs_keep_every_functions_own_lines_and_not_the_per_execution_pair(
+    app_functions: list[Any],
+) -> None:
+    """`Function` at Warning drops the host's "Executing" and "Executed" traces, two Application
+    Insights records per execution (category `Function.<name>`; docs/cost.md prices them); each
+    function's `Function.<name>.User` category, the app's own lines, stays at Information. A new
+    function must be listed, or its info lines would go too (Microsoft, "Configure monitoring for
+    Azure Functions", log categories)."""
+    levels = json.loads((ROOT / "host.json").read_text())["logging"]["logLevel"]
+    names = {function.get_function_name() for function in app_functions}
+
+    assert levels["Function"] == "Warning"
+    assert {n for n in names if levels.get(f"Function.{n}.User") != "Information"} == set()
+    assert levels["Host.Results"] == "Information"  # a request record per execution: failures show

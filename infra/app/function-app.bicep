@@ -42,8 +42,20 @@ param dataverseNotifyAfterSeconds int
 @minValue(40)
 @maxValue(1000)
 param maximumInstanceCount int = 40
+// Sizes and concurrency chosen from measured memory (docs/deploy.md, "Instance size and concurrency";
+// `python -m benchmarks.media_upload`). Flex Consumption offers 512 MB (0.25 vCPU), 2,048 MB (1 vCPU)
+// and 4,096 MB (2 vCPU) instances and bills GB-seconds of the size chosen. 512 MB cannot hold one
+// 95 MB upload (the host, the worker's copy and the app's each hold the body); 2,048 MB holds four.
 @allowed([512, 2048, 4096])
 param instanceMemoryMB int = 2048
+// HTTP requests one instance runs at once (all HTTP functions scale together). Python apps default to
+// 1 at every size; four 95 MB uploads at once are what 2,048 MB holds with headroom.
+@minValue(1)
+@maxValue(16)
+param perInstanceConcurrency int = 4
+// Worker threads for sync functions: a queue-triggered function's instance runs host.json's
+// batchSize + newBatchThreshold (8 + 4) messages at once; the default pool (min(32, CPUs + 4)) has 5.
+param pythonThreadCount int = 12
 
 resource storage 'Microsoft.Storage/storageAccounts@2023-05-01' existing = {
   name: storageAccountName
@@ -93,6 +105,11 @@ var appSettings = [
   {
     name: 'PYTHON_APPLICATIONINSIGHTS_ENABLE_TELEMETRY'
     value: 'true'
+  }
+  // As many worker threads as queue messages an instance takes at once (host.json): see the parameter.
+  {
+    name: 'PYTHON_THREADPOOL_THREAD_COUNT'
+    value: string(pythonThreadCount)
   }
 
   {
@@ -287,6 +304,11 @@ resource site 'Microsoft.Web/sites@2024-04-01' = {
       scaleAndConcurrency: {
         maximumInstanceCount: maximumInstanceCount
         instanceMemoryMB: instanceMemoryMB
+        triggers: {
+          http: {
+            perInstanceConcurrency: perInstanceConcurrency
+          }
+        }
       }
       runtime: {
         name: 'python'

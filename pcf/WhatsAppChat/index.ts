@@ -1,13 +1,14 @@
 import * as React from "react";
-import type { Theme } from "@fluentui/react-components";
 import type { IInputs, IOutputs } from "./generated/ManifestTypes";
 import { ChatApi } from "./api/chatApi";
 import { agentTokenSource } from "./auth/agentTokens";
 import { ChatPanel, type ChatPanelProps } from "./components/ChatPanel";
 import { regardingRecord } from "./host/recordContext";
+import { hostTheme } from "./host/theme";
 import { type ControlSettings, readSettings, settingsKey } from "./host/settings";
 import { loadStrings } from "./strings/strings";
-import { type Clock, clockFromUserSettings } from "./model/time";
+import type { Clock } from "./model/clock";
+import { clockFromUserSettings } from "./host/userClock";
 
 /**
  * The PCF entry point: a virtual control (React and Fluent UI v9 come from the platform). It reads
@@ -42,7 +43,7 @@ export class WhatsAppChat implements ComponentFramework.ReactControl<IInputs, IO
       pollIntervalMs: "settings" in read ? read.settings.pollIntervalMs : 0,
       devMode: "settings" in read && read.settings.mode === "dev",
       height: "settings" in read ? read.settings.panelHeight : undefined,
-      theme: context.fluentDesignLanguage?.tokenTheme as Theme | undefined,
+      theme: hostTheme(context.fluentDesignLanguage),
       recordFacts: { firstName: parameters.firstName?.raw ?? undefined },
       customerName: parameters.customerName?.raw ?? undefined,
       // Times in the D365 user's own time zone and time format, not the browser's.

@@ -1,7 +1,9 @@
 import * as React from "react";
-import type { Theme } from "@fluentui/react-components";
 import type { IInputs, IOutputs } from "./generated/ManifestTypes";
 import { agentTokenSource } from "../WhatsAppChat/auth/agentTokens";
+import { clockFromUserSettings } from "../WhatsAppChat/host/userClock";
+import { hostTheme } from "../WhatsAppChat/host/theme";
+import type { Clock } from "../WhatsAppChat/model/clock";
 import { InboxApi } from "./api/inboxApi";
 import { Inbox, type InboxProps } from "./components/Inbox";
 import { type InboxSettings, readInboxSettings } from "./host/settings";
@@ -46,10 +48,22 @@ export class WhatsAppInbox implements ComponentFramework.ReactControl<IInputs, I
       defaultState: "settings" in read ? read.settings.defaultState : "waiting",
       devMode: "settings" in read && read.settings.mode === "dev",
       height: "settings" in read ? read.settings.height : undefined,
-      theme: context.fluentDesignLanguage?.tokenTheme as Theme | undefined,
+      theme: hostTheme(context.fluentDesignLanguage),
+      // Times in the D365 user's own time zone and patterns, not the browser's.
+      clock: this.clockFor(context.userSettings),
     };
     if ("problem" in read) return React.createElement(Inbox, { ...props, setupProblem: read.problem });
     return React.createElement(Inbox, { ...props, api: this.client(read.settings, context) });
+  }
+
+  private clock?: { settings: unknown; clock: Clock };
+
+  /** The same clock object while the user settings stay the same (so the list does not re-render for it). */
+  private clockFor(settings: ComponentFramework.UserSettings | undefined): Clock {
+    if (this.clock && this.clock.settings === settings) return this.clock.clock;
+    const clock = clockFromUserSettings(settings);
+    this.clock = { settings, clock };
+    return clock;
   }
 
   public getOutputs(): IOutputs {

@@ -14,6 +14,8 @@ export async function buildInboxHarness() {
     sourcemap: true,
     define: { "process.env.NODE_ENV": '"development"' },
     logLevel: "warning",
+    // The control's strings files, as the platform reads them (hostContext.ts).
+    loader: { ".resx": "text" },
   });
 }
 

@@ -3,12 +3,16 @@
  * pass (the control's properties, dev mode on) and what the real control's updateView returns.
  * `context.navigation.openForm` is recorded (window.openedForms, and a line under the control)
  * instead of opening a form. Query: ?api=http://127.0.0.1:7071/api&state=all&poll=5&height=600,
- * phoneNumberId=<Meta's id>, theme=dark.
+ * phoneNumberId=<Meta's id>, theme=dark, and the user's language, time zone and patterns (lang=de,
+ * tzOffset=120: ../harness/hostContext.ts).
  */
 import * as ReactDOM from "react-dom";
 import { webDarkTheme } from "@fluentui/react-components";
 import type { IInputs } from "../WhatsAppInbox/generated/ManifestTypes";
 import { WhatsAppInbox } from "../WhatsAppInbox/index";
+import englishResx from "../WhatsAppInbox/strings/WhatsAppInbox.1033.resx";
+import germanResx from "../WhatsAppInbox/strings/WhatsAppInbox.1031.resx";
+import { hostContext } from "../harness/hostContext";
 
 declare global {
   interface Window {
@@ -57,8 +61,8 @@ const context = {
   parameters,
   mode: {},
   navigation,
-  fluentDesignLanguage: dark ? { tokenTheme: webDarkTheme } : undefined,
-  userSettings: { userId: "{00000000-0000-0000-0000-000000000001}" },
+  fluentDesignLanguage: dark ? { tokenTheme: webDarkTheme, isDarkTheme: true } : undefined,
+  ...hostContext(query, { english: englishResx, german: germanResx }),
   webAPI: { retrieveRecord: () => Promise.reject(new Error("no Dataverse in the harness")) },
 } as unknown as ComponentFramework.Context<IInputs>;
 

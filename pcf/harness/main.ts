@@ -5,15 +5,17 @@
  * record=lead:<guid> (the form's record; `none` for a host that names none; default a contact),
  * name=Ada Lovelace (the record's full name column, shown in the header),
  * firstName=Ada (the record's first name column, bound to the control; empty for a record without one)
- * theme=dark (D365's dark theme, as the platform passes it), tzOffset=120 and timeFormat=h:mm tt (the
- * D365 user's time zone, minutes ahead of UTC, and time format) and lang=de (the German strings file, as
- * the platform's context.resources would give it to a German-speaking user).
+ * theme=dark (D365's dark theme, as the platform passes it), and the user's language, time zone and
+ * patterns (lang=de, tzOffset=120, timeFormat=h:mm tt, dateFormat=M/d/yyyy: hostContext.ts). High
+ * contrast comes from the system (forced colours), as in D365: the journey emulates it.
  */
 import * as ReactDOM from "react-dom";
 import { webDarkTheme } from "@fluentui/react-components";
 import type { IInputs } from "../WhatsAppChat/generated/ManifestTypes";
 import { WhatsAppChat } from "../WhatsAppChat/index";
+import englishResx from "../WhatsAppChat/strings/WhatsAppChat.1033.resx";
 import germanResx from "../WhatsAppChat/strings/WhatsAppChat.1031.resx";
+import { hostContext } from "./hostContext";
 
 const query = new URLSearchParams(window.location.search);
 
@@ -46,30 +48,12 @@ const [entityTypeName, entityId] = record.split(":");
 const dark = query.get("theme") === "dark";
 if (dark) document.body.dataset.theme = "dark";
 
-/** A .resx file's entries, name to text, as the platform reads them. */
-function resxEntries(xml: string): Map<string, string> {
-  const entries = new Map<string, string>();
-  for (const match of xml.matchAll(/<data name="([^"]+)"[^>]*>\s*<value>([\s\S]*?)<\/value>/g)) {
-    const text = (match[2] ?? "").replace(/&lt;/g, "<").replace(/&gt;/g, ">").replace(/&quot;/g, '"').replace(/&apos;/g, "'").replace(/&amp;/g, "&");
-    entries.set(match[1] ?? "", text);
-  }
-  return entries;
-}
-const german = query.get("lang") === "de" ? resxEntries(germanResx) : undefined;
-
 // Only what the control reads; a form passes much more.
 const context = {
   parameters,
   mode: record === "none" ? {} : { contextInfo: { entityTypeName, entityId } },
-  fluentDesignLanguage: dark ? { tokenTheme: webDarkTheme } : undefined,
-  userSettings: {
-    userId: "{00000000-0000-0000-0000-000000000001}",
-    languageId: german ? 1031 : 1033,
-    ...(query.has("tzOffset") ? { getTimeZoneOffsetMinutes: () => Number(query.get("tzOffset")) } : {}),
-    ...(query.has("timeFormat") ? { dateFormattingInfo: { shortTimePattern: query.get("timeFormat") } } : {}),
-  },
-  // The platform answers the key itself for a name its strings file does not have.
-  resources: german ? { getString: (key: string) => german.get(key) ?? key } : undefined,
+  fluentDesignLanguage: dark ? { tokenTheme: webDarkTheme, isDarkTheme: true } : undefined,
+  ...hostContext(query, { english: englishResx, german: germanResx }),
   webAPI: { retrieveRecord: () => Promise.reject(new Error("no Dataverse in the harness")) },
 } as unknown as ComponentFramework.Context<IInputs>;
 

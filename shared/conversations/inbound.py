@@ -161,6 +161,7 @@ def message_document(
         error = MessageError(code=first.code, title=first.title, detail=first.detail)
     context = message.context
     at = message.sent_at
+    sent = iso(at)
     status = "received" if direction == "inbound" else "sent"
     details = _with_attribution(content.details, message)
     revoked = content.kind == "system" and (details or {}).get("type") == "revoke"
@@ -180,10 +181,10 @@ def message_document(
         context=context.id if context else None,
         forwarded=(bool(context.forwarded or context.frequently_forwarded) or None) if context else None,
         details=details,
-        timestamp=iso(at),
+        timestamp=sent,
         sort_key=sort_key(at),
         status=status,
-        status_times={status: iso(at)},
+        status_times={status: sent},
         error=error,
         raw=raw,
     )

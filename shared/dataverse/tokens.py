@@ -115,15 +115,23 @@ def token_provider_for(settings: Settings) -> CredentialTokenProvider | LocalTok
     secret = settings.DATAVERSE_CLIENT_SECRET
 
     def credential() -> CredentialLike:
+        from azure.core.pipeline.transport import RequestsTransport
         from azure.identity import ClientSecretCredential, DefaultAzureCredential
 
+        # Token requests read no proxy settings from the environment, as every other client of the app.
+        transport = RequestsTransport(use_env_settings=False)
         if secret is not None:
             if not (settings.DATAVERSE_TENANT_ID and settings.DATAVERSE_CLIENT_ID):
                 raise ValueError("DATAVERSE_CLIENT_SECRET needs DATAVERSE_TENANT_ID and DATAVERSE_CLIENT_ID")
             found: CredentialLike = ClientSecretCredential(
-                settings.DATAVERSE_TENANT_ID, settings.DATAVERSE_CLIENT_ID, secret.get_secret_value()
+                settings.DATAVERSE_TENANT_ID,
+                settings.DATAVERSE_CLIENT_ID,
+                secret.get_secret_value(),
+                transport=transport,
             )
             return found
-        return DefaultAzureCredential(managed_identity_client_id=settings.DATAVERSE_CLIENT_ID or None)
+        return DefaultAzureCredential(
+            managed_identity_client_id=settings.DATAVERSE_CLIENT_ID or None, transport=transport
+        )
 
     return CredentialTokenProvider(credential, scope_for(settings.DATAVERSE_URL))

@@ -23,6 +23,19 @@ _log = logging.getLogger(__name__)
 
 class MetaModel(BaseModel):
     model_config = ConfigDict(extra="allow", populate_by_name=True, coerce_numbers_to_str=True)
+
+    def as_sent(self) -> Any:
+        """The JSON this was made from, rebuilt from the model."""
+        return self.model_dump(mode="json", by_alias=True, exclude_none=True)
+
+
+class MetaItem(MetaModel):
+    """An update (a message, a status, a preference): it remembers the JSON it was read from.
+
+    Only these hold a private attribute: pydantic initialises private attributes after validating
+    each instance, which costs more than validating a small model, and the parts of an update (its
+    text, its contact, the metadata) are never set aside on their own."""
+
     _source: Any = PrivateAttr(default=None)
 
     @classmethod
@@ -36,7 +49,7 @@ class MetaModel(BaseModel):
         """The JSON this was read from (rebuilt from the model when it was made otherwise)."""
         if self._source is not None:
             return self._source
-        return self.model_dump(mode="json", by_alias=True, exclude_none=True)
+        return super().as_sent()
 
 
 def _unix_seconds(value: str) -> str:
@@ -140,7 +153,7 @@ class ContactPhone(MetaModel):
 
 class SharedContact(MetaModel):
     name: ContactName | None = None
-    phones: list[ContactPhone] = []
+    phones: list[ContactPhone] = Field(default_factory=list)
 
 
 class ButtonReply(MetaModel):
@@ -182,7 +195,7 @@ class ProductItem(MetaModel):
 class Order(MetaModel):
     catalog_id: str | None = None
     text: str | None = None
-    product_items: list[ProductItem] = []
+    product_items: list[ProductItem] = Field(default_factory=list)
 
 
 class System(MetaModel):
@@ -206,7 +219,7 @@ class Unsupported(MetaModel):
     type: str | None = None
 
 
-class Message(MetaModel):
+class Message(MetaItem):
     """One inbound message (or, under `smb_message_echoes`, one the business sent from the app)."""
 
     id: str = Field(min_length=1)
@@ -218,7 +231,7 @@ class Message(MetaModel):
     type: str = "unknown"
     context: Context | None = None
     referral: dict[str, Any] | None = None
-    errors: list[MetaError] = []
+    errors: list[MetaError] = Field(default_factory=list)
 
     text: Text | None = None
     image: Media | None = None
@@ -244,7 +257,7 @@ class Message(MetaModel):
         return datetime.fromtimestamp(int(self.timestamp), tz=UTC)
 
 
-class Status(MetaModel):
+class Status(MetaItem):
     """A receipt for a message the business sent; only id, status, timestamp are guaranteed."""
 
     id: str = Field(min_length=1)
@@ -256,7 +269,7 @@ class Status(MetaModel):
     biz_opaque_callback_data: str | None = None
     conversation: dict[str, Any] | None = None
     pricing: dict[str, Any] | None = None
-    errors: list[MetaError] = []
+    errors: list[MetaError] = Field(default_factory=list)
 
     _check_timestamp = field_validator("timestamp")(_unix_seconds)
 
@@ -270,14 +283,14 @@ class MessagesValue(MetaModel):
 
     messaging_product: str = "whatsapp"
     metadata: Metadata
-    contacts: list[Contact] = []
-    messages: list[Message] = []
-    message_echoes: list[Message] = []
-    statuses: list[Status] = []
-    errors: list[MetaError] = []
+    contacts: list[Contact] = Field(default_factory=list)
+    messages: list[Message] = Field(default_factory=list)
+    message_echoes: list[Message] = Field(default_factory=list)
+    statuses: list[Status] = Field(default_factory=list)
+    errors: list[MetaError] = Field(default_factory=list)
 
 
-class UserPreference(MetaModel):
+class UserPreference(MetaItem):
     """A customer stopped or resumed marketing messages (`user_preferences` field).
 
     Meta documents one category and two values; anything else is rejected with its raw JSON rather
@@ -323,7 +336,7 @@ class AccountUpdate(MetaModel):
     country: str | None = None
     violation_info: ViolationInfo | None = None
     ban_info: BanInfo | None = None
-    restriction_info: list[Restriction] = []
+    restriction_info: list[Restriction] = Field(default_factory=list)
 
 
 class PhoneNumberQualityUpdate(MetaModel):
@@ -396,8 +409,12 @@ class RejectedItem:
     waba_id: str | None = None
 
 
-class ParsedChange(BaseModel):
-    """A `messages` or `smb_message_echoes` change, holding only the updates that passed validation."""
+@dataclass(frozen=True)
+class ParsedChange:
+    """A `messages` or `smb_message_echoes` change, holding only the updates that passed validation.
+
+    A plain dataclass: its parts are validated one by one as they are read, and a model here would
+    only check them all again."""
 
     field: str
     value: MessagesValue
@@ -446,6 +463,7 @@ def _identifier(value: Any) -> str | None:
 
 
 M = TypeVar("M", bound=MetaModel)
+ItemT = TypeVar("ItemT", bound=MetaItem)
 
 
 @dataclass
@@ -468,7 +486,7 @@ class _ChangeReader:
             RejectedItem(where, reason, detail, raw, self.phone_number_id, self.waba_id)
         )
 
-    def items(self, key: str, model: type[M]) -> list[M]:
+    def items(self, key: str, model: type[ItemT]) -> list[ItemT]:
         """The valid items of `value[key]`; without a business number none can be placed."""
         raw_items = self.value.get(key)
         if raw_items is None:
@@ -476,7 +494,7 @@ class _ChangeReader:
         if not isinstance(raw_items, list):
             self.reject(key, "invalid", f"{key}: must be a list", raw_items)
             return []
-        found: list[M] = []
+        found: list[ItemT] = []
         for raw in raw_items:
             try:
                 item = model.read(raw)

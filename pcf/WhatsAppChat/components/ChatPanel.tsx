@@ -1,9 +1,11 @@
 import * as React from "react";
-import { FluentProvider, type Theme, makeStyles, tokens, webLightTheme } from "@fluentui/react-components";
+import { FluentProvider, makeStyles, tokens } from "@fluentui/react-components";
 import type { ChatMessage, Regarding } from "../api/contract";
 import type { ChatService } from "../chat/chatController";
 import { canPoll } from "../chat/chatState";
+import { type HostTheme, pickTheme } from "../host/theme";
 import { useChat } from "../hooks/useChat";
+import { useForcedColors } from "../hooks/useForcedColors";
 import { useNow, usePolling } from "../hooks/useInterval";
 import { useVisible } from "../hooks/useVisible";
 import { draftToResend } from "../model/draft";
@@ -12,7 +14,7 @@ import { canReply, replyWindow } from "../model/sessionWindow";
 import { type Clock, ClockContext } from "../model/time";
 import type { RecordFacts } from "../model/templates";
 import { readingOrder } from "../model/timeline";
-import { chatPaletteStyle, isDarkTheme } from "./chatPalette";
+import { localize } from "../strings/strings";
 import { Composer } from "./Composer";
 import { MessageList } from "./MessageList";
 import { NoticeBar } from "./NoticeBar";
@@ -49,7 +51,8 @@ export interface ChatPanelProps {
   devMode?: boolean;
   pollIntervalMs: number;
   height?: number;
-  theme?: Theme;
+  /** What the host says about its theme; forced colours make it high contrast. */
+  theme?: HostTheme;
   /** What the form's record says about the customer (bound columns), to prefill templates. */
   recordFacts?: RecordFacts;
   /** The record's name (its full name column), shown in the header above the number. */
@@ -63,17 +66,18 @@ const NO_CLOCK: Clock = {};
 /** The chat panel on the Contact and Lead forms. */
 export function ChatPanel(props: ChatPanelProps): React.ReactElement {
   const styles = useStyles();
+  const theme = pickTheme(props.theme, useForcedColors());
   return (
     // The height goes inline: the provider's className also lands on the portals' mount node (menus,
     // popovers), and a height there would cover the form with the provider's background.
-    <FluentProvider theme={props.theme ?? webLightTheme} style={{ height: props.height ? `${props.height}px` : "100%" }}>
+    <FluentProvider theme={theme} style={{ height: props.height ? `${props.height}px` : "100%" }}>
       {props.setupProblem ? (
         <div className={styles.setup}>
           <NoticeBar notice={props.setupProblem} />
         </div>
       ) : !props.customer.trim() ? (
         <div className={styles.setup}>
-          <NoticeBar notice={{ intent: "warning", title: "This record has no phone number.", detail: "Add the customer's mobile number to chat on WhatsApp.", code: "no_phone" }} />
+          <NoticeBar notice={{ intent: "warning", title: localize("Panel_NoPhone_Title"), detail: localize("Panel_NoPhone_Detail"), code: "no_phone" }} />
         </div>
       ) : (
         <ClockContext.Provider value={props.clock ?? NO_CLOCK}>
@@ -84,10 +88,8 @@ export function ChatPanel(props: ChatPanelProps): React.ReactElement {
   );
 }
 
-function Chat({ customer, customerName, api, regarding, devMode, pollIntervalMs, theme, recordFacts }: ChatPanelProps): React.ReactElement {
+function Chat({ customer, customerName, api, regarding, devMode, pollIntervalMs, recordFacts }: ChatPanelProps): React.ReactElement {
   const styles = useStyles();
-  const dark = isDarkTheme(theme);
-  const palette = React.useMemo(() => chatPaletteStyle(dark), [dark]);
   const panel = React.useRef<HTMLDivElement>(null);
   const [state, actions] = useChat(api, customer, regarding, recordFacts);
   const visible = useVisible(panel);
@@ -160,7 +162,7 @@ function Chat({ customer, customerName, api, regarding, devMode, pollIntervalMs,
   );
   if (state.refused) {
     return (
-      <div className={styles.panel} ref={panel} data-testid="whatsapp-chat" style={palette}>
+      <div className={styles.panel} ref={panel} data-testid="whatsapp-chat">
         {header}
         <Refused notice={state.refused} keptDraft={state.draft.text} />
       </div>
@@ -168,7 +170,7 @@ function Chat({ customer, customerName, api, regarding, devMode, pollIntervalMs,
   }
   const notice = state.notice ?? state.pollProblem;
   return (
-    <div className={styles.panel} ref={panel} data-testid="whatsapp-chat" style={palette}>
+    <div className={styles.panel} ref={panel} data-testid="whatsapp-chat">
       {header}
       {notice && (
         <div className={styles.notice} data-notice-area="">

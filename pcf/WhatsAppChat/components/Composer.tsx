@@ -1,7 +1,7 @@
 import * as React from "react";
 import { Button, Field, Input, Menu, MenuItem, MenuList, MenuPopover, MenuTrigger, Select, Textarea, makeStyles, tokens } from "@fluentui/react-components";
 import { type Draft, MAX_CAPTION, MAX_TEXT, type MediaType, editDraft, hasMedia, takesCaption } from "../model/draft";
-import { localize } from "../strings/strings";
+import { type StringKey, localize } from "../strings/strings";
 
 const useStyles = makeStyles({
   composer: { display: "flex", flexDirection: "column", gap: "6px", padding: "8px 10px", borderTop: `1px solid ${tokens.colorNeutralStroke2}` },
@@ -20,6 +20,12 @@ function firstFile(data: DataTransfer | null): File | undefined {
 }
 
 const MEDIA_TYPES: readonly MediaType[] = ["image", "document", "video", "audio"];
+const MEDIA_TYPE_WORDS: Record<MediaType, StringKey> = {
+  image: "Composer_MediaType_image",
+  document: "Composer_MediaType_document",
+  video: "Composer_MediaType_video",
+  audio: "Composer_MediaType_audio",
+};
 
 // What WhatsApp carries (the API checks the bytes; this only narrows the file picker).
 const ACCEPTED_FILES = "image/jpeg,image/png,video/mp4,video/3gpp,audio/aac,audio/amr,audio/mpeg,audio/mp4,audio/ogg,application/pdf,.doc,.docx,.xls,.xlsx,.ppt,.pptx,text/plain";
@@ -93,15 +99,15 @@ export function Composer({ draft, sending, uploading, onChange, onSend, onUpload
     >
       {showUrlBox && (
         <div className={styles.mediaRow}>
-          <Field className={styles.url} label="Media URL" size="small" hint={draft.filename ? `Uploaded: ${draft.filename}` : undefined}>
+          <Field className={styles.url} label={localize("Composer_MediaUrl")} size="small" hint={draft.filename ? localize("Composer_Uploaded", draft.filename) : undefined}>
             <Input
               value={draft.mediaUrl}
-              placeholder="https://…"
+              placeholder={localize("Composer_MediaUrlPlaceholder")}
               readOnly={sending}
               onChange={(_, data) => onChange(editDraft(draft, { mediaUrl: data.value }))}
             />
           </Field>
-          <Field label="Send as" size="small">
+          <Field label={localize("Composer_SendAs")} size="small">
             <Select
               value={draft.mediaType}
               disabled={sending}
@@ -109,22 +115,22 @@ export function Composer({ draft, sending, uploading, onChange, onSend, onUpload
             >
               {MEDIA_TYPES.map((type) => (
                 <option key={type} value={type}>
-                  {type}
+                  {localize(MEDIA_TYPE_WORDS[type])}
                 </option>
               ))}
             </Select>
           </Field>
-          <Button size="small" appearance="subtle" icon={<span aria-hidden>✕</span>} onClick={onRemoveMedia} disabled={sending} aria-label="Remove media" />
+          <Button size="small" appearance="subtle" icon={<span aria-hidden>✕</span>} onClick={onRemoveMedia} disabled={sending} aria-label={localize("Composer_RemoveMedia")} title={localize("Composer_RemoveMedia")} />
         </div>
       )}
       <Field
-        label={withMedia ? "Caption" : "Message"}
+        label={withMedia ? localize("Composer_Caption") : localize("Composer_Message")}
         size="small"
-        hint={!captionAllowed ? "Audio can't have a caption." : draft.text.length > limit * 0.9 ? `${draft.text.length} / ${limit}` : undefined}
+        hint={!captionAllowed ? localize("Composer_NoAudioCaption") : draft.text.length > limit * 0.9 ? localize("Composer_Length", draft.text.length, limit) : undefined}
       >
         <Textarea
           value={draft.text}
-          placeholder={withMedia ? "Add a caption (optional)" : "Type a message"}
+          placeholder={withMedia ? localize("Composer_CaptionPlaceholder") : localize("Composer_MessagePlaceholder")}
           resize="vertical"
           readOnly={sending}
           disabled={!captionAllowed}
@@ -134,7 +140,7 @@ export function Composer({ draft, sending, uploading, onChange, onSend, onUpload
         />
       </Field>
       <div className={styles.actions}>
-        <input ref={fileInput} className={styles.hiddenInput} type="file" accept={ACCEPTED_FILES} aria-label="Media file" onChange={pickedFile} />
+        <input ref={fileInput} className={styles.hiddenInput} type="file" accept={ACCEPTED_FILES} aria-label={localize("Composer_MediaFile")} onChange={pickedFile} />
         {onOpenTemplates && (
           <Menu positioning="above-start">
             <MenuTrigger disableButtonEnhancement>
@@ -157,14 +163,14 @@ export function Composer({ draft, sending, uploading, onChange, onSend, onUpload
           </Menu>
         )}
         <Button size="small" onClick={() => fileInput.current?.click()} disabled={busy}>
-          {uploading ? "Uploading…" : "Upload media file"}
+          {uploading ? localize("Composer_Uploading") : localize("Composer_Upload")}
         </Button>
         <Button size="small" aria-pressed={showUrlBox} onClick={() => onChange(editDraft(draft, { urlBoxOpen: !draft.urlBoxOpen }))} disabled={busy || withMedia}>
-          Use text URL
+          {localize("Composer_UseUrl")}
         </Button>
         <span className={styles.spacer} />
         <Button appearance="primary" onClick={onSend} disabled={busy}>
-          {sending ? "Sending…" : "Send"}
+          {sending ? localize("Composer_Sending") : localize("Composer_Send")}
         </Button>
       </div>
     </div>

@@ -2,7 +2,6 @@ import * as React from "react";
 import { Button, Link, makeStyles, mergeClasses, tokens } from "@fluentui/react-components";
 import type { ChatMessage } from "../api/contract";
 import {
-  BUBBLE_WORDING,
   type BubbleContent,
   type QuotedSnippet,
   type ReactionChip,
@@ -19,13 +18,16 @@ import {
 import { deliveryOf, failureReason } from "../model/delivery";
 import { draftToResend } from "../model/draft";
 import { agentReaction, canReactTo } from "../model/reactions";
-import { ClockContext, timeOfDay } from "../model/time";
-import { chatVar } from "./chatPalette";
+import { ClockContext, fullMoment, timeOfDay } from "../model/time";
+import { localize } from "../strings/strings";
 import { DeliveryTicks } from "./DeliveryTicks";
+import { EDGE, FORCED_COLORS } from "./edges";
 import { REACT_VISIBLE, ReactionPicker } from "./ReactionPicker";
 
+// Set per bubble (the customer's or ours): what sits inside takes them, so one style serves both.
 const MUTED = "--wa-bubble-muted";
 const LINK = "--wa-bubble-link";
+const INSET = "--wa-bubble-inset";
 const muted = `var(${MUTED})`;
 
 const useStyles = makeStyles({
@@ -43,6 +45,8 @@ const useStyles = makeStyles({
     padding: "6px 9px 4px",
     borderRadius: tokens.borderRadiusLarge,
     boxShadow: tokens.shadow2,
+    // No shadow in high contrast: the edge shows instead.
+    border: EDGE,
     whiteSpace: "pre-wrap",
     overflowWrap: "anywhere",
     fontSize: tokens.fontSizeBase300,
@@ -50,23 +54,30 @@ const useStyles = makeStyles({
     transitionProperty: "box-shadow",
     transitionDuration: tokens.durationSlow,
   },
+  // WhatsApp's look in theme tokens: the customer's bubble neutral, ours the brand's tint.
   inbound: {
     backgroundColor: tokens.colorNeutralBackground1,
     color: tokens.colorNeutralForeground1,
     borderTopLeftRadius: "2px",
     [MUTED]: tokens.colorNeutralForeground3,
     [LINK]: tokens.colorBrandForegroundLink,
+    [INSET]: tokens.colorNeutralBackground3,
   },
   outbound: {
-    backgroundColor: chatVar("outboundBackground"),
-    color: chatVar("outboundForeground"),
+    backgroundColor: tokens.colorBrandBackground2,
+    color: tokens.colorNeutralForeground1,
     borderTopRightRadius: "2px",
-    [MUTED]: chatVar("outboundMuted"),
-    [LINK]: chatVar("outboundLink"),
+    [MUTED]: tokens.colorNeutralForeground3,
+    [LINK]: tokens.colorBrandForegroundLink,
+    [INSET]: tokens.colorNeutralBackground1,
   },
   resend: { display: "block", marginTop: "4px" },
   failedBubble: { outline: `1px solid ${tokens.colorPaletteRedBorder2}` },
-  highlighted: { boxShadow: `0 0 0 2px ${tokens.colorBrandStroke1}, ${tokens.shadow8}` },
+  highlighted: {
+    boxShadow: `0 0 0 2px ${tokens.colorBrandStroke1}, ${tokens.shadow8}`,
+    // Forced colours drop shadows: the ring becomes an outline.
+    [FORCED_COLORS]: { outline: `2px solid ${tokens.colorStrokeFocus2}`, outlineOffset: "1px" },
+  },
   meta: { display: "flex", justifyContent: "flex-end", alignItems: "center", gap: "2px", marginTop: "2px", fontSize: tokens.fontSizeBase100, color: muted },
   edited: { fontStyle: "italic", marginRight: "3px" },
   image: { display: "block", maxWidth: "100%", maxHeight: "220px", borderRadius: tokens.borderRadiusMedium, marginBottom: "4px" },
@@ -87,7 +98,7 @@ const useStyles = makeStyles({
     border: "none",
     borderLeft: "4px solid",
     borderRadius: tokens.borderRadiusMedium,
-    backgroundColor: chatVar("quoteBackground"),
+    backgroundColor: `var(${INSET})`,
     color: "inherit",
     font: "inherit",
     textAlign: "start",
@@ -98,11 +109,12 @@ const useStyles = makeStyles({
     ":hover": { filter: "brightness(0.96)" },
     ":focus-visible": { outline: `2px solid ${tokens.colorStrokeFocus2}`, outlineOffset: "1px" },
   },
-  quoteCustomer: { borderLeftColor: chatVar("customerAccent") },
-  quoteBusiness: { borderLeftColor: chatVar("businessAccent") },
+  // Who wrote the quoted message, in the palette's berry (the customer) or green (us).
+  quoteCustomer: { borderLeftColor: tokens.colorPaletteBerryForeground1 },
+  quoteBusiness: { borderLeftColor: tokens.colorPaletteGreenForeground1 },
   quoteAuthor: { display: "block", fontSize: tokens.fontSizeBase200, fontWeight: tokens.fontWeightSemibold, lineHeight: tokens.lineHeightBase200 },
-  authorCustomer: { color: chatVar("customerAccent") },
-  authorBusiness: { color: chatVar("businessAccent") },
+  authorCustomer: { color: tokens.colorPaletteBerryForeground1 },
+  authorBusiness: { color: tokens.colorPaletteGreenForeground1 },
   quoteText: {
     display: "-webkit-box",
     WebkitLineClamp: "2",
@@ -120,7 +132,8 @@ const useStyles = makeStyles({
     margin: "0 0 4px",
     padding: "5px 8px 6px",
     borderRadius: tokens.borderRadiusMedium,
-    backgroundColor: chatVar("quoteBackground"),
+    backgroundColor: `var(${INSET})`,
+    border: EDGE,
     whiteSpace: "normal",
     fontSize: tokens.fontSizeBase200,
     lineHeight: tokens.lineHeightBase200,
@@ -168,6 +181,7 @@ const useStyles = makeStyles({
     backgroundColor: tokens.colorNeutralBackground1,
     color: tokens.colorNeutralForeground3,
     boxShadow: tokens.shadow2,
+    border: EDGE,
     fontSize: tokens.fontSizeBase200,
     lineHeight: tokens.lineHeightBase200,
     fontStyle: "italic",
@@ -204,14 +218,14 @@ function Content({ content }: { content: BubbleContent }): React.ReactElement {
     case "media-pending":
       return (
         <>
-          <span className={styles.note}>{content.label} (fetching the file from WhatsApp…)</span>
+          <span className={styles.note}>{localize("Bubble_Fetching", content.label)}</span>
           {caption}
         </>
       );
     case "media-unavailable":
       return (
         <>
-          <span className={styles.note}>{content.label}: no longer available from WhatsApp.</span>
+          <span className={styles.note}>{localize("Bubble_Unavailable", content.label)}</span>
           {caption}
         </>
       );
@@ -247,7 +261,14 @@ function Quote({ snippet, onShow }: { snippet: QuotedSnippet; onShow?: (id: stri
   );
   if (onShow) {
     return (
-      <button type="button" className={className} aria-label={`${snippet.label}. Show it`} title="Show the quoted message" data-quoted-id={snippet.id} onClick={() => onShow(snippet.id)}>
+      <button
+        type="button"
+        className={className}
+        aria-label={localize("Quote_Show", snippet.label)}
+        title={localize("Quote_ShowDetail")}
+        data-quoted-id={snippet.id}
+        onClick={() => onShow(snippet.id)}
+      >
         {inside}
       </button>
     );
@@ -277,7 +298,7 @@ function Referral({ card }: { card: ReferralCard }): React.ReactElement {
 function Reactions({ chips }: { chips: ReactionChip[] }): React.ReactElement {
   const styles = useStyles();
   return (
-    <div className={styles.reactions} role="group" aria-label={BUBBLE_WORDING.reactions}>
+    <div className={styles.reactions} role="group" aria-label={localize("Bubble_Reactions")}>
       {chips.map((chip) => (
         <span key={chip.emoji} className={styles.chip} role="img" aria-label={chip.label} title={chip.label} data-reaction={chip.emoji} data-count={chip.count}>
           <span>{chip.emoji}</span>
@@ -293,12 +314,12 @@ function SystemLine({ message }: { message: ChatMessage }): React.ReactElement {
   const styles = useStyles();
   const clock = React.useContext(ClockContext);
   const content = bubbleContent(message);
-  const text = content.type === "note" || content.type === "text" || content.type === "deleted" ? content.text : BUBBLE_WORDING.system;
+  const text = content.type === "note" || content.type === "text" || content.type === "deleted" ? content.text : localize("Bubble_System");
   return (
     <div className={styles.systemRow} data-message-id={message.id} data-direction={message.direction} data-kind="system">
       <div className={styles.system} role="note">
         {text}
-        <time className={styles.systemTime} dateTime={message.timestamp}>
+        <time className={styles.systemTime} dateTime={message.timestamp} title={fullMoment(message.timestamp, clock)}>
           {timeOfDay(message.timestamp, clock)}
         </time>
       </div>
@@ -367,21 +388,23 @@ export function MessageBubble({ message, quotedMessage, onShowMessage, highlight
           <Content content={bubbleContent(message)} />
           {reason !== undefined && (
             <div className={styles.failure} role="note">
-              Not delivered: {reason}
+              {localize("Bubble_NotDelivered", reason)}
               {onResend && draftToResend(message) && (
                 <Button size="small" appearance="secondary" className={styles.resend} onClick={() => onResend(message)} data-resend="">
-                  Edit and resend
+                  {localize("Bubble_Resend")}
                 </Button>
               )}
             </div>
           )}
           <div className={styles.meta}>
             {showsEdited(message) && (
-              <span className={styles.edited} title={BUBBLE_WORDING.editedTitle} data-edited="">
-                {BUBBLE_WORDING.edited}
+              <span className={styles.edited} title={localize("Bubble_EditedDetail")} data-edited="">
+                {localize("Bubble_Edited")}
               </span>
             )}
-            <time dateTime={message.timestamp}>{timeOfDay(message.timestamp, clock)}</time>
+            <time dateTime={message.timestamp} title={fullMoment(message.timestamp, clock)}>
+              {timeOfDay(message.timestamp, clock)}
+            </time>
             <DeliveryTicks delivery={delivery} />
           </div>
         </div>

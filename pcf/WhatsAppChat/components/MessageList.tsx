@@ -2,7 +2,8 @@ import * as React from "react";
 import { Button, Spinner, makeStyles, tokens } from "@fluentui/react-components";
 import type { ChatMessage } from "../api/contract";
 import { ClockContext, dayLabel, startsNewDay } from "../model/time";
-import { chatVar } from "./chatPalette";
+import { EDGE } from "./edges";
+import { localize } from "../strings/strings";
 import { MessageBubble } from "./MessageBubble";
 
 const useStyles = makeStyles({
@@ -14,7 +15,8 @@ const useStyles = makeStyles({
     // as the agent leaving the bottom; the list keeps the bottom itself (keepBottom below).
     overflowAnchor: "none",
     padding: "8px 10px",
-    backgroundColor: chatVar("wallpaper"),
+    // The wallpaper: a step darker than the bubbles in every theme.
+    backgroundColor: tokens.colorNeutralBackground3,
     display: "flex",
     flexDirection: "column",
   },
@@ -28,6 +30,7 @@ const useStyles = makeStyles({
     color: tokens.colorNeutralForeground3,
     fontSize: tokens.fontSizeBase200,
     boxShadow: tokens.shadow2,
+    border: EDGE,
   },
   empty: { margin: "auto", color: tokens.colorNeutralForeground3, textAlign: "center", padding: "12px" },
   frame: { position: "relative", flexGrow: 1, minHeight: 0, display: "flex", flexDirection: "column" },
@@ -174,20 +177,20 @@ export function MessageList({ messages, now, loaded, loadFailed, hasOlder, loadi
 
   return (
     <div className={styles.frame}>
-      <div className={styles.list} ref={list} onScroll={rememberPosition} role="log" aria-label="Chat history" aria-live="polite">
+      <div className={styles.list} ref={list} onScroll={rememberPosition} role="log" aria-label={localize("List_Label")} aria-live="polite">
         {hasOlder && (
           <Button className={styles.older} size="small" appearance="secondary" onClick={loadOlder} disabled={loadingOlder}>
-            {loadingOlder ? "Loading…" : "Show older messages"}
+            {loadingOlder ? localize("List_LoadingOlder") : localize("List_ShowOlder")}
           </Button>
         )}
-        {!loaded && !loadFailed && <Spinner className={styles.empty} size="small" label="Loading the chat…" />}
-        {!loaded && loadFailed && <div className={styles.empty}>The chat isn&apos;t loaded.</div>}
-        {loaded && messages.length === 0 && <div className={styles.empty}>No messages with this customer yet.</div>}
+        {!loaded && !loadFailed && <Spinner className={styles.empty} size="small" label={localize("List_Loading")} />}
+        {!loaded && loadFailed && <div className={styles.empty}>{localize("List_NotLoaded")}</div>}
+        {loaded && messages.length === 0 && <div className={styles.empty}>{localize("List_Empty")}</div>}
         {messages.map((message, index) => (
           <React.Fragment key={message.id}>
             {message.id === unseenFrom && (
               <div className={styles.unseen} role="separator" data-unseen-divider="">
-                New messages
+                {localize("List_NewMessages")}
               </div>
             )}
             {startsNewDay(messages[index - 1]?.timestamp, message.timestamp, clock) && (
@@ -208,8 +211,16 @@ export function MessageList({ messages, now, loaded, loadFailed, hasOlder, loadi
         ))}
       </div>
       {unseenFrom !== undefined && (
-        <Button className={styles.jump} size="small" appearance="primary" shape="circular" onClick={jumpToNewest} data-jump-newest="">
-          ↓ New messages
+        <Button
+          className={styles.jump}
+          size="small"
+          appearance="primary"
+          shape="circular"
+          icon={<span aria-hidden="true">↓</span>}
+          onClick={jumpToNewest}
+          data-jump-newest=""
+        >
+          {localize("List_NewMessages")}
         </Button>
       )}
     </div>

@@ -1,6 +1,7 @@
 import * as React from "react";
 import { Button, MessageBar, MessageBarActions, MessageBarBody, MessageBarTitle } from "@fluentui/react-components";
 import type { AgentNotice } from "../model/problemWording";
+import { localize } from "../strings/strings";
 
 export interface NoticeBarProps {
   notice: AgentNotice;
@@ -22,7 +23,7 @@ export function NoticeBar({ notice, onDismiss, onSignIn, onRetry }: NoticeBarPro
         <MessageBarActions
           containerAction={
             onDismiss ? (
-              <Button appearance="transparent" size="small" aria-label="Dismiss" onClick={onDismiss}>
+              <Button appearance="transparent" size="small" aria-label={localize("Notice_Dismiss")} title={localize("Notice_Dismiss")} onClick={onDismiss}>
                 ✕
               </Button>
             ) : undefined
@@ -30,11 +31,11 @@ export function NoticeBar({ notice, onDismiss, onSignIn, onRetry }: NoticeBarPro
         >
           {notice.action === "sign_in" && onSignIn ? (
             <Button size="small" appearance="primary" onClick={onSignIn}>
-              Sign in
+              {localize("Notice_SignIn")}
             </Button>
           ) : onRetry ? (
             <Button size="small" appearance="primary" onClick={onRetry}>
-              Retry
+              {localize("Notice_Retry")}
             </Button>
           ) : undefined}
         </MessageBarActions>

@@ -2,40 +2,40 @@ import * as React from "react";
 import { Badge, Button, Text, makeStyles, tokens } from "@fluentui/react-components";
 import type { ReplyWindow } from "../model/sessionWindow";
 import { remaining } from "../model/time";
+import { localize } from "../strings/strings";
 
 const useStyles = makeStyles({
+  // The status and Refresh go under the name when the line has no room for both (longer words in
+  // German, wider badges in high contrast): the name is not cut for them.
   header: {
     display: "flex",
+    flexWrap: "wrap",
     alignItems: "center",
-    gap: "8px",
+    columnGap: "8px",
+    rowGap: "6px",
     padding: "8px 10px",
     borderBottom: `1px solid ${tokens.colorNeutralStroke2}`,
     backgroundColor: tokens.colorNeutralBackground2,
   },
-  who: { display: "flex", flexDirection: "column", flexGrow: 1, flexBasis: 0, minWidth: 0 },
+  who: { display: "flex", flexDirection: "column", flexGrow: 1, flexShrink: 1, flexBasis: "auto", minWidth: "min(100%, max-content)" },
+  status: { display: "flex", alignItems: "center", gap: "8px", marginLeft: "auto", flexShrink: 0 },
   phone: { color: tokens.colorNeutralForeground3, fontSize: tokens.fontSizeBase200 },
   // The opt-out badge goes under the number when the header has no room beside it.
   line: { display: "flex", alignItems: "center", columnGap: "6px", rowGap: "2px", flexWrap: "wrap", minWidth: 0 },
   fixed: { flexShrink: 0, whiteSpace: "nowrap" },
 });
 
-/** The header's notice about the customer's marketing choice (it matters for templates, not replies). */
-export const MARKETING_OPT_OUT = {
-  badge: "Opted out of marketing",
-  detail: "The customer asked not to get marketing messages from this business. Replies in the chat are not affected.",
-} as const;
-
 function windowBadge(reply: ReplyWindow, now: Date, refused: boolean, loadFailed: boolean): { text: string; color: "success" | "danger" | "informative" } {
-  if (refused) return { text: "Not available", color: "danger" };
+  if (refused) return { text: localize("Header_NotAvailable"), color: "danger" };
   // A load that failed is over: nothing is being checked until Retry or Refresh.
-  if (loadFailed && reply.state !== "open" && reply.state !== "closed") return { text: "Not loaded", color: "informative" };
+  if (loadFailed && reply.state !== "open" && reply.state !== "closed") return { text: localize("Header_NotLoaded"), color: "informative" };
   switch (reply.state) {
     case "open":
-      return { text: reply.closesAt ? `Session open · ${remaining(now, reply.closesAt)} left` : "Session open", color: "success" };
+      return { text: reply.closesAt ? localize("Header_SessionOpenFor", remaining(now, reply.closesAt)) : localize("Header_SessionOpen"), color: "success" };
     case "closed":
-      return { text: "Session closed", color: "danger" };
+      return { text: localize("Header_SessionClosed"), color: "danger" };
     default:
-      return { text: "Checking session…", color: "informative" };
+      return { text: localize("Header_Checking"), color: "informative" };
   }
 }
 
@@ -65,28 +65,30 @@ export function PanelHeader({ customer, customerName, devMode, replyWindow, refu
     <div className={styles.header}>
       <div className={styles.who}>
         <Text weight="semibold" truncate wrap={false} title={customerName?.trim() || undefined} data-customer-name={customerName?.trim() ? "" : undefined}>
-          {customerName?.trim() || "WhatsApp"}
+          {customerName?.trim() || localize("Header_DefaultName")}
         </Text>
         <span className={styles.line}>
           <span className={styles.phone}>{customer}</span>
           {marketingOptOut && (
-            <Badge className={styles.fixed} appearance="outline" color="informative" size="small" title={MARKETING_OPT_OUT.detail} data-marketing-opt-out="">
-              {MARKETING_OPT_OUT.badge}
+            <Badge className={styles.fixed} appearance="outline" color="informative" size="small" title={localize("Header_OptOutDetail")} data-marketing-opt-out="">
+              {localize("Header_OptOut")}
             </Badge>
           )}
         </span>
       </div>
-      {devMode && (
-        <Badge className={styles.fixed} appearance="outline" color="warning" title="Dev mode: a local API without sign-in">
-          Dev
+      <div className={styles.status}>
+        {devMode && (
+          <Badge className={styles.fixed} appearance="outline" color="warning" title={localize("Header_DevDetail")}>
+            {localize("Header_Dev")}
+          </Badge>
+        )}
+        <Badge className={styles.fixed} appearance="tint" color={badge.color} data-window={refused ? "refused" : loadFailed && replyWindow.state !== "open" && replyWindow.state !== "closed" ? "not-loaded" : replyWindow.state}>
+          {badge.text}
         </Badge>
-      )}
-      <Badge className={styles.fixed} appearance="tint" color={badge.color} data-window={refused ? "refused" : loadFailed && replyWindow.state !== "open" && replyWindow.state !== "closed" ? "not-loaded" : replyWindow.state}>
-        {badge.text}
-      </Badge>
-      <Button className={styles.fixed} size="small" onClick={onRefresh} disabled={refreshing}>
-        {refreshing ? "Refreshing…" : "Refresh"}
-      </Button>
+        <Button className={styles.fixed} size="small" onClick={onRefresh} disabled={refreshing}>
+          {refreshing ? localize("Header_Refreshing") : localize("Header_Refresh")}
+        </Button>
+      </div>
     </div>
   );
 }

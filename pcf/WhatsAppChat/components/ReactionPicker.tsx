@@ -2,6 +2,7 @@ import * as React from "react";
 import { Button, Popover, PopoverSurface, PopoverTrigger, makeStyles, mergeClasses, tokens, useArrowNavigationGroup } from "@fluentui/react-components";
 import { REACTION_EMOJI } from "../model/reactions";
 import { localize } from "../strings/strings";
+import { EDGE } from "./edges";
 
 /** Set on the message's row while the pointer or focus is on it: the React button shows then. */
 export const REACT_VISIBLE = "--wa-react-opacity";
@@ -20,6 +21,7 @@ const useStyles = makeStyles({
     color: tokens.colorNeutralForeground2,
     backgroundColor: tokens.colorNeutralBackground1,
     boxShadow: tokens.shadow2,
+    border: EDGE,
     opacity: `var(${REACT_VISIBLE}, 0)`,
     transitionProperty: "opacity",
     transitionDuration: tokens.durationFaster,

@@ -1,6 +1,7 @@
 import * as React from "react";
 import { Field, Textarea, makeStyles, tokens } from "@fluentui/react-components";
 import type { AgentNotice } from "../model/problemWording";
+import { localize } from "../strings/strings";
 import { NoticeBar } from "./NoticeBar";
 
 const useStyles = makeStyles({
@@ -25,7 +26,7 @@ export function Refused({ notice, keptDraft }: { notice: AgentNotice; keptDraft:
     <div className={styles.refused} role="status" data-testid="chat-refused">
       <NoticeBar notice={notice} />
       {keptDraft.trim() !== "" && (
-        <Field label="Your unsent message" size="small">
+        <Field label={localize("Refused_UnsentMessage")} size="small">
           <Textarea value={keptDraft} readOnly resize="vertical" />
         </Field>
       )}

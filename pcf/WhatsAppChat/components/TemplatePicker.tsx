@@ -29,6 +29,7 @@ import {
   templateLanguages,
   templatePreview,
 } from "../model/templates";
+import { ClockContext } from "../model/time";
 import { localize } from "../strings/strings";
 import { NoticeBar } from "./NoticeBar";
 import { TemplatePreviewCard } from "./TemplatePreviewCard";
@@ -59,7 +60,7 @@ const useStyles = makeStyles({
     border: "none",
     borderBottom: `1px solid ${tokens.colorNeutralStroke3}`,
     borderRadius: tokens.borderRadiusMedium,
-    backgroundColor: "transparent",
+    backgroundColor: tokens.colorTransparentBackground,
     color: tokens.colorNeutralForeground1,
     font: "inherit",
     textAlign: "start",
@@ -166,7 +167,9 @@ function TemplateList({ picker, onSearch, onLanguage, onChoose, onReload }: Temp
   const search = React.useRef<HTMLInputElement>(null);
   React.useEffect(() => search.current?.focus(), []);
   const all = React.useMemo(() => picker.templates ?? [], [picker.templates]);
-  const languages = React.useMemo(() => templateLanguages(all), [all]);
+  // Language names in the agent's own language ("Englisch (Vereinigte Staaten)" for a German agent).
+  const { locale } = React.useContext(ClockContext);
+  const languages = React.useMemo(() => templateLanguages(all, locale), [all, locale]);
   const shown = React.useMemo(() => filterTemplates(all, picker.search, picker.language), [all, picker.search, picker.language]);
   return (
     <>
@@ -206,7 +209,7 @@ function TemplateList({ picker, onSearch, onLanguage, onChoose, onReload }: Temp
           {all.length === 0 ? (
             <div className={styles.empty}>{localize("Template_None")}</div>
           ) : shown.length === 0 ? (
-            <div className={styles.empty}>{localize("Template_NoMatch", picker.search.trim() || languageLabel(picker.language))}</div>
+            <div className={styles.empty}>{localize("Template_NoMatch", picker.search.trim() || languageLabel(picker.language, locale))}</div>
           ) : (
             <ul className={styles.list} aria-label={localize("Template_List")} {...arrows}>
               {shown.map((template) => (
@@ -222,7 +225,8 @@ function TemplateList({ picker, onSearch, onLanguage, onChoose, onReload }: Temp
 
 function TemplateRow({ template, onChoose }: { template: MessageTemplate; onChoose: (key: string) => void }): React.ReactElement {
   const styles = useStyles();
-  const language = languageLabel(template.language);
+  const { locale } = React.useContext(ClockContext);
+  const language = languageLabel(template.language, locale);
   const category = categoryLabel(template.category);
   return (
     <li className={styles.item}>
@@ -248,6 +252,7 @@ function TemplateRow({ template, onChoose }: { template: MessageTemplate; onChoo
 function TemplateForm(props: TemplatePickerProps & { template: MessageTemplate }): React.ReactElement {
   const styles = useStyles();
   const { picker, template, onBack, onChange, onSend, onUpload, onDismissNotice, marketingOptOut } = props;
+  const { locale } = React.useContext(ClockContext);
   const fields = React.useMemo(() => templateFields(template), [template]);
   const missing = missingFields(template, picker.values);
   const preview = templatePreview(template, picker.values);
@@ -271,7 +276,7 @@ function TemplateForm(props: TemplatePickerProps & { template: MessageTemplate }
             <span className={styles.name}>{template.name}</span>
             <CategoryBadge className={styles.badge} category={template.category} />
           </span>
-          <span className={styles.languageText}>{languageLabel(template.language)}</span>
+          <span className={styles.languageText}>{languageLabel(template.language, locale)}</span>
         </div>
       </div>
       <div className={styles.formScroll}>

@@ -2,13 +2,13 @@ import * as React from "react";
 import { makeStyles, mergeClasses, tokens } from "@fluentui/react-components";
 import type { PreviewPiece, TemplatePreview } from "../model/templates";
 import { type StringKey, localize } from "../strings/strings";
-import { chatVar } from "./chatPalette";
+import { EDGE } from "./edges";
 
 const useStyles = makeStyles({
   wallpaper: {
     padding: "10px 12px",
     borderRadius: tokens.borderRadiusMedium,
-    backgroundColor: chatVar("wallpaper"),
+    backgroundColor: tokens.colorNeutralBackground3,
   },
   caption: {
     display: "block",
@@ -26,15 +26,16 @@ const useStyles = makeStyles({
     borderRadius: tokens.borderRadiusLarge,
     borderTopRightRadius: "2px",
     boxShadow: tokens.shadow2,
-    backgroundColor: chatVar("outboundBackground"),
-    color: chatVar("outboundForeground"),
+    border: EDGE,
+    backgroundColor: tokens.colorBrandBackground2,
+    color: tokens.colorNeutralForeground1,
     fontSize: tokens.fontSizeBase300,
     lineHeight: tokens.lineHeightBase300,
     whiteSpace: "pre-wrap",
     overflowWrap: "anywhere",
   },
   header: { display: "block", fontWeight: tokens.fontWeightBold, marginBottom: "4px" },
-  footer: { display: "block", marginTop: "6px", fontSize: tokens.fontSizeBase200, color: chatVar("outboundMuted") },
+  footer: { display: "block", marginTop: "6px", fontSize: tokens.fontSizeBase200, color: tokens.colorNeutralForeground3 },
   media: {
     display: "flex",
     alignItems: "center",
@@ -43,19 +44,20 @@ const useStyles = makeStyles({
     minHeight: "72px",
     marginBottom: "6px",
     borderRadius: tokens.borderRadiusMedium,
-    backgroundColor: chatVar("quoteBackground"),
-    color: chatVar("outboundMuted"),
+    backgroundColor: tokens.colorNeutralBackground1,
+    border: EDGE,
+    color: tokens.colorNeutralForeground3,
     fontSize: tokens.fontSizeBase200,
     overflow: "hidden",
   },
   mediaImage: { display: "block", width: "100%", maxHeight: "160px", objectFit: "cover" },
-  value: { fontWeight: tokens.fontWeightSemibold, backgroundColor: chatVar("quoteBackground"), borderRadius: tokens.borderRadiusSmall, padding: "0 2px" },
+  value: { fontWeight: tokens.fontWeightSemibold, backgroundColor: tokens.colorNeutralBackground1, borderRadius: tokens.borderRadiusSmall, padding: "0 2px" },
   missing: {
     padding: "0 3px",
     borderRadius: tokens.borderRadiusSmall,
-    outline: `1px dashed ${chatVar("outboundMuted")}`,
+    outline: `1px dashed ${tokens.colorNeutralStrokeAccessible}`,
     outlineOffset: "-1px",
-    color: chatVar("outboundMuted"),
+    color: tokens.colorNeutralForeground3,
     fontFamily: tokens.fontFamilyMonospace,
     fontSize: tokens.fontSizeBase200,
   },
@@ -64,8 +66,9 @@ const useStyles = makeStyles({
     padding: "5px 8px",
     borderRadius: tokens.borderRadiusLarge,
     boxShadow: tokens.shadow2,
-    backgroundColor: chatVar("outboundBackground"),
-    color: chatVar("outboundLink"),
+    border: EDGE,
+    backgroundColor: tokens.colorBrandBackground2,
+    color: tokens.colorBrandForegroundLink,
     textAlign: "center",
     fontSize: tokens.fontSizeBase200,
     fontWeight: tokens.fontWeightSemibold,

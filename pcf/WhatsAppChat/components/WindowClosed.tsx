@@ -1,6 +1,6 @@
 import * as React from "react";
 import { Button, MessageBar, MessageBarActions, MessageBarBody, MessageBarTitle, Textarea, makeStyles } from "@fluentui/react-components";
-import { type ReplyWindow, WINDOW_CLOSED_MESSAGE } from "../model/sessionWindow";
+import { type ReplyWindow, windowClosedMessage } from "../model/sessionWindow";
 import { type Clock, ClockContext, whenSaid } from "../model/time";
 import { localize } from "../strings/strings";
 
@@ -9,8 +9,8 @@ const useStyles = makeStyles({
 });
 
 function lastWrote(closed: ReplyWindow & { state: "closed" }, now: Date, clock: Clock): string {
-  if (!closed.lastInboundAt) return "This customer hasn't written to you on WhatsApp yet.";
-  return `The customer last wrote ${whenSaid(closed.lastInboundAt.toISOString(), now, clock)}.`;
+  if (!closed.lastInboundAt) return localize("Window_NeverWrote");
+  return localize("Window_LastWrote", whenSaid(closed.lastInboundAt.toISOString(), now, clock));
 }
 
 export interface WindowClosedProps {
@@ -32,7 +32,7 @@ export function WindowClosed({ replyWindow, now, keptDraft, onOpenTemplates }: W
     <div className={styles.closed} data-testid="window-closed">
       <MessageBar intent="warning" layout="multiline" role="status">
         <MessageBarBody>
-          <MessageBarTitle>{WINDOW_CLOSED_MESSAGE}</MessageBarTitle> {lastWrote(replyWindow, now, clock)} Press Refresh when they write again.
+          <MessageBarTitle>{windowClosedMessage()}</MessageBarTitle> {lastWrote(replyWindow, now, clock)} {localize("Window_RefreshHint")}
         </MessageBarBody>
         {onOpenTemplates && (
           <MessageBarActions>
@@ -42,7 +42,7 @@ export function WindowClosed({ replyWindow, now, keptDraft, onOpenTemplates }: W
           </MessageBarActions>
         )}
       </MessageBar>
-      {keptDraft.trim() !== "" && <Textarea aria-label="Your unsent message" value={keptDraft} readOnly resize="vertical" />}
+      {keptDraft.trim() !== "" && <Textarea aria-label={localize("Refused_UnsentMessage")} value={keptDraft} readOnly resize="vertical" />}
     </div>
   );
 }

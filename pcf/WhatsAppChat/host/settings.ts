@@ -1,4 +1,5 @@
 import type { AgentNotice } from "../model/problemWording";
+import { type StringKey, localize } from "../strings/strings";
 
 /** The control's input properties as the form passes them (null when not set). */
 export interface RawProperties {
@@ -39,8 +40,9 @@ function within(value: number | null, fallback: number, lowest: number, highest:
   return Math.min(highest, Math.max(lowest, Math.round(value)));
 }
 
-function setupProblem(detail: string): { problem: AgentNotice } {
-  return { problem: { intent: "error", title: "This chat panel isn't configured yet.", detail: `Ask your administrator: ${detail}`, code: "setup_incomplete" } };
+/** What is missing, in words for whoever configures the form (read when asked: the words follow the user's language). */
+function setupProblem(what: StringKey): { problem: AgentNotice } {
+  return { problem: { intent: "error", title: localize("Setup_Title"), detail: localize("Setup_Detail", localize(what)), code: "setup_incomplete" } };
 }
 
 /** The settings, or what is missing, in words for whoever configures the form. */
@@ -51,14 +53,14 @@ export function readSettings(raw: RawProperties): { settings: ControlSettings } 
   try {
     url = new URL(apiBaseUrl);
   } catch {
-    return setupProblem("the API base URL is missing or is not a full URL (https://<function app>.azurewebsites.net/api).");
+    return setupProblem("Setup_ApiBaseUrlMissing");
   }
   if (url.protocol !== "https:" && !(url.protocol === "http:" && LOOPBACK.has(url.hostname))) {
-    return setupProblem("the API base URL must start with https://.");
+    return setupProblem("Setup_ApiBaseUrlHttps");
   }
   const phoneNumberId = text(raw.businessPhoneNumberId);
   if (phoneNumberId && !/^\d+$/.test(phoneNumberId)) {
-    return setupProblem("the business phone number id is Meta's numeric id, not the phone number.");
+    return setupProblem("Setup_PhoneNumberId");
   }
   const common: CommonSettings = {
     apiBaseUrl,
@@ -69,10 +71,10 @@ export function readSettings(raw: RawProperties): { settings: ControlSettings } 
   if (dev) return { settings: { ...common, mode: "dev" } };
   const apiAudience = text(raw.apiApplicationId);
   const clientId = text(raw.clientId);
-  if (!apiAudience) return setupProblem("set the API's Entra ID application id (the audience of its tokens).");
-  if (!clientId) return setupProblem("set the control's own Entra ID client id (its single-page app registration).");
+  if (!apiAudience) return setupProblem("Setup_ApiApplicationId");
+  if (!clientId) return setupProblem("Setup_ClientId");
   const redirectUri = text(raw.redirectUri);
-  if (redirectUri && !/^https:\/\/[^\s/]+/i.test(redirectUri)) return setupProblem("the sign-in redirect URI must be an https:// address.");
+  if (redirectUri && !/^https:\/\/[^\s/]+/i.test(redirectUri)) return setupProblem("Setup_RedirectUri");
   return {
     settings: { ...common, mode: "signed-in", apiAudience, clientId, tenant: text(raw.tenantId) || "organizations", redirectUri: redirectUri || undefined },
   };

@@ -1,29 +1,11 @@
 import type { ChatMessage, Direction, QuotedMessage, Reaction, ReactionFrom, Referral, ReferredProduct } from "../api/contract";
-import { localize } from "../strings/strings";
+import { type StringKey, localize } from "../strings/strings";
 import { reactionSide } from "./reactions";
 
-/**
- * The words a message bubble uses, in one place (the components take them from here): the message's
- * context (edited, deleted, a reply, reactions, the ad the customer came from, a product) and the
- * system lines.
- */
-export const BUBBLE_WORDING = {
-  edited: "edited",
-  editedTitle: "The sender edited this message",
-  deleted: "This message was deleted",
-  quotedDeleted: "Deleted message",
-  /** Who wrote a message, as a quote or a reaction names them. */
-  author: { inbound: "Customer", outbound: "You" } satisfies Record<Direction, string>,
-  reactedBy: { customer: "the customer", business: "you" } satisfies Record<ReactionFrom, string>,
-  reactions: "Reactions",
-  fromAd: "From ad",
-  fromPost: "From post",
-  openAd: "Open the ad",
-  openPost: "Open the post",
-  aboutProduct: (productRetailerId: string): string => `About product ${productRetailerId}`,
-  aboutSomeProduct: "About a product from the catalogue",
-  system: "WhatsApp system message",
-} as const;
+/** Who wrote a message, as a quote names them. */
+const AUTHOR: Record<Direction, StringKey> = { inbound: "Quote_Customer", outbound: "Quote_You" };
+/** Who gave a reaction, as a chip's label names them. */
+const REACTED_BY: Record<ReactionFrom, StringKey> = { customer: "Chip_ByCustomer", business: "Chip_ByYou" };
 
 /** What a bubble shows, decided from the message alone. */
 export type BubbleContent =
@@ -43,15 +25,15 @@ function mediaLabel(message: ChatMessage): string {
   const filename = message.media?.filename;
   switch (message.kind) {
     case "document":
-      return filename ?? "Document";
+      return filename ?? localize("Kind_document");
     case "audio":
-      return message.media?.voice ? "Voice message" : (filename ?? "Audio");
+      return message.media?.voice ? localize("Bubble_VoiceMessage") : (filename ?? localize("Kind_audio"));
     case "video":
-      return filename ?? "Video";
+      return filename ?? localize("Kind_video");
     case "sticker":
-      return "Sticker";
+      return localize("Kind_sticker");
     default:
-      return filename ?? "Image";
+      return filename ?? localize("File_image");
   }
 }
 
@@ -63,22 +45,22 @@ function structuredText(message: ChatMessage): BubbleContent {
   const text = message.text?.trim();
   switch (message.kind) {
     case "reaction":
-      return { type: "note", text: text ? `Reacted ${text}` : "Removed a reaction" };
+      return { type: "note", text: text ? localize("Bubble_Reacted", text) : localize("Bubble_ReactionRemoved") };
     case "location":
-      return { type: "text", text: text ? `Location: ${text}` : "Shared a location" };
+      return { type: "text", text: text ? localize("Bubble_Location", text) : localize("Bubble_SharedLocation") };
     case "contacts":
-      return { type: "text", text: text ? `Contact: ${text}` : "Shared a contact" };
+      return { type: "text", text: text ? localize("Bubble_Contact", text) : localize("Bubble_SharedContact") };
     case "system":
-      return { type: "note", text: text || BUBBLE_WORDING.system };
+      return { type: "note", text: text || localize("Bubble_System") };
     case "unsupported":
-      return { type: "note", text: "This message type can't be shown here. Open WhatsApp to see it." };
+      return { type: "note", text: localize("Bubble_Unsupported") };
     default:
-      return text ? { type: "text", text } : { type: "note", text: `(${message.kind} message)` };
+      return text ? { type: "text", text } : { type: "note", text: localize("Bubble_OtherKind", message.kind) };
   }
 }
 
 export function bubbleContent(message: ChatMessage): BubbleContent {
-  if (message.deleted) return { type: "deleted", text: BUBBLE_WORDING.deleted };
+  if (message.deleted) return { type: "deleted", text: localize("Bubble_Deleted") };
   if (message.kind === "template") {
     // The rendered text; a photo header shows above it once its file is stored.
     const text = message.text?.trim() ? message.text : kindLabel("template");
@@ -124,25 +106,22 @@ export function shorten(text: string, max: number): string {
 }
 
 /** "Photo", "Document": what a message without text is, as a quote names it. */
-const KIND_LABEL: Record<string, string> = {
-  image: "Photo",
-  video: "Video",
-  audio: "Audio",
-  document: "Document",
-  sticker: "Sticker",
-  location: "Location",
-  contacts: "Contact",
-  order: "Order",
-  interactive: "Message",
-  button: "Message",
-  text: "Message",
-  template: "Template",
+const KIND_LABEL: Record<string, StringKey> = {
+  image: "Kind_image",
+  video: "Kind_video",
+  audio: "Kind_audio",
+  document: "Kind_document",
+  sticker: "Kind_sticker",
+  location: "Kind_location",
+  contacts: "Kind_contacts",
+  order: "Kind_order",
+  template: "Kind_template",
 };
 
 const KIND_ICON: Record<string, string> = { image: "📷", video: "🎥", audio: "🎵", document: "📄", sticker: "🏷️", location: "📍", contacts: "👤", order: "🛒" };
 
 export function kindLabel(kind: string): string {
-  return KIND_LABEL[kind] ?? "Message";
+  return localize(KIND_LABEL[kind] ?? "Kind_message");
 }
 
 const QUOTE_MAX = 140;
@@ -168,13 +147,13 @@ export interface QuotedSnippet {
  * since the reply's copy was read.
  */
 export function quotedSnippet(quoted: QuotedMessage, loaded?: ChatMessage): QuotedSnippet {
-  const author = BUBBLE_WORDING.author[quoted.direction] ?? BUBBLE_WORDING.author.inbound;
+  const author = localize(AUTHOR[quoted.direction] ?? AUTHOR.inbound);
   const deleted = quoted.deleted === true || loaded?.deleted === true;
   const said = quoted.text?.trim();
-  const text = deleted ? BUBBLE_WORDING.quotedDeleted : said ? shorten(said, QUOTE_MAX) : kindLabel(quoted.kind);
+  const text = deleted ? localize("Quote_Deleted") : said ? shorten(said, QUOTE_MAX) : kindLabel(quoted.kind);
   const icon = deleted ? "⊘" : KIND_ICON[quoted.kind];
-  const whose = quoted.direction === "outbound" ? "your message" : "the customer's message";
-  return { id: quoted.id, direction: quoted.direction, author, icon, text, deleted, label: `Reply to ${whose}: ${text}` };
+  const label = localize(quoted.direction === "outbound" ? "Quote_ReplyToYou" : "Quote_ReplyToCustomer", text);
+  return { id: quoted.id, direction: quoted.direction, author, icon, text, deleted, label };
 }
 
 /** One chip under a bubble: an emoji, how many gave it, and who, in words. */
@@ -195,8 +174,9 @@ export function reactionChips(message: ChatMessage): ReactionChip[] {
     groups.set(emoji, [...(groups.get(emoji) ?? []), reaction]);
   }
   return [...groups].map(([emoji, given]) => {
-    const who = [...new Set(given.map((reaction) => BUBBLE_WORDING.reactedBy[reactionSide(reaction)]))].join(" and ");
-    const label = given.length === 1 ? `${emoji} from ${who}` : `${emoji} ${given.length} reactions, from ${who}`;
+    const [first = "", second] = [...new Set(given.map((reaction) => localize(REACTED_BY[reactionSide(reaction)])))];
+    const who = second === undefined ? first : localize("Chip_ByBoth", first, second);
+    const label = given.length === 1 ? localize("Chip_One", emoji, who) : localize("Chip_Many", emoji, given.length, who);
     return { emoji, count: given.length, label };
   });
 }
@@ -227,14 +207,13 @@ export function referralCard(message: ChatMessage): ReferralCard | undefined {
   const referral: Referral | null | undefined = message.referral;
   if (!referral || message.deleted) return undefined;
   const post = referral.sourceType === "post";
-  const from = post ? BUBBLE_WORDING.fromPost : BUBBLE_WORDING.fromAd;
   const headline = referral.headline?.trim();
   const body = referral.body?.trim();
   const href = safeLink(referral.sourceUrl);
   return {
-    title: headline ? `${from}: ${shorten(headline, AD_HEADLINE_MAX)}` : from,
+    title: headline ? localize(post ? "Bubble_FromPostTitle" : "Bubble_FromAdTitle", shorten(headline, AD_HEADLINE_MAX)) : localize(post ? "Bubble_FromPost" : "Bubble_FromAd"),
     body: body ? shorten(body, AD_BODY_MAX) : undefined,
-    link: href ? { href, text: post ? BUBBLE_WORDING.openPost : BUBBLE_WORDING.openAd } : undefined,
+    link: href ? { href, text: localize(post ? "Bubble_OpenPost" : "Bubble_OpenAd") } : undefined,
   };
 }
 
@@ -243,7 +222,7 @@ export function referredProductLine(message: ChatMessage): string | undefined {
   const product: ReferredProduct | null | undefined = message.referredProduct;
   if (!product || message.deleted) return undefined;
   const id = product.productRetailerId?.trim();
-  return id ? BUBBLE_WORDING.aboutProduct(id) : BUBBLE_WORDING.aboutSomeProduct;
+  return id ? localize("Bubble_AboutProduct", id) : localize("Bubble_AboutSomeProduct");
 }
 
 /** "Template: order_update": the small label on a message sent from an approved template. */

@@ -1,4 +1,5 @@
 import type { ChatMessage } from "../api/contract";
+import { localize } from "../strings/strings";
 
 /** What the ticks beside an outbound message say. Inbound messages show none. */
 export type Delivery = "none" | "sending" | "sent" | "delivered" | "read" | "failed";
@@ -23,14 +24,9 @@ export function deliveryOf(message: ChatMessage): Delivery {
 }
 
 /** The words a screen reader (and the tooltip) gives for the ticks. */
-export const DELIVERY_LABEL: Record<Delivery, string> = {
-  none: "",
-  sending: "Sending",
-  sent: "Sent",
-  delivered: "Delivered",
-  read: "Read",
-  failed: "Not delivered",
-};
+export function deliveryLabel(delivery: Delivery): string {
+  return delivery === "none" ? "" : localize(`Delivery_${delivery}`);
+}
 
 /** ◷ with WhatsApp, ✓ sent, ✓✓ delivered, ✓✓ (coloured) read, as in WhatsApp itself. */
 export const DELIVERY_MARK: Record<Delivery, string> = {
@@ -46,8 +42,9 @@ export const DELIVERY_MARK: Record<Delivery, string> = {
 export function failureReason(message: ChatMessage): string | undefined {
   if (message.status !== "failed") return undefined;
   const error = message.error;
-  if (!error) return "WhatsApp gave no reason.";
-  const headline = error.title ?? "WhatsApp refused the message";
+  if (!error) return localize("Delivery_NoReason");
+  // Meta's own words (its title and detail) are shown as Meta gives them.
+  const headline = error.title ?? localize("Delivery_Refused");
   const code = error.code !== null && error.code !== undefined ? ` (${error.code})` : "";
   const detail = error.detail && error.detail !== error.title ? `: ${error.detail}` : "";
   return `${headline}${code}${detail}`;

@@ -1,5 +1,6 @@
 import { ApiError } from "../api/apiError";
 import type { ChatMessage, MediaSendType, Regarding, SendMessageCommand, UploadResult } from "../api/contract";
+import { localize } from "../strings/strings";
 
 export type MediaType = MediaSendType;
 
@@ -88,7 +89,8 @@ export function removeMedia(draft: Draft): Draft {
 
 /** Why an uploaded file cannot go into the draft: Send takes no stickers, though uploads accept them. */
 export function uploadProblem(upload: UploadResult): ApiError | undefined {
-  return upload.kind === "sticker" ? ApiError.client("sticker_not_sendable", `${upload.filename} is a sticker (WebP)`) : undefined;
+  // The file's name is the detail: the problem's wording says what it is in the agent's language.
+  return upload.kind === "sticker" ? ApiError.client("sticker_not_sendable", upload.filename) : undefined;
 }
 
 /** An upload Send can carry (not a sticker). */
@@ -107,14 +109,14 @@ export function isSendable(upload: UploadResult): upload is SendableUpload {
 export function draftProblem(draft: Draft): string | undefined {
   const text = draft.text.trim();
   if (!hasMedia(draft)) {
-    if (!text) return "Type a message first.";
-    if (draft.text.length > MAX_TEXT) return `A message can be at most ${MAX_TEXT} characters (this one has ${draft.text.length}).`;
+    if (!text) return localize("Draft_Empty");
+    if (draft.text.length > MAX_TEXT) return localize("Draft_TooLong", MAX_TEXT, draft.text.length);
     return undefined;
   }
   const url = draft.mediaUrl.trim();
-  if (!/^https?:\/\/[^\s/]+/i.test(url)) return "The media URL must start with https:// (or upload a file).";
-  if (!takesCaption(draft) && text) return "Audio can't have a caption: send the text as its own message.";
-  if (draft.text.length > MAX_CAPTION) return `A caption can be at most ${MAX_CAPTION} characters (this one has ${draft.text.length}).`;
+  if (!/^https?:\/\/[^\s/]+/i.test(url)) return localize("Draft_MediaUrl");
+  if (!takesCaption(draft) && text) return localize("Draft_AudioCaption");
+  if (draft.text.length > MAX_CAPTION) return localize("Draft_CaptionTooLong", MAX_CAPTION, draft.text.length);
   return undefined;
 }
 

@@ -1,6 +1,6 @@
 import { ApiError } from "../api/apiError";
 import { localize } from "../strings/strings";
-import { WINDOW_CLOSED_MESSAGE } from "./sessionWindow";
+import { windowClosedMessage } from "./sessionWindow";
 
 /** What the agent was doing when it went wrong: a template's send, the template list and a reaction have their own words. */
 export type Activity = "loading" | "polling" | "sending" | "uploading" | "loadingTemplates" | "sendingTemplate" | "reacting";
@@ -21,10 +21,10 @@ export interface AgentNotice {
   action?: "sign_in";
 }
 
-const NOTHING_SENT = "Nothing was sent, and your message is still in the box.";
-// The API says which of the three it is; this only stands in when it says nothing.
-const NOT_ALLOWED_REASONS =
-  "You may not see this record in Dynamics 365, the customer's number isn't one of its phone numbers, or this chat service doesn't serve the business number.";
+/** Sentences one after another (each already ends with its full stop). */
+function sentences(...parts: (string | undefined)[]): string {
+  return parts.filter((part) => part !== undefined && part !== "").join(" ");
+}
 
 /** What became of what the agent was sending. */
 function nothingSent(activity: Activity): string {
@@ -34,7 +34,7 @@ function nothingSent(activity: Activity): string {
     case "reacting":
       return localize("Problem_Reaction_NotSent");
     default:
-      return NOTHING_SENT;
+      return localize("Problem_NothingSent");
   }
 }
 
@@ -44,17 +44,17 @@ function tryAgain(activity: Activity): string {
     case "loadingTemplates":
       return localize("Problem_TemplatesLoad_TryAgain");
     case "sendingTemplate":
-      return `${localize("Problem_Template_TryAgain")} ${nothingSent(activity)}`;
+      return sentences(localize("Problem_Template_TryAgain"), nothingSent(activity));
     case "reacting":
       return localize("Problem_Reaction_TryAgain");
     case "loading":
-      return "Press Refresh in a moment.";
+      return localize("Problem_RefreshAgain");
     case "polling":
-      return "The panel keeps trying.";
+      return localize("Problem_KeepsTrying");
     case "sending":
-      return `Press Send again in a moment. ${NOTHING_SENT}`;
+      return sentences(localize("Problem_SendAgain"), localize("Problem_NothingSent"));
     case "uploading":
-      return "Upload the file again in a moment.";
+      return localize("Problem_UploadAgain");
   }
 }
 
@@ -64,58 +64,61 @@ export function sentence(text: string): string {
   return !trimmed || /[.!?:]$/.test(trimmed) ? trimmed : `${trimmed}.`;
 }
 
+/** "Wait about 30 seconds, then press Send again." (or "try again", for a reaction). */
+function waitThenRetry(activity: Activity, seconds: number | undefined): string {
+  const react = activity === "reacting";
+  if (seconds) return localize(react ? "Problem_RateLimited_TrySeconds" : "Problem_RateLimited_SendSeconds", seconds);
+  return localize(react ? "Problem_RateLimited_Try" : "Problem_RateLimited_Send");
+}
+
+/** The network is down: what to do, per activity. */
+function networkAdvice(activity: Activity): string {
+  if (isSend(activity)) return sentences(localize("Problem_Network_Send"), nothingSent(activity));
+  if (activity === "polling") return localize("Problem_Network_Polling");
+  if (activity === "loadingTemplates") return localize("Problem_Network_Templates");
+  return localize("Problem_Network_Refresh");
+}
+
+/** Any other failure: the API's own message when it sent one, else what the panel knows. */
+function otherProblem(error: ApiError): Omit<AgentNotice, "code"> {
+  const server = error.serverMessage;
+  const title = localize(error.status >= 500 || error.status === 0 ? "Problem_ServerError_Title" : "Problem_Refused_Title");
+  // Only an answer from the API carries a message for agents; the panel's own details are diagnostics.
+  if (error.status === 0) return { intent: "error", title, detail: localize("Problem_Unreadable_Detail") };
+  return { intent: "error", title, detail: server && server !== `HTTP ${error.status}` ? server : localize("Problem_Http_Detail", error.status) };
+}
+
 function wording(error: ApiError, activity: Activity): Omit<AgentNotice, "code"> {
   if (error.code === "sign_in_required") {
-    return {
-      intent: "warning",
-      title: "Sign in to use WhatsApp chat.",
-      detail: "Your Dynamics 365 sign-in could not be used without asking you.",
-      action: "sign_in",
-    };
+    return { intent: "warning", title: localize("Problem_SignIn_Title"), detail: localize("Problem_SignIn_Detail"), action: "sign_in" };
   }
   const server = error.serverMessage;
   const nothing = nothingSent(activity);
   switch (error.code) {
     case "session_inactive":
       if (activity === "reacting") return { intent: "warning", title: localize("Problem_Reaction_WindowClosed") };
-      return {
-        intent: "warning",
-        title: WINDOW_CLOSED_MESSAGE,
-        detail: "The customer's 24-hour window has closed. Your message is kept; you can send it when they write again.",
-      };
+      return { intent: "warning", title: windowClosedMessage(), detail: localize("Problem_SessionInactive_Detail") };
     case "rejected_by_whatsapp":
-      return { intent: "error", title: "WhatsApp refused this message.", detail: server };
+      return { intent: "error", title: localize("Problem_Rejected_Title"), detail: server };
     case "rate_limited":
-      return {
-        intent: "warning",
-        title: "WhatsApp is busy right now.",
-        detail: `${error.retryAfterSeconds ? `Wait about ${error.retryAfterSeconds} seconds` : "Wait a moment"}, then ${activity === "reacting" ? "try" : "press Send"} again. ${nothing}`,
-      };
+      return { intent: "warning", title: localize("Problem_RateLimited_Title"), detail: sentences(waitThenRetry(activity, error.retryAfterSeconds), nothing) };
     case "whatsapp_auth_failed":
-      return {
-        intent: "error",
-        title: "WhatsApp refused this app's credentials.",
-        detail: `Ask your administrator to renew the WhatsApp access token. ${nothing}`,
-      };
+      return { intent: "error", title: localize("Problem_WhatsAppAuth_Title"), detail: sentences(localize("Problem_WhatsAppAuth_Detail"), nothing) };
     case "whatsapp_unavailable":
-      return { intent: "error", title: "WhatsApp can't be reached right now.", detail: isSend(activity) && activity !== "sending" ? tryAgain(activity) : `Press Send again in a moment. ${NOTHING_SENT}` };
-    case "whatsapp_no_answer":
-      return {
-        intent: "warning",
-        title: "WhatsApp didn't answer in time, so the message may still arrive.",
-        detail: "Check the chat before sending again. Pressing Send again with the same message won't send it twice.",
-      };
-    case "unsupported_media_type":
       return {
         intent: "error",
-        title: "WhatsApp can't carry this kind of file.",
-        // Once, in the agent's words: the API's message names MIME types ("image/gif"), which agents do not read.
-        detail: "Send a photo as JPEG or PNG, or a document as PDF, Word, Excel, PowerPoint or plain text.",
+        title: localize("Problem_WhatsAppUnavailable_Title"),
+        detail: isSend(activity) && activity !== "sending" ? tryAgain(activity) : sentences(localize("Problem_SendAgain"), localize("Problem_NothingSent")),
       };
+    case "whatsapp_no_answer":
+      return { intent: "warning", title: localize("Problem_WhatsAppNoAnswer_Title"), detail: localize("Problem_MayStillArrive_Detail") };
+    case "unsupported_media_type":
+      // Once, in the agent's words: the API's message names MIME types ("image/gif"), which agents do not read.
+      return { intent: "error", title: localize("Problem_UnsupportedMedia_Title"), detail: localize("Problem_UnsupportedMedia_Detail") };
     case "file_too_large":
-      return { intent: "error", title: "This file is too large for WhatsApp.", detail: server };
+      return { intent: "error", title: localize("Problem_FileTooLarge_Title"), detail: server };
     case "empty_file":
-      return { intent: "error", title: "This file is empty.", detail: "Choose another file." };
+      return { intent: "error", title: localize("Problem_EmptyFile_Title"), detail: localize("Problem_EmptyFile_Detail") };
     case "invalid_request":
       if (activity === "sendingTemplate") {
         return { intent: "error", title: localize("Problem_TemplateInvalid_Title"), detail: localize("Problem_TemplateInvalid_Detail", sentence(server)) };
@@ -123,30 +126,35 @@ function wording(error: ApiError, activity: Activity): Omit<AgentNotice, "code">
       if (activity === "reacting") return { intent: "error", title: localize("Problem_Reaction_Invalid"), detail: server };
       if (activity === "loadingTemplates") return { intent: "error", title: localize("Problem_TemplatesLoad_Title"), detail: server };
       return activity === "loading" || activity === "polling"
-        ? { intent: "error", title: "This record's phone number can't be used for WhatsApp.", detail: server }
-        : { intent: "error", title: "Something in this message isn't valid.", detail: `${sentence(server)} ${NOTHING_SENT}` };
+        ? { intent: "error", title: localize("Problem_InvalidPhone_Title"), detail: server }
+        : { intent: "error", title: localize("Problem_InvalidMessage_Title"), detail: sentences(sentence(server), localize("Problem_NothingSent")) };
     case "unauthenticated":
-      return { intent: "error", title: "Your sign-in to the chat service has expired or was refused.", detail: "Reload the form to sign in again." };
+      return { intent: "error", title: localize("Problem_Unauthenticated_Title"), detail: localize("Problem_Unauthenticated_Detail") };
     case "forbidden":
-      return { intent: "error", title: "Your account isn't allowed to use WhatsApp chat.", detail: "Ask your administrator for access." };
+      return { intent: "error", title: localize("Problem_Forbidden_Title"), detail: localize("Problem_Forbidden_Detail") };
     case "auth_not_configured":
-      return { intent: "error", title: "Sign-in for WhatsApp chat isn't set up on the server yet.", detail: "Ask your administrator." };
+      return { intent: "error", title: localize("Problem_AuthNotConfigured_Title"), detail: localize("Problem_AskAdministrator") };
     case "auth_unavailable":
-      return { intent: "error", title: "Your sign-in can't be checked right now.", detail: "Try again in a moment." };
+      return { intent: "error", title: localize("Problem_AuthUnavailable_Title"), detail: localize("Problem_TryInAMoment") };
     case "store_unavailable":
       return {
         intent: "error",
-        title: "The chat service's storage isn't answering.",
-        detail: isSend(activity) ? `Try again in a moment. ${nothing}` : "Try again in a moment.",
+        title: localize("Problem_StoreUnavailable_Title"),
+        detail: sentences(localize("Problem_TryInAMoment"), isSend(activity) ? nothing : undefined),
       };
     case "not_found":
-      return { intent: "error", title: "The chat service address is wrong.", detail: "Ask your administrator to check the control's API base URL." };
+      return { intent: "error", title: localize("Problem_NotFound_Title"), detail: localize("Problem_NotFound_Detail") };
     case "not_allowed":
-      // Final for this record: the panel shows it instead of the chat and stops asking.
+      // Final for this record: the panel shows it instead of the chat and stops asking. The API says
+      // which of the three reasons it is; the panel's list only stands in when it says nothing.
       return {
         intent: "error",
-        title: "You can't use WhatsApp chat on this record.",
-        detail: `${sentence(server) || NOT_ALLOWED_REASONS}${isSend(activity) ? " Your message wasn't sent." : ""} If this looks wrong, ask your administrator.`,
+        title: localize("Problem_NotAllowed_Title"),
+        detail: sentences(
+          sentence(server) || localize("Problem_NotAllowed_Reasons"),
+          isSend(activity) ? localize("Problem_NotAllowed_NotSent") : undefined,
+          localize("Problem_NotAllowed_AskAdministrator"),
+        ),
       };
     case "not_configured":
       // For the templates: the business number has no WhatsApp Business Account id set.
@@ -155,40 +163,23 @@ function wording(error: ApiError, activity: Activity): Omit<AgentNotice, "code">
       }
       return {
         intent: "error",
-        title: "WhatsApp chat isn't fully set up yet.",
-        detail: `An administrator must finish setting up the chat service. ${
-          isSend(activity) ? nothing : activity === "polling" ? "The panel keeps trying." : "Try again later."
-        }`,
+        title: localize("Problem_NotConfigured_Title"),
+        detail: sentences(
+          localize("Problem_NotConfigured_Detail"),
+          isSend(activity) ? nothing : activity === "polling" ? localize("Problem_KeepsTrying") : localize("Problem_TryLater"),
+        ),
       };
     case "access_check_unavailable":
-      return { intent: "warning", title: "Dynamics 365 couldn't confirm that you may see this record.", detail: `This usually passes quickly. ${tryAgain(activity)}` };
+      return { intent: "warning", title: localize("Problem_AccessCheck_Title"), detail: sentences(localize("Problem_AccessCheck_Detail"), tryAgain(activity)) };
     case "client_message_id_reused":
       // The panel sends a new id whenever the message changed, so this should never come.
-      return {
-        intent: "warning",
-        title: "An earlier attempt to send this message is still being checked.",
-        detail: "You changed the message after that attempt, so the changed text wasn't sent. Look for the earlier attempt in the chat, then press Send to send your changed text as a new message.",
-      };
+      return { intent: "warning", title: localize("Problem_EarlierAttempt_Title"), detail: localize("Problem_EarlierAttempt_Detail") };
     case "network_unreachable":
-      return {
-        intent: "error",
-        title: "Can't reach the chat service.",
-        detail: isSend(activity)
-          ? `Check your connection and try again. ${nothing}`
-          : activity === "polling"
-            ? "Check your connection; the panel keeps trying."
-            : activity === "loadingTemplates"
-              ? localize("Problem_Network_Templates")
-              : "Check your connection, then press Refresh.",
-      };
+      return { intent: "error", title: localize("Problem_Network_Title"), detail: networkAdvice(activity) };
     case "timeout":
       return activity === "sending" || activity === "sendingTemplate"
-        ? {
-            intent: "warning",
-            title: "The chat service didn't answer in time, so the message may still arrive.",
-            detail: "Check the chat before sending again. Pressing Send again with the same message won't send it twice.",
-          }
-        : { intent: "error", title: "The chat service didn't answer in time.", detail: "Try again in a moment." };
+        ? { intent: "warning", title: localize("Problem_Timeout_Send_Title"), detail: localize("Problem_MayStillArrive_Detail") }
+        : { intent: "error", title: localize("Problem_Timeout_Title"), detail: localize("Problem_TryInAMoment") };
     // Templates (issue 14).
     case "marketing_opt_out":
       return { intent: "warning", title: localize("Problem_MarketingOptOut_Title"), detail: localize("Problem_MarketingOptOut_Detail") };
@@ -197,19 +188,16 @@ function wording(error: ApiError, activity: Activity): Omit<AgentNotice, "code">
     case "meta_unavailable":
       return { intent: "error", title: localize("Problem_TemplatesUnavailable_Title"), detail: localize("Problem_TemplatesUnavailable_Detail") };
     case "sign_in_popup_blocked":
-      return { intent: "error", title: "The sign-in window was blocked.", detail: "Allow pop-ups for this site, then press Refresh." };
+      return { intent: "error", title: localize("Problem_PopupBlocked_Title"), detail: localize("Problem_PopupBlocked_Detail") };
     case "sign_in_failed":
-      return { intent: "error", title: "You couldn't be signed in to the chat service.", detail: server };
+      // Entra ID's (MSAL's) own message, as it gives it.
+      return { intent: "error", title: localize("Problem_SignInFailed_Title"), detail: server };
     case "sticker_not_sendable":
-      return { intent: "error", title: "Stickers can't be sent from the chat panel.", detail: `${server}; send a JPEG or PNG image instead.` };
+      return { intent: "error", title: localize("Problem_Sticker_Title"), detail: localize("Problem_Sticker_Detail", server) };
     case "sign_in_not_configured":
-      return { intent: "error", title: "This chat panel isn't configured yet.", detail: server };
+      return { intent: "error", title: localize("Setup_Title"), detail: server };
     default:
-      return {
-        intent: "error",
-        title: error.status >= 500 || error.status === 0 ? "The chat service had a problem." : "The chat service refused the request.",
-        detail: server && server !== `HTTP ${error.status}` ? server : `It answered HTTP ${error.status}. Try again in a moment.`,
-      };
+      return otherProblem(error);
   }
 }
 

@@ -1,9 +1,12 @@
 import type { SessionStatus } from "../api/contract";
 import type { Timeline } from "./timeline";
 import { lastInboundAt } from "./timeline";
+import { localize } from "../strings/strings";
 
 /** The seed's validation message, shown instead of the composer while the window is closed. */
-export const WINDOW_CLOSED_MESSAGE = "You can only reply within 24 hours of the customer's last message.";
+export function windowClosedMessage(): string {
+  return localize("Window_Closed");
+}
 
 /** The customer-service window: free-form replies only within 24 hours of the customer's last message. */
 export type ReplyWindow =

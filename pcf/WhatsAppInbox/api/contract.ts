@@ -6,6 +6,8 @@ export const INBOX_STATES: readonly InboxState[] = ["waiting", "open", "all"];
 export interface InboxRecord {
   entity: "contact" | "lead";
   id: string;
+  /** The record's full name, when Dataverse's phone lookup linked it; absent or null otherwise. */
+  name?: string | null;
 }
 
 export interface InboxConversation {

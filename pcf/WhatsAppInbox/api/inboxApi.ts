@@ -45,7 +45,7 @@ export class InboxApi {
     if (answer.status === 401 && answer.usedToken) answer = await this.attempt(page, true);
     const body = await readJson(answer.response);
     if (!answer.response.ok) throw errorFromAnswer(answer.status, body, answer.response.headers.get("Retry-After"));
-    if (!isPage(body)) throw ApiError.client("unexpected_answer", `HTTP ${answer.status} without an inbox page`);
+    if (!isPage(body)) throw ApiError.client("unexpected_answer", `HTTP ${answer.status}`);
     return body;
   }
 

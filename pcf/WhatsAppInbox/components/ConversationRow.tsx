@@ -1,6 +1,8 @@
 import * as React from "react";
 import { Badge, CounterBadge, Text, makeStyles, mergeClasses, tokens } from "@fluentui/react-components";
 import type { InboxConversation } from "../api/contract";
+import { EDGE } from "../../WhatsAppChat/components/edges";
+import { type Clock, fullMoment } from "../../WhatsAppChat/model/clock";
 import { previewText, recordLabel, relativeTime, rowLabel, rowTitle } from "../model/rowView";
 import { localize } from "../strings/strings";
 
@@ -30,7 +32,10 @@ const useStyles = makeStyles({
     gridRow: "1 / span 3",
     width: "36px",
     height: "36px",
+    boxSizing: "border-box",
     borderRadius: tokens.borderRadiusCircular,
+    // The circle stays visible in high contrast, where its background is the page's.
+    border: EDGE,
     display: "flex",
     alignItems: "center",
     justifyContent: "center",
@@ -73,11 +78,13 @@ export function initials(title: string): string {
 export interface ConversationRowProps {
   row: InboxConversation;
   now: Date;
+  /** The D365 user's time zone and patterns (empty: the browser's). */
+  clock?: Clock;
   onPick: (row: InboxConversation) => void;
 }
 
 /** One conversation: who, their record (or none), the last message, when, unread and the window. */
-export function ConversationRow({ row, now, onPick }: ConversationRowProps): React.ReactElement {
+export function ConversationRow({ row, now, clock, onPick }: ConversationRowProps): React.ReactElement {
   const styles = useStyles();
   const unread = row.unreadCount > 0;
   const title = rowTitle(row);
@@ -86,7 +93,7 @@ export function ConversationRow({ row, now, onPick }: ConversationRowProps): Rea
       <button
         type="button"
         className={styles.row}
-        aria-label={rowLabel(row, now)}
+        aria-label={rowLabel(row, now, clock)}
         data-customer={row.customerId}
         data-record={row.record ? `${row.record.entity}:${row.record.id}` : "none"}
         data-unread={row.unreadCount}
@@ -97,7 +104,9 @@ export function ConversationRow({ row, now, onPick }: ConversationRowProps): Rea
         </span>
         <Text className={mergeClasses(styles.title, unread && styles.unreadTitle)}>{title}</Text>
         <span className={mergeClasses(styles.time, unread && styles.unreadTime)}>
-          <time dateTime={row.lastMessage.at}>{relativeTime(row.lastMessage.at, now)}</time>
+          <time dateTime={row.lastMessage.at} title={fullMoment(row.lastMessage.at, clock)}>
+            {relativeTime(row.lastMessage.at, now, clock)}
+          </time>
         </span>
         <span className={styles.meta}>
           <span className={mergeClasses(styles.record, !row.record && styles.noRecord)} data-testid="record">

@@ -1,5 +1,6 @@
 import * as React from "react";
-import type { Theme } from "@fluentui/react-components";
+import type { HostTheme } from "../../WhatsAppChat/host/theme";
+import type { Clock } from "../../WhatsAppChat/model/clock";
 import type { InboxApi } from "../api/inboxApi";
 import type { InboxState } from "../api/contract";
 import { useInboxController, useNow } from "../hooks/useInboxController";
@@ -11,7 +12,9 @@ export interface InboxProps {
   navigation?: FormOpener;
   pollIntervalMs: number;
   defaultState: InboxState;
-  theme?: Theme;
+  theme?: HostTheme;
+  /** The D365 user's time zone and date and time patterns (empty: the browser's). */
+  clock?: Clock;
   height?: number;
   devMode?: boolean;
   setupProblem?: string;
@@ -28,6 +31,7 @@ export function Inbox(props: InboxProps): React.ReactElement {
       view={props.setupProblem ? { ...view, loading: false } : view}
       now={now}
       theme={props.theme}
+      clock={props.clock}
       height={props.height}
       devMode={props.devMode}
       setupProblem={props.setupProblem}

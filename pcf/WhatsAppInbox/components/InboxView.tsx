@@ -10,12 +10,13 @@ import {
   Spinner,
   Tab,
   TabList,
-  type Theme,
   makeStyles,
   tokens,
   useArrowNavigationGroup,
-  webLightTheme,
 } from "@fluentui/react-components";
+import { type HostTheme, pickTheme } from "../../WhatsAppChat/host/theme";
+import { useForcedColors } from "../../WhatsAppChat/hooks/useForcedColors";
+import type { Clock } from "../../WhatsAppChat/model/clock";
 import type { InboxConversation, InboxState } from "../api/contract";
 import { INBOX_STATES } from "../api/contract";
 import type { InboxView as InboxViewState } from "../model/inboxController";
@@ -48,7 +49,9 @@ const useStyles = makeStyles({
 export interface InboxViewProps {
   view: InboxViewState;
   now: Date;
-  theme?: Theme;
+  /** What the host says about its theme; forced colours make it high contrast. */
+  theme?: HostTheme;
+  clock?: Clock;
   height?: number;
   devMode?: boolean;
   /** Instead of the inbox: what the person configuring the page must set. */
@@ -69,8 +72,9 @@ export const InboxView = React.forwardRef<HTMLDivElement, InboxViewProps>(functi
   const { view } = props;
   const arrows = useArrowNavigationGroup({ axis: "vertical", memorizeCurrent: true });
   const signIn = view.problem?.code === "sign_in_required";
+  const theme = pickTheme(props.theme, useForcedColors());
   return (
-    <FluentProvider theme={props.theme ?? webLightTheme} style={{ height: props.height ? `${props.height}px` : "100%" }}>
+    <FluentProvider theme={theme} style={{ height: props.height ? `${props.height}px` : "100%" }}>
       <div className={styles.root} style={{ height: "100%" }} data-testid="whatsapp-inbox" ref={ref}>
         <div className={styles.header}>
           <h2 className={styles.heading}>{localize("Inbox_Title")}</h2>
@@ -149,7 +153,7 @@ export const InboxView = React.forwardRef<HTMLDivElement, InboxViewProps>(functi
             ) : (
               <ul className={styles.list} aria-label={localize("Inbox_List")} {...arrows}>
                 {view.rows.map((row) => (
-                  <ConversationRow key={row.customerId} row={row} now={props.now} onPick={props.onPick ?? nothing} />
+                  <ConversationRow key={row.customerId} row={row} now={props.now} clock={props.clock} onPick={props.onPick ?? nothing} />
                 ))}
                 {view.next ? (
                   <li className={styles.more} style={{ listStyleType: "none" }}>

@@ -1,4 +1,5 @@
 import { INBOX_STATES, type InboxState } from "../api/contract";
+import { type InboxStringKey, localize } from "../strings/strings";
 
 /** The inbox's input properties as the host passes them (null when not set). */
 export interface RawInboxProperties {
@@ -33,6 +34,9 @@ const LOOPBACK = new Set(["localhost", "127.0.0.1", "[::1]"]);
 
 const text = (value: string | null): string => (value ?? "").trim();
 
+/** What is missing, in words for whoever configures the page (in the user's language). */
+const problem = (what: InboxStringKey): { problem: string } => ({ problem: localize(what) });
+
 function within(value: number | null, fallback: number, lowest: number, highest: number): number {
   if (value === null || !Number.isFinite(value) || value <= 0) return fallback;
   return Math.min(highest, Math.max(lowest, Math.round(value)));
@@ -47,13 +51,13 @@ export function readInboxSettings(raw: RawInboxProperties): { settings: InboxSet
   try {
     url = new URL(apiBaseUrl);
   } catch {
-    return { problem: "the API base URL is missing or is not a full URL (https://<function app>.azurewebsites.net/api)." };
+    return problem("Setup_ApiBaseUrlMissing");
   }
   if (url.protocol !== "https:" && !(url.protocol === "http:" && LOOPBACK.has(url.hostname))) {
-    return { problem: "the API base URL must start with https://." };
+    return problem("Setup_ApiBaseUrlHttps");
   }
   const phoneNumberId = text(raw.businessPhoneNumberId);
-  if (phoneNumberId && !/^\d+$/.test(phoneNumberId)) return { problem: "the business phone number id is Meta's numeric id, not the phone number." };
+  if (phoneNumberId && !/^\d+$/.test(phoneNumberId)) return problem("Setup_PhoneNumberId");
   const state = text(raw.defaultState).toLowerCase();
   const common: Common = {
     apiBaseUrl,
@@ -65,9 +69,9 @@ export function readInboxSettings(raw: RawInboxProperties): { settings: InboxSet
   if (dev) return { settings: { ...common, mode: "dev" } };
   const apiAudience = text(raw.apiApplicationId);
   const clientId = text(raw.clientId);
-  if (!apiAudience) return { problem: "set the API's Entra ID application id (the audience of its tokens)." };
-  if (!clientId) return { problem: "set the control's own Entra ID client id (its single-page app registration)." };
+  if (!apiAudience) return problem("Setup_ApiApplicationId");
+  if (!clientId) return problem("Setup_ClientId");
   const redirectUri = text(raw.redirectUri);
-  if (redirectUri && !/^https:\/\/[^\s/]+/i.test(redirectUri)) return { problem: "the sign-in redirect URI must be an https:// address." };
+  if (redirectUri && !/^https:\/\/[^\s/]+/i.test(redirectUri)) return problem("Setup_RedirectUri");
   return { settings: { ...common, mode: "signed-in", apiAudience, clientId, tenant: text(raw.tenantId) || "organizations", redirectUri: redirectUri || undefined } };
 }

@@ -166,8 +166,11 @@ export class InboxController {
       return outcome;
     }
     this.update({ notice: undefined });
+    if (!navigation) {
+      this.update({ notice: localize("Inbox_OpenFailed", localize("Inbox_NoNavigation")) });
+      return outcome;
+    }
     try {
-      if (!navigation) throw new Error("the host offers no navigation");
       await navigation.openForm(outcome.open);
     } catch (error) {
       this.update({ notice: localize("Inbox_OpenFailed", error instanceof Error ? error.message : String(error)) });

@@ -11,8 +11,10 @@ export function problemText(problem: ApiError): string {
     case "sign_in_failed":
       return localize("Problem_SignInFailed", problem.serverMessage);
     case "unexpected_answer":
-      return localize("Problem_Unexpected", problem.serverMessage);
+      // "HTTP 502" says what came; any other detail is the control's own diagnostics, not for agents.
+      return /^HTTP \d+$/.test(problem.serverMessage) ? localize("Problem_Unexpected", problem.serverMessage) : localize("Problem_Unreadable");
     default:
+      // The API's own message, as it gives it (else its code, for support).
       return problem.serverMessage || problem.code;
   }
 }

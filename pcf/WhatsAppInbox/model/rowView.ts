@@ -1,4 +1,5 @@
 import type { InboxConversation } from "../api/contract";
+import { type Clock, daysAgo, shortDate, timeOfDay } from "../../WhatsAppChat/model/clock";
 import { localize } from "../strings/strings";
 
 /** `15551234567` as `+15551234567` (WhatsApp ids are international numbers without the plus). */
@@ -12,10 +13,13 @@ export function rowTitle(row: InboxConversation): string {
   return name || displayNumber(row.customerId);
 }
 
-/** The linked record in words, or "No linked record". */
+/** The linked record in words ("Contact: Ada Lovelace" when its name is known), or "No linked record". */
 export function recordLabel(row: InboxConversation): string {
   if (!row.record) return localize("Inbox_NoRecord");
-  return localize(row.record.entity === "lead" ? "Inbox_Lead" : "Inbox_Contact");
+  const lead = row.record.entity === "lead";
+  const name = (row.record.name ?? "").trim();
+  if (name) return localize(lead ? "Inbox_LeadNamed" : "Inbox_ContactNamed", name);
+  return localize(lead ? "Inbox_Lead" : "Inbox_Contact");
 }
 
 /** The last message's preview; the business's own are marked "You: ". */
@@ -24,26 +28,31 @@ export function previewText(row: InboxConversation): string {
   return row.lastMessage.direction === "outbound" ? localize("Inbox_You", preview) : preview;
 }
 
-/** "now", "5 min", "3 h", "Yesterday", else a short date (this year: "12 Mar"; before: "12/03/2025"). */
-export function relativeTime(at: string, now: Date, locale?: string): string {
+/**
+ * When the last message came, as the D365 user reads times: "now", "5 min", then today's time ("2:05 PM",
+ * "14:05"), "Yesterday", else the date, in their own time zone and patterns (context.userSettings).
+ */
+export function relativeTime(at: string, now: Date, clock: Clock = {}): string {
   const when = new Date(at);
   if (Number.isNaN(when.getTime())) return "";
   const minutes = Math.floor((now.getTime() - when.getTime()) / 60_000);
   if (minutes < 1) return localize("Time_Now");
   if (minutes < 60) return localize("Time_Minutes", minutes);
-  const startOfToday = new Date(now.getFullYear(), now.getMonth(), now.getDate()).getTime();
-  if (when.getTime() >= startOfToday) return localize("Time_Hours", Math.floor(minutes / 60));
-  if (when.getTime() >= startOfToday - 86_400_000) return localize("Time_Yesterday");
-  const options: Intl.DateTimeFormatOptions =
-    when.getFullYear() === now.getFullYear() ? { day: "numeric", month: "short" } : { day: "2-digit", month: "2-digit", year: "numeric" };
-  return when.toLocaleDateString(locale, options);
+  switch (daysAgo(at, now, clock)) {
+    case 0:
+      return timeOfDay(at, clock);
+    case 1:
+      return localize("Time_Yesterday");
+    default:
+      return shortDate(at, clock);
+  }
 }
 
 /** What a screen reader hears for the row's button. */
-export function rowLabel(row: InboxConversation, now: Date): string {
+export function rowLabel(row: InboxConversation, now: Date, clock: Clock = {}): string {
   const parts = [rowTitle(row), recordLabel(row)];
   if (row.unreadCount > 0) parts.push(localize("Inbox_Unread", row.unreadCount));
-  parts.push(localize(row.window.active ? "Inbox_WindowOpen" : "Inbox_WindowClosed"), previewText(row), relativeTime(row.lastMessage.at, now));
+  parts.push(localize(row.window.active ? "Inbox_WindowOpen" : "Inbox_WindowClosed"), previewText(row), relativeTime(row.lastMessage.at, now, clock));
   return parts.filter(Boolean).join(", ");
 }
 

@@ -15,6 +15,7 @@ import { damagedParcelPng, minimalPdf, parcelPng } from "./files";
 import { AD_URL, MEDIA_ORIGIN, contextChat } from "./contextChat";
 import { TEMPLATE_LIST, fakeTemplateApi } from "./templateChat";
 import { FAILED_INDEX, type LongChatApi, fakeLongChatApi, longChat } from "./longChat";
+import { englishIn, uiTexts } from "./language";
 import type { ChatMessage } from "../../WhatsAppChat/api/contract";
 
 const OUTPUT = path.resolve(__dirname, "../../test-output");
@@ -866,9 +867,9 @@ describe.sequential("an agent in a long, real chat", () => {
     const divider = panel().locator("[data-unseen-divider]");
     await divider.waitFor({ state: "attached" });
     expect(await list().evaluate((node) => node.scrollTop)).toBeLessThan(50);
-    const jump = panel().getByRole("button", { name: "↓ New messages" });
+    const jump = panel().getByRole("button", { name: "New messages" });
     await jump.waitFor();
-    await panel().screenshot({ path: path.join(OUTPUT, "long-chat-new-messages.png") });
+    await panel().screenshot({ path: path.join(DOCS_IMAGES, "long-chat-new-messages.png") });
     await jump.click();
     await expect.poll(below).toBeLessThan(2);
     await expect.poll(() => jump.count()).toBe(0);
@@ -934,7 +935,7 @@ describe.sequential("an agent in a long, real chat", () => {
     expect(cut.height).toBeGreaterThan(40);
     // The list gave way, and its newest message is still in view.
     await expect.poll(below).toBeLessThan(2);
-    await panel().screenshot({ path: path.join(OUTPUT, "long-chat-upload-refused.png") });
+    await panel().screenshot({ path: path.join(DOCS_IMAGES, "long-chat-upload-refused.png") });
     fake.uploadRefusal = undefined;
   });
 
@@ -946,7 +947,7 @@ describe.sequential("an agent in a long, real chat", () => {
     expect(await panel().getByRole("progressbar").count()).toBe(0);
     expect(await panel().getByText("Checking session…").count()).toBe(0);
     expect(await panel().locator("[data-window=not-loaded]").count()).toBe(1);
-    await panel().screenshot({ path: path.join(OUTPUT, "chat-panel-load-failed.png") });
+    await panel().screenshot({ path: path.join(DOCS_IMAGES, "chat-panel-load-failed.png") });
     fake.failing = undefined;
     await panel().getByRole("button", { name: "Retry" }).click();
     await panel().locator('[data-message-id="long-new"]').waitFor();
@@ -991,15 +992,22 @@ describe.sequential("an agent in a long, real chat", () => {
     expect(await panel().locator("[data-window=closed]").count()).toBe(1);
     await panel().screenshot({ path: path.join(DOCS_IMAGES, "template-picker.png") });
 
-    // The same for a German-speaking agent: the picker's words from WhatsAppChat.1031.resx.
-    await page.goto(url(closed, "&lang=de"));
-    await page.getByTestId("window-closed").getByRole("button", { name: "Vorlage senden" }).click();
-    await picker.getByRole("searchbox", { name: "Vorlagen nach Namen suchen" }).fill("order_update");
-    await picker.locator("[data-template=order_update]").click();
+    // The same for a German-speaking agent (WhatsAppChat.1031.resx, German patterns), with a German
+    // template: every word on the panel is German.
+    await page.goto(url(closed, "&lang=de&tzOffset=60"));
+    const closedDe = page.getByTestId("window-closed");
+    await closedDe.getByText("Sie können nur innerhalb von 24 Stunden nach der letzten Nachricht des Kunden antworten.").waitFor();
+    expect(await closedDe.textContent()).toMatch(/Der Kunde hat zuletzt am \d{2}\.\d{2}\.\d{4} um \d{2}:\d{2} geschrieben\./);
+    await closedDe.getByRole("button", { name: "Vorlage senden" }).click();
+    await picker.getByRole("searchbox", { name: "Vorlagen nach Namen suchen" }).fill("appointment");
+    await picker.locator("[data-template=appointment_reminder][data-language=de_DE]").click();
     await picker.getByText("Aus diesem Datensatz; Sie können es ändern.").waitFor();
+    expect(await picker.getByText("Deutsch (Deutschland)").count()).toBeGreaterThan(0);
+    await picker.getByRole("textbox", { name: "Kopfzeile {{1}}" }).fill("A-17");
     await picker.getByText(/^Noch \d+ von \d+ Feldern auszufüllen\.$/).waitFor();
-    expect(await picker.getByText("Send template", { exact: true }).count()).toBe(0);
-    await panel().screenshot({ path: path.join(OUTPUT, "template-picker-de.png") });
+    expect(await picker.getByTestId("template-preview").innerText()).toContain("Hallo Ada, wir sehen uns am");
+    expect(englishIn(await uiTexts(panel()), "WhatsAppChat")).toEqual([]);
+    await panel().screenshot({ path: path.join(DOCS_IMAGES, "template-picker-de.png") });
 
     // Times in the D365 user's own time zone and format (userSettings), whatever the browser's.
     await page.goto(url(customer, "&tzOffset=-300&timeFormat=h:mm%20tt"));
@@ -1007,9 +1015,88 @@ describe.sequential("an agent in a long, real chat", () => {
     await newest.waitFor();
     const iso = (await newest.getAttribute("datetime")) ?? "";
     const shifted = new Date(Date.parse(iso) - 300 * 60_000);
-    const hour = shifted.getUTCHours() % 12 || 12;
-    const expected = `${String(hour).padStart(2, "0")}:${String(shifted.getUTCMinutes()).padStart(2, "0")}`;
-    expect((await newest.textContent())?.replace(/\s/g, " ")).toMatch(new RegExp(`^${expected} (AM|PM)$`, "i"));
+    const expected = `${shifted.getUTCHours() % 12 || 12}:${String(shifted.getUTCMinutes()).padStart(2, "0")} ${shifted.getUTCHours() < 12 ? "AM" : "PM"}`;
+    expect(await newest.textContent()).toBe(expected);
     await templates.stop();
+  });
+
+  it("the long chat for a German user: every word German, days and times in the German patterns", async () => {
+    const german = `1560${String(Date.now()).slice(-7)}`;
+    // Three days, so a day before yesterday (a date, not a word) is always in the history.
+    const deChat = longChat(german, new Date(), 60, { days: 3, language: "de" });
+    const deFake = await fakeLongChatApi(page, { customer: german, origin: harness.origin, chat: deChat });
+    await page.goto(url(german, "&lang=de&tzOffset=60"));
+    await panel().locator(`[data-message-id="${deChat.messages[0]?.id}"]`).waitFor();
+    await page.getByRole("button", { name: "Ältere Nachrichten anzeigen" }).click();
+    await panel().locator('[data-message-id="long-1"]').waitFor();
+    await photosLoaded();
+    const separators = await panel().locator("[role=separator]").allInnerTexts();
+    expect(separators.filter((text) => !/^(Heute|Gestern|\d{2}\.\d{2}\.\d{4})$/.test(text))).toEqual([]);
+    expect(separators).toContain("Heute");
+    expect(separators).toContain("Gestern");
+    // The oldest day by its date, as a German user writes it: dd.MM.yyyy in Berlin's winter time (UTC+1).
+    const oldest = new Date(Date.parse(deChat.messages.at(-1)?.timestamp ?? "") + 60 * 60_000);
+    const day = `${String(oldest.getUTCDate()).padStart(2, "0")}.${String(oldest.getUTCMonth() + 1).padStart(2, "0")}.${oldest.getUTCFullYear()}`;
+    expect(separators[0]).toBe(day);
+    const times = await panel().locator("[data-message-id] time").allInnerTexts();
+    expect(times.filter((text) => !/^\d{2}:\d{2}$/.test(text))).toEqual([]);
+    // Longer German words: the header makes room, the name is not cut.
+    expect(await panel().locator("[data-customer-name]").evaluate((node) => node.scrollWidth <= node.clientWidth)).toBe(true);
+    // Meta's reason for the reply it did not deliver is Meta's own (English) words, shown as they came.
+    const failed = deChat.messages.find((each) => each.status === "failed")?.error;
+    expect(englishIn(await uiTexts(panel()), "WhatsAppChat", [failed?.title ?? "", failed?.detail ?? ""])).toEqual([]);
+    // The newest dated day at the top of the list: its date, the messages after it, the German composer.
+    await panel().getByRole("log", { name: "Chatverlauf" }).evaluate((node) => {
+      const dated = Array.from(node.querySelectorAll("[role=separator]")).filter((each) => /\d/.test(each.textContent ?? "")).pop();
+      if (dated) node.scrollTop += dated.getBoundingClientRect().top - node.getBoundingClientRect().top - 8;
+    });
+    await page.waitForTimeout(300);
+    await panel().screenshot({ path: path.join(DOCS_IMAGES, "long-chat-de.png") });
+    expect(pageErrors).toEqual([]);
+    await deFake.stop();
+  });
+
+  it("the long chat in high contrast (the system forces its colours): the high-contrast theme, every bubble outlined, every text readable", async () => {
+    await page.emulateMedia({ forcedColors: "active", colorScheme: "dark" });
+    try {
+      await page.goto(url(customer));
+      await panel().locator('[data-message-id="long-new"]').waitFor();
+      await photosLoaded();
+      await expect.poll(below).toBeLessThan(2);
+      // Wider badges in high contrast: the header makes room, the name is not cut.
+      expect(await panel().locator("[data-customer-name]").evaluate((node) => node.scrollWidth <= node.clientWidth)).toBe(true);
+      // The panel took Fluent's high-contrast theme (black, white text).
+      expect(await panel().evaluate((node) => getComputedStyle(node).getPropertyValue("--colorNeutralBackground1").trim())).toBe("#000000");
+      // Shadows are gone in forced colours: each bubble keeps a visible edge instead.
+      for (const direction of ["inbound", "outbound"]) {
+        const edge = await panel()
+          .locator(`[data-direction=${direction}] > div > div`)
+          .last()
+          .evaluate((node) => {
+            const style = getComputedStyle(node);
+            return { width: style.borderTopWidth, style: style.borderTopStyle, color: style.borderTopColor, background: style.backgroundColor };
+          });
+        expect(edge.width).toBe("1px");
+        expect(edge.style).toBe("solid");
+        expect(rgba(edge.color)[3]).toBe(1);
+        expect(edge.color).not.toBe(edge.background);
+      }
+      const poor: string[] = [];
+      for (const [what, locator] of [
+        ["customer's text", panel().locator("[data-direction=inbound]").last()],
+        ["agent's text", panel().locator("[data-direction=outbound]").last()],
+        ["day separator", panel().locator("[role=separator]").last()],
+        ["header badge", panel().locator("[data-window]")],
+        ["message time", panel().locator("[data-direction=outbound] time").last()],
+      ] as const) {
+        const ratio = await contrast(locator);
+        if (ratio < 7) poor.push(`${what}: ${ratio.toFixed(2)}`);
+      }
+      expect(poor).toEqual([]);
+      await panel().screenshot({ path: path.join(DOCS_IMAGES, "high-contrast.png") });
+      expect(pageErrors).toEqual([]);
+    } finally {
+      await page.emulateMedia({ forcedColors: "none", colorScheme: null });
+    }
   });
 });

@@ -33,6 +33,30 @@ const AGENT_LINES = [
   "Anything else I can help with?",
 ];
 
+// The same conversation with a German customer, for the German screenshots.
+const CUSTOMER_LINES_DE = [
+  "Hallo, ist mein Paket unterwegs?",
+  "Die Sendungsverfolgung hat sich seit Montag nicht geändert.",
+  "Bestellung 40213, drei große Kartons.",
+  "Könnte es stattdessen am Freitag kommen?",
+  "Ich bin meistens bis 17 Uhr nicht zu Hause.",
+  "Kann der Fahrer es bei meinem Nachbarn in Nummer 12 abgeben?",
+  "Super, danke!",
+  "Noch etwas: Verkaufen Sie Packband?",
+  "Braun, bitte, zwei Rollen.",
+  "Hier ist es, so kam es an.",
+];
+const AGENT_LINES_DE = [
+  "Hallo! Ich sehe gleich für Sie nach.",
+  "Es hat heute Morgen unser Lager in Leipzig verlassen.",
+  "Ja, Freitag geht. Ich habe die Zustellung verschoben.",
+  "Der Fahrer kann es beim Nachbarn abgeben; ich habe es vermerkt.",
+  "Ja: braun oder transparent, 66 m pro Rolle.",
+  "Ohne Aufpreis zu Ihrer Bestellung hinzugefügt.",
+  "Das ist der Karton, den wir schicken.",
+  "Kann ich sonst noch etwas für Sie tun?",
+];
+
 /** Which of the sixty is the reply WhatsApp did not deliver (`long-23`). */
 export const FAILED_INDEX = 22;
 
@@ -44,19 +68,21 @@ export interface LongChat {
   photos: number;
 }
 
-/** Sixty messages, oldest two days ago, newest a few minutes ago; every seventh a photo. */
-export function longChat(customer: string, now: Date, count = 60): LongChat {
+/** Sixty messages, oldest `days` ago (two), newest a few minutes ago; every seventh a photo; in English or German. */
+export function longChat(customer: string, now: Date, count = 60, options: { days?: number; language?: "en" | "de" } = {}): LongChat {
+  const days = options.days ?? 2;
+  const [customerLines, agentLines] = options.language === "de" ? [CUSTOMER_LINES_DE, AGENT_LINES_DE] : [CUSTOMER_LINES, AGENT_LINES];
   const at = (minutesAgo: number): string => new Date(Math.floor((now.getTime() - minutesAgo * 60_000) / 1000) * 1000).toISOString().replace(".000Z", "Z");
   const messages: ChatMessage[] = [];
   let photos = 0;
   for (let i = 0; i < count; i += 1) {
     // Two days ago to now, with a gap each night.
-    const minutesAgo = Math.round(((count - i) / count) * 2 * 24 * 60 * 0.9) + 3;
+    const minutesAgo = Math.round(((count - i) / count) * days * 24 * 60 * 0.9) + 3;
     const inbound = i % 3 !== 1;
     const photo = i % 7 === 5;
     if (photo) photos += 1;
     const timestamp = at(minutesAgo);
-    const line = inbound ? CUSTOMER_LINES[i % CUSTOMER_LINES.length] : AGENT_LINES[i % AGENT_LINES.length];
+    const line = inbound ? customerLines[i % customerLines.length] : agentLines[i % agentLines.length];
     messages.push({
       id: `long-${i + 1}`,
       wamid: `wamid.long-${i + 1}`,

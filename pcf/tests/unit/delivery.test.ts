@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { DELIVERY_LABEL, deliveryOf, failureReason } from "../../WhatsAppChat/model/delivery";
+import { deliveryLabel, deliveryOf, failureReason } from "../../WhatsAppChat/model/delivery";
 import { inbound, message } from "./fixtures";
 
 describe("delivery ticks", () => {
@@ -13,7 +13,7 @@ describe("delivery ticks", () => {
   ] as const)("an outbound message %s shows %s", (status, delivery, label) => {
     const shown = deliveryOf(message({ status }));
     expect(shown).toBe(delivery);
-    expect(DELIVERY_LABEL[shown]).toBe(label);
+    expect(deliveryLabel(shown)).toBe(label);
   });
 
   it("shows no ticks on the customer's messages", () => {

@@ -2,8 +2,10 @@ import { readFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { type RawInboxProperties, readInboxSettings } from "../../WhatsAppInbox/host/settings";
-import { DEFAULT_STRINGS, loadInboxStrings, localize } from "../../WhatsAppInbox/strings/strings";
+import { loadInboxStrings, localize } from "../../WhatsAppInbox/strings/strings";
 import { relativeTime } from "../../WhatsAppInbox/model/rowView";
+import { clockFromUserSettings } from "../../WhatsAppChat/host/userClock";
+import { readResx } from "./resx";
 import { INBOX_NOW } from "./inboxFixtures";
 
 const raw = (overrides: Partial<RawInboxProperties>): RawInboxProperties => ({
@@ -39,20 +41,8 @@ describe("the inbox's properties", () => {
   });
 });
 
+// The strings files themselves (both languages, the manifest's keys): strings.test.ts.
 describe("the inbox's words", () => {
-  it("the .resx has every string of the table, with the same English", () => {
-    const resx = readFileSync(path.resolve(__dirname, "../../WhatsAppInbox/strings/WhatsAppInbox.1033.resx"), "utf8");
-    const decode = (text: string) => text.replace(/&lt;/g, "<").replace(/&gt;/g, ">").replace(/&amp;/g, "&");
-    const inResx = Object.fromEntries([...resx.matchAll(/<data name="(\w+)" xml:space="preserve">\s*<value>([^<]*)<\/value>/g)].map((m) => [m[1], decode(m[2] ?? "")]));
-    expect(inResx).toEqual({ ...DEFAULT_STRINGS });
-  });
-
-  it("every key the manifest names is in the .resx", () => {
-    const manifest = readFileSync(path.resolve(__dirname, "../../WhatsAppInbox/ControlManifest.Input.xml"), "utf8");
-    const keys = [...manifest.matchAll(/(?:display-name-key|description-key)="(\w+)"/g)].map((m) => m[1] ?? "");
-    expect(keys.filter((key) => !(key in DEFAULT_STRINGS))).toEqual([]);
-  });
-
   it("reads the platform's translation when it has one", () => {
     loadInboxStrings((key) => (key === "Inbox_NoRecord" ? "Kein verknüpfter Datensatz" : key));
     expect(localize("Inbox_NoRecord")).toBe("Kein verknüpfter Datensatz");
@@ -60,14 +50,32 @@ describe("the inbox's words", () => {
     loadInboxStrings(undefined);
   });
 
-  it("says how long ago: now, minutes, hours, yesterday, a date", () => {
+  it("says when: now, minutes, then today's time, yesterday, a date, in the user's zone and patterns", () => {
     const ago = (ms: number) => new Date(INBOX_NOW.getTime() - ms).toISOString();
-    expect(relativeTime(ago(20_000), INBOX_NOW)).toBe("now");
-    expect(relativeTime(ago(5 * 60_000), INBOX_NOW)).toBe("5 min");
-    expect(relativeTime(ago(3 * 3_600_000), INBOX_NOW)).toBe("3 h");
-    expect(relativeTime("2026-03-29T08:00:00Z", INBOX_NOW)).toBe("Yesterday");
-    expect(relativeTime("2026-03-12T08:00:00Z", INBOX_NOW, "en-GB")).toBe("12 Mar");
-    expect(relativeTime("2025-12-01T08:00:00Z", INBOX_NOW, "en-GB")).toBe("01/12/2025");
+    // A user in New York (UTC-4 in late March) who writes dates M/d/yyyy and times h:mm tt.
+    const clock = clockFromUserSettings({
+      languageId: 1033,
+      getTimeZoneOffsetMinutes: () => -240,
+      dateFormattingInfo: { shortDatePattern: "M/d/yyyy", shortTimePattern: "h:mm tt" },
+    });
+    expect(relativeTime(ago(20_000), INBOX_NOW, clock)).toBe("now");
+    expect(relativeTime(ago(5 * 60_000), INBOX_NOW, clock)).toBe("5 min");
+    expect(relativeTime(ago(3 * 3_600_000), INBOX_NOW, clock)).toBe("5:00 AM");
+    // 03:00 UTC on the 30th is still the 29th in New York.
+    expect(relativeTime("2026-03-30T03:00:00Z", INBOX_NOW, clock)).toBe("Yesterday");
+    expect(relativeTime("2026-03-12T08:00:00Z", INBOX_NOW, clock)).toBe("3/12/2026");
+    expect(relativeTime("2025-12-01T08:00:00Z", INBOX_NOW, clock)).toBe("12/1/2025");
+  });
+
+  it("in German for a German user: dd.MM.yyyy, HH:mm, Gestern", () => {
+    const german = readResx(path.resolve(__dirname, "../../WhatsAppInbox/strings/WhatsAppInbox.1031.resx"));
+    loadInboxStrings((key) => german.get(key) ?? key);
+    const clock = clockFromUserSettings({ languageId: 1031, getTimeZoneOffsetMinutes: () => 120, dateFormattingInfo: { shortDatePattern: "dd.MM.yyyy", shortTimePattern: "HH:mm" } });
+    expect(relativeTime("2026-03-30T09:00:00Z", INBOX_NOW, clock)).toBe("11:00");
+    expect(relativeTime("2026-03-29T09:00:00Z", INBOX_NOW, clock)).toBe("Gestern");
+    expect(relativeTime("2026-03-12T08:00:00Z", INBOX_NOW, clock)).toBe("12.03.2026");
+    expect(relativeTime(new Date(INBOX_NOW.getTime() - 20_000).toISOString(), INBOX_NOW, clock)).toBe("jetzt");
+    loadInboxStrings(undefined);
   });
 });
 

@@ -4,6 +4,7 @@ import { describe, expect, it } from "vitest";
 import { ApiError } from "../../WhatsAppChat/api/apiError";
 import { InboxView } from "../../WhatsAppInbox/components/InboxView";
 import { initials } from "../../WhatsAppInbox/components/ConversationRow";
+import { clockFromUserSettings } from "../../WhatsAppChat/host/userClock";
 import type { InboxView as InboxViewState } from "../../WhatsAppInbox/model/inboxController";
 import { byAttr, findAll, one, render, textOf } from "./markup";
 import { ADA, GRACE, INBOX_NOW, NEWCOMER, OLD } from "./inboxFixtures";
@@ -18,8 +19,11 @@ const view = (overrides: Partial<InboxViewState> = {}): InboxViewState => ({
   ...overrides,
 });
 
+// A D365 user at UTC who writes dates dd/MM/yyyy and times HH:mm.
+const CLOCK = clockFromUserSettings({ getTimeZoneOffsetMinutes: () => 0, dateFormattingInfo: { shortDatePattern: "dd/MM/yyyy", shortTimePattern: "HH:mm" } });
+
 const inbox = (overrides: Partial<InboxViewState> = {}, extra: Partial<React.ComponentProps<typeof InboxView>> = {}) =>
-  render(<InboxView view={view(overrides)} now={INBOX_NOW} {...extra} />);
+  render(<InboxView view={view(overrides)} now={INBOX_NOW} clock={CLOCK} {...extra} />);
 
 const row = (tree: ReturnType<typeof render>, customer: string) => one(byAttr(tree, "data-customer", customer), `row ${customer}`);
 
@@ -48,7 +52,14 @@ describe("the inbox's rows", () => {
     expect(byAttr(grace, "data-testid", "unread")).toHaveLength(0);
     expect(textOf(one(byAttr(grace, "data-testid", "record")))).toBe("Lead");
     expect(textOf(grace)).toContain("You: Of course, the quote is on its way.");
-    expect(textOf(grace)).toContain("3 h");
+    // Earlier today: the time of day, in the user's pattern.
+    expect(textOf(grace)).toContain("09:00");
+  });
+
+  it("names the linked record when the phone lookup found its name", () => {
+    const named = { ...GRACE, record: { entity: "lead" as const, id: GRACE.record?.id ?? "", name: "Grace Hopper (Contoso)" } };
+    const grace = row(inbox({ rows: [named] }), GRACE.customerId);
+    expect(textOf(one(byAttr(grace, "data-testid", "record")))).toBe("Lead: Grace Hopper (Contoso)");
   });
 
   it("says No linked record, and shows the number when WhatsApp gave no name", () => {
@@ -62,7 +73,7 @@ describe("the inbox's rows", () => {
   it("shows a closed window and an older date", () => {
     const old = row(inbox(), OLD.customerId);
     expect(textOf(one(byAttr(old, "data-window", "closed")))).toBe("Window closed");
-    expect(textOf(one(findAll(old, (e) => e.tag === "time")))).toBe(new Date(OLD.lastMessage.at).toLocaleDateString(undefined, { day: "numeric", month: "short" }));
+    expect(textOf(one(findAll(old, (e) => e.tag === "time")))).toBe("12/03/2026");
   });
 
   it("shows at most 99+ unread", () => {
@@ -121,6 +132,6 @@ describe("the inbox around the rows", () => {
   });
 
   it("renders in the dark theme", () => {
-    expect(() => inbox({}, { theme: webDarkTheme })).not.toThrow();
+    expect(() => inbox({}, { theme: { tokenTheme: webDarkTheme, isDarkTheme: true } })).not.toThrow();
   });
 });

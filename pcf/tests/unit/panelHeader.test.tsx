@@ -1,8 +1,6 @@
 import * as React from "react";
-import { webDarkTheme, webLightTheme } from "@fluentui/react-components";
 import { describe, expect, it } from "vitest";
 import { PanelHeader, type PanelHeaderProps } from "../../WhatsAppChat/components/PanelHeader";
-import { CHAT_VARS, chatPaletteStyle, isDarkTheme } from "../../WhatsAppChat/components/chatPalette";
 import { byAttr, one, render, textOf } from "./markup";
 import { NOW } from "./fixtures";
 
@@ -29,22 +27,5 @@ describe("the panel's header", () => {
   it("says nothing about marketing otherwise", () => {
     expect(textOf(header({ marketingOptOut: false }))).not.toContain("marketing");
     expect(textOf(header({}))).not.toContain("marketing");
-  });
-});
-
-describe("the chat's colours", () => {
-  it("knows D365's dark theme from its light one", () => {
-    expect(isDarkTheme(webDarkTheme)).toBe(true);
-    expect(isDarkTheme(webLightTheme)).toBe(false);
-    expect(isDarkTheme(undefined)).toBe(false);
-  });
-
-  it("gives the dark theme dark bubbles and wallpaper", () => {
-    const light = chatPaletteStyle(false) as Record<string, string>;
-    const dark = chatPaletteStyle(true) as Record<string, string>;
-    expect(light[CHAT_VARS.wallpaper]).toBe("#efeae2");
-    expect(dark[CHAT_VARS.wallpaper]).not.toBe(light[CHAT_VARS.wallpaper]);
-    expect(dark[CHAT_VARS.outboundBackground]).toBe("#005c4b");
-    expect(Object.keys(dark).sort()).toEqual(Object.values(CHAT_VARS).sort());
   });
 });

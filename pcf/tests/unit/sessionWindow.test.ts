@@ -1,11 +1,11 @@
 import { describe, expect, it } from "vitest";
-import { WINDOW_CLOSED_MESSAGE, canReply, replyWindow, sessionIsBehind } from "../../WhatsAppChat/model/sessionWindow";
+import { canReply, replyWindow, sessionIsBehind, windowClosedMessage } from "../../WhatsAppChat/model/sessionWindow";
 import { mergePage } from "../../WhatsAppChat/model/timeline";
 import { NOW, inbound, message } from "./fixtures";
 
 describe("the 24-hour reply window", () => {
   it("is the seed's validation message when closed", () => {
-    expect(WINDOW_CLOSED_MESSAGE).toBe("You can only reply within 24 hours of the customer's last message.");
+    expect(windowClosedMessage()).toBe("You can only reply within 24 hours of the customer's last message.");
   });
 
   it("is closed for a customer who never wrote, and the composer is hidden", () => {
