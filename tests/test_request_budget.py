@@ -264,3 +264,34 @@ def test_a_replayed_message_in_a_batch_is_a_duplicate_and_counts_nothing_twice(
     conversation = services.store.read(conversation_id(phone_number_id, WA), "conversation") or {}
     assert conversation["unreadCount"] == 1
     assert json.loads(json.dumps(messages(client, phone_number_id, WA)))[0]["text"] == "once"
+
+
+def test_a_patch_whose_filter_predicate_holds_is_applied_and_one_that_fails_is_412(
+    services: Services,
+) -> None:
+    """Cosmos DB's conditional patch ("Partial document update", filter predicate): the emulator
+    lowercased the whole predicate, so a camelCase property never matched and every such patch was
+    a 412. The app writes with batches and ETags instead, but the emulator must not lie about it."""
+    from azure.cosmos.exceptions import CosmosAccessConditionFailedError
+
+    assert isinstance(services.store, CosmosConversationStore)
+    container = services.store.container
+    partition = f"patch:{uuid.uuid4().hex}"
+    container.create_item({"id": "conversation", "conversationId": partition, "lastInboundAt": "2026-01-01"})
+    newer = [{"op": "set", "path": "/lastInboundAt", "value": "2026-11-30"}]
+
+    container.patch_item(
+        "conversation",
+        partition,
+        newer,
+        filter_predicate="from c where c.lastInboundAt < '2026-11-30'",
+    )
+    with pytest.raises(CosmosAccessConditionFailedError):
+        container.patch_item(
+            "conversation",
+            partition,
+            [{"op": "set", "path": "/lastInboundAt", "value": "2026-06-01"}],
+            filter_predicate="from c where c.lastInboundAt < '2026-06-01'",
+        )
+
+    assert (services.store.read(partition, "conversation") or {})["lastInboundAt"] == "2026-11-30"
