@@ -45,6 +45,9 @@ README_ROWS: Final = (
     Row("cost_per_million_usd.sparse", "Estimated USD per million messages, sparse", "—", "$"),
     Row("cost_per_million_usd.busy", "Estimated USD per million messages, busy", "—", "$"),
     Row("peak_rss_mb", "Peak memory of an instance (media benchmark)", "—", "MB"),
+    Row("webhook_cpu_us", "App CPU per one-message webhook, in memory", "≤ 2 × the floor", "µs"),
+    Row("webhook_floor_us", "… the floor: HMAC, JSON and models of the body", "—", "µs"),
+    Row("first_request_ms", "First request after a cold start", "≤ 80 ms", "ms"),
 )
 
 PARTS: Final = (
