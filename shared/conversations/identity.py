@@ -105,12 +105,7 @@ class IdentityResolver:
         conv = conversation_id(phone_number_id, home)
 
         def change(current: Doc | None) -> Doc | None:
-            base = (
-                current
-                or ConversationDocument(
-                    conversation_id=conv, phone_number_id=phone_number_id, customer_id=home
-                ).to_document()
-            )
+            base = current or new_conversation(phone_number_id, home)
             linked = list(base.get("linkedIds") or [])
             missing = [i for i in others if i not in linked]
             return {**base, "linkedIds": [*linked, *missing]} if missing else None
@@ -124,12 +119,7 @@ class IdentityResolver:
         conv = conversation_id(phone_number_id, customer_id)
 
         def change(current: Doc | None) -> Doc | None:
-            base = (
-                current
-                or ConversationDocument(
-                    conversation_id=conv, phone_number_id=phone_number_id, customer_id=customer_id
-                ).to_document()
-            )
+            base = current or new_conversation(phone_number_id, customer_id)
             return None if base.get("aliasOf") == home else {**base, "aliasOf": home}
 
         self.store.update(conv, CONVERSATION_DOCUMENT_ID, change)
@@ -199,12 +189,7 @@ class IdentityResolver:
         entry = change.to_document()
 
         def update(current: Doc | None) -> Doc | None:
-            base = (
-                current
-                or ConversationDocument(
-                    conversation_id=conv, phone_number_id=phone_number_id, customer_id=home
-                ).to_document()
-            )
+            base = current or new_conversation(phone_number_id, home)
             changes = list(base.get("identityChanges") or [])
             if entry in changes:
                 return None
@@ -216,6 +201,15 @@ class IdentityResolver:
             return updated
 
         self.store.update(conv, CONVERSATION_DOCUMENT_ID, update)
+
+
+def new_conversation(phone_number_id: str, customer_id: str) -> Doc:
+    """A conversation document for an id that has none yet."""
+    return ConversationDocument(
+        conversation_id=conversation_id(phone_number_id, customer_id),
+        phone_number_id=phone_number_id,
+        customer_id=customer_id,
+    ).to_document()
 
 
 def identity_change(

@@ -33,7 +33,7 @@ from shared.conversations.documents import (
     iso,
     parse_iso,
 )
-from shared.conversations.identity import Identity, IdentityResolver, identity_change
+from shared.conversations.identity import Identity, IdentityResolver, identity_change, new_conversation
 from shared.conversations.in_context import apply_in_context
 from shared.conversations.inbound import customer_of, message_document, preview
 from shared.conversations.mirror_timing import AT_ONCE, MirrorTiming, status_matters
@@ -612,14 +612,7 @@ class WebhookIngest:
 
         def change(current: Doc | None) -> Doc | None:
             # On the stored dict, not a model of it: this runs for every message (see benchmarks/cpu.py).
-            conv = (
-                current
-                or ConversationDocument(
-                    conversation_id=doc.conversation_id,
-                    phone_number_id=doc.phone_number_id,
-                    customer_id=doc.customer_id,
-                ).to_document()
-            )
+            conv = current or new_conversation(doc.phone_number_id, doc.customer_id)
             updates: dict[str, object] = {k: v for k, v in from_contact.items() if conv.get(k) != v}
             # An edit, a revoke or a reaction is not a new message: it leaves the preview alone. (A
             # message dated ahead of the clock counts as now: it must not hold the preview, and its

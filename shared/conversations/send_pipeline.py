@@ -36,6 +36,7 @@ from shared.conversations.documents import (
     document_id,
     iso,
 )
+from shared.conversations.identity import new_conversation
 from shared.conversations.in_context import apply_in_context
 from shared.conversations.inbound import preview, sort_key
 from shared.conversations.ingest import OUTBOUND_ID_PREFIX, Clock, apply_receipt, utc_now
@@ -445,14 +446,7 @@ class OutboundPipeline:
         self.store.delete(old_conv, message["id"])
 
         def alias(current: Doc | None) -> Doc | None:
-            base = (
-                current
-                or ConversationDocument(
-                    conversation_id=old_conv,
-                    phone_number_id=message["phoneNumberId"],
-                    customer_id=message["customerId"],
-                ).to_document()
-            )
+            base = current or new_conversation(message["phoneNumberId"], message["customerId"])
             return None if base.get("aliasOf") == wa_id else {**base, "aliasOf": wa_id}
 
         self.store.update(old_conv, "conversation", alias)
