@@ -295,3 +295,38 @@ def test_a_patch_whose_filter_predicate_holds_is_applied_and_one_that_fails_is_4
         )
 
     assert (services.store.read(partition, "conversation") or {})["lastInboundAt"] == "2026-11-30"
+
+
+def test_a_poll_for_a_number_that_never_wrote_costs_one_request(
+    client: Client, counter: Counter[str], phone_number_id: str
+) -> None:
+    """The panel on a contact who has not written polls too: nothing there, so nothing more to ask
+    (a number with WhatsApp's other spellings, Brazil's or Mexico's, still has them looked at)."""
+
+    def poll() -> Any:
+        return client.get(
+            f"/api/conversations/{WA}/messages",
+            query_string={"phoneNumberId": phone_number_id, "changedSince": "0"},
+        )
+
+    assert requests(counter, poll) == 1
+    assert poll().json["messages"] == []
+
+
+def test_two_statuses_in_one_post_cost_three_requests(
+    client: Client, counter: Counter[str], meta: Meta, phone_number_id: str
+) -> None:
+    """Meta may put several updates in one POST: the second status starts from what the first wrote."""
+    deliver(client, inbound(phone_number_id, WA, message("text", {"body": "hi"}, wa_id=WA)))
+    meta.accepts(phone_number_id, wamid="wamid.BOTH")
+    send_message(client, phone_number_id, WA, type="text", text="hello", clientMessageId="both-1")
+    ours = {"biz_opaque_callback_data": "out:both-1"}
+    both = inbound_statuses(
+        phone_number_id,
+        status("wamid.BOTH", "sent", WA, **ours),
+        status("wamid.BOTH", "delivered", WA, **ours),
+    )
+
+    assert requests(counter, lambda: deliver(client, both)) == 3
+    [reply] = [m for m in messages(client, phone_number_id, WA) if m["direction"] == "outbound"]
+    assert reply["status"] == "delivered"

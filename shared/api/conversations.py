@@ -19,6 +19,7 @@ from shared.conversations.documents import (
     SessionDocument,
     conversation_id,
 )
+from shared.conversations.identity import HOME_DOCUMENTS
 from shared.conversations.poll_cursor import BadPollCursor, PollCursor
 from shared.conversations.read_cache import ReadCache
 from shared.conversations.session_window import is_active
@@ -127,6 +128,10 @@ def history(
             if (found and not found[0].get("aliasOf")) or (not found and messages):
                 polled[conv] = messages  # only a home holds messages
                 return route_customer
+            if not found:  # nothing here at all (no cut answer: no messages): a number yet to write,
+                # or one WhatsApp knows by another spelling; what is known to be missing is not asked again
+                store.prime(conv, HOME_DOCUMENTS, {})
+                polled[conv] = []
             return known_customer(store, number, route_customer)
 
         resolve = poll_at_home if since is not None else None

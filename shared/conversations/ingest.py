@@ -678,7 +678,9 @@ class WebhookIngest:
                 self._close_window(conv, status.at, extra)
             as_receipt = _receipt_change(item, status.id)(None)
             assert as_receipt is not None
-            self._applied(item, item.message, as_receipt, extra)
+            # As this call last wrote it (Meta may put sent and delivered in one POST), else as read.
+            ours = self.store.read(conv, item.message["id"]) or item.message
+            self._applied(item, ours, as_receipt, extra)
             return
         # The receipt is written first, then the message looked up: a sender that records the wamid
         # after this lookup finds the receipt, so a status that races the send is never lost.
