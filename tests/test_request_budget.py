@@ -320,12 +320,9 @@ def test_two_statuses_in_one_post_cost_three_requests(
     deliver(client, inbound(phone_number_id, WA, message("text", {"body": "hi"}, wa_id=WA)))
     meta.accepts(phone_number_id, wamid="wamid.BOTH")
     send_message(client, phone_number_id, WA, type="text", text="hello", clientMessageId="both-1")
-    ours = {"biz_opaque_callback_data": "out:both-1"}
-    both = inbound_statuses(
-        phone_number_id,
-        status("wamid.BOTH", "sent", WA, **ours),
-        status("wamid.BOTH", "delivered", WA, **ours),
-    )
+    sent = status("wamid.BOTH", "sent", WA, biz_opaque_callback_data="out:both-1")
+    delivered = status("wamid.BOTH", "delivered", WA, biz_opaque_callback_data="out:both-1")
+    both = inbound_statuses(phone_number_id, sent, delivered)
 
     assert requests(counter, lambda: deliver(client, both)) == 3
     [reply] = [m for m in messages(client, phone_number_id, WA) if m["direction"] == "outbound"]
