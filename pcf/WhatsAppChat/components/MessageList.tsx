@@ -98,6 +98,16 @@ export function MessageList({ messages, now, loaded, loadFailed, hasOlder, loadi
     setHighlighted(id);
   }, []);
 
+  // Set while a scroll of ours to the bottom has not yet been heard: a browser reports a scroll
+  // asynchronously, and a photo that loads meanwhile made the list taller, so measuring then would
+  // read the agent as having left the bottom (and stop following). Our own scroll is not the agent's.
+  const pinned = React.useRef(false);
+  const toBottom = React.useCallback((element: HTMLDivElement): void => {
+    if (Math.abs(element.scrollHeight - element.clientHeight - element.scrollTop) < 1) return;
+    pinned.current = true;
+    element.scrollTop = element.scrollHeight;
+  }, []);
+
   const resizes = React.useRef<ResizeObserver | undefined>(undefined);
   // A photo that finishes loading makes the list taller: stay at the bottom if the agent was there.
   // (`load` does not bubble, but a listener on the list's capture phase hears every image in it.) A
@@ -106,7 +116,7 @@ export function MessageList({ messages, now, loaded, loadFailed, hasOlder, loadi
     const element = list.current;
     if (!element) return undefined;
     const keepBottom = (): void => {
-      if (atBottom.current && heightBefore.current === undefined) element.scrollTop = element.scrollHeight;
+      if (atBottom.current && heightBefore.current === undefined) toBottom(element);
     };
     element.addEventListener("load", keepBottom, true);
     // The list got shorter (a notice above it, a taller composer): the newest message stays in view.
@@ -120,7 +130,7 @@ export function MessageList({ messages, now, loaded, loadFailed, hasOlder, loadi
       resized?.disconnect();
       resizes.current = undefined;
     };
-  }, []);
+  }, [toBottom]);
 
   React.useEffect(() => {
     const element = list.current;
@@ -137,6 +147,11 @@ export function MessageList({ messages, now, loaded, loadFailed, hasOlder, loadi
 
   const rememberPosition = (): void => {
     const element = list.current;
+    if (element && pinned.current) {
+      pinned.current = false; // the echo of our scroll: still following; catch up with any growth
+      if (atBottom.current) toBottom(element);
+      return;
+    }
     if (element) atBottom.current = element.scrollHeight - element.scrollTop - element.clientHeight < NEAR_BOTTOM_PX;
     if (atBottom.current && unseenFrom !== undefined) setUnseenFrom(undefined);
   };
@@ -171,9 +186,9 @@ export function MessageList({ messages, now, loaded, loadFailed, hasOlder, loadi
       element.scrollTop += element.scrollHeight - heightBefore.current;
       heightBefore.current = undefined;
     } else if (atBottom.current) {
-      element.scrollTop = element.scrollHeight;
+      toBottom(element);
     }
-  }, [newestId, oldestId, messages.length]);
+  }, [newestId, oldestId, messages.length, toBottom]);
 
   return (
     <div className={styles.frame}>
