@@ -18,6 +18,7 @@ from werkzeug import Request, Response
 from werkzeug.test import Client
 
 from shared.conversations.documents import conversation_id
+from shared.conversations.ports import StoreUnavailable
 from shared.services import Services
 from shared.whatsapp.graph_client import GraphClient
 from tests.api import deliver, messages, send_message
@@ -611,3 +612,57 @@ def test_a_body_that_is_not_json_is_a_400(client: Client, phone_number_id: str) 
         f"/api/conversations/{WA}/messages", query_string={"phoneNumberId": phone_number_id}, data=b"{nope"
     )
     assert response.status_code == 400
+
+
+class FailsAfterCreate:
+    """The real store, except that once the message is created, every write finds Cosmos DB gone."""
+
+    def __init__(self, inner: Any):
+        self.inner = inner
+        self.created = False
+
+    def create_document(self, document: dict[str, Any]) -> dict[str, Any] | None:
+        found: dict[str, Any] | None = self.inner.create_document(document)
+        self.created = self.created or document.get("type") == "message"
+        return found
+
+    def create(self, document: dict[str, Any]) -> bool:
+        return self.create_document(document) is not None
+
+    def _gone(self, *args: Any, **kwargs: Any) -> Any:
+        if self.created:
+            raise StoreUnavailable("Cosmos DB batch failed: ServiceResponseError")
+        return None
+
+    def write_batch(self, *args: Any, **kwargs: Any) -> Any:
+        self._gone()
+        return self.inner.write_batch(*args, **kwargs)
+
+    def update(self, *args: Any, **kwargs: Any) -> Any:
+        self._gone()
+        return self.inner.update(*args, **kwargs)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)
+
+
+def test_a_store_failure_after_meta_accepted_is_not_a_refusal_and_the_statuses_record_it(
+    client: Client, meta: Meta, phone_number_id: str, services: Services
+) -> None:
+    """Meta has the message: a 503 ("nothing was sent") would have the agent send it twice. The send
+    answers 202 with Meta's id, and the first status (naming our message) records it."""
+    customer_writes(client, phone_number_id)
+    meta.accepts(phone_number_id, wamid="wamid.KEPT")
+    healthy = services.store
+    services.store = FailsAfterCreate(healthy)
+
+    response = send(client, phone_number_id, type="text", text="kept", clientMessageId="kept-1")
+    services.store = healthy
+
+    assert response.status_code == 202, response.text
+    assert (response.json["wamid"], response.json["status"]) == ("wamid.KEPT", "accepted")
+    item = {**status("wamid.KEPT", "delivered", WA), "biz_opaque_callback_data": "out:kept-1"}
+    body, headers = signed(envelope(phone_number_id, statuses=[item]))
+    client.post("/api/whatsapp/webhook", data=body, headers=headers)
+    [shown] = outbound(client, phone_number_id)
+    assert (shown["wamid"], shown["status"]) == ("wamid.KEPT", "delivered")

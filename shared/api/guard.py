@@ -153,7 +153,8 @@ def guarded(
             "Dynamics 365 could not be asked whether you may see this record; try again shortly.",
             {"Retry-After": ACCESS_RETRY_SECONDS},
         )
-    except StoreUnavailable:
+    except StoreUnavailable as error:
+        log.warning("conversation storage unavailable: %s", error, exc_info=True)
         return error_response(503, "store_unavailable", "Conversation storage is unavailable; try again.")
 
 

@@ -4,6 +4,7 @@ or a reaction: shared/conversations/send.py)."""
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Mapping
 
 from pydantic import ValidationError
@@ -49,6 +50,8 @@ USERNAME_ONLY_MESSAGE = (
     "username (no phone number is known for them). Send a plain text reply, or ask the customer for "
     "their phone number and write to that."
 )
+
+log = logging.getLogger(__name__)
 
 
 def _validation_message(error: ValidationError) -> str:
@@ -163,7 +166,8 @@ def _send(request: AgentRequest, command: AnySendCommand, services: Services) ->
                 "message": message_view(unknown.message),
             },
         )
-    except StoreUnavailable:
+    except StoreUnavailable as error:
+        log.warning("conversation storage unavailable during a send: %s", error, exc_info=True)
         return error_response(
             503, "store_unavailable", "Conversation storage is unavailable; nothing was sent."
         )

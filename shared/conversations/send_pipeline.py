@@ -42,7 +42,15 @@ from shared.conversations.inbound import preview, sort_key
 from shared.conversations.ingest import OUTBOUND_ID_PREFIX, Clock, apply_receipt, utc_now
 from shared.conversations.mirror_timing import AT_ONCE, MirrorTiming
 from shared.conversations.outbound_media import OutboundMedia
-from shared.conversations.ports import BatchConflict, Change, ConversationStore, Doc, QueuePublisher, Write
+from shared.conversations.ports import (
+    BatchConflict,
+    Change,
+    ConversationStore,
+    Doc,
+    QueuePublisher,
+    StoreUnavailable,
+    Write,
+)
 from shared.conversations.queue_messages import MirrorRequest
 from shared.conversations.session_window import is_active
 from shared.storage.names import DATAVERSE_MIRROR_QUEUE
@@ -256,7 +264,18 @@ class OutboundPipeline:
             if error.code == WINDOW_CLOSED:
                 self._close_window(conv, now)
             raise SendFailed(MessageError.model_validate(stored["error"]), stored) from error
-        return self._accepted(conv, message_id, response, request, regarding), True
+        try:
+            return self._accepted(conv, message_id, response, request, regarding), True
+        except StoreUnavailable as error:
+            # Meta has it: answering 5xx would have the agent send it again. Its statuses name our
+            # message (written before Meta was called), so they record the wamid and its mirror.
+            log.warning(
+                "Meta accepted %s but recording it failed (%s); its statuses will record it",
+                message_id,
+                error,
+                extra={"conversationId": conv, "wamid": response.wamid},
+            )
+            return {**fresh, "wamid": response.wamid}, True
 
     def _upload(self, conv: str, message_id: str, phone_number_id: str, media: OutboundMedia) -> str:
         stored = media.stored
